@@ -1,9 +1,9 @@
 // Entry point of the `xnai` program: hands the arguments to the subcommand dispatcher.
-#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
 
 int main(int argc, char** argv) {
-  (void)argc;
-  (void)argv;
-  std::fprintf(stderr, "xnai: no subcommands yet\n");
-  return 2;
+  return xnai::cli::dispatch(std::vector<std::string>(argv + 1, argv + argc));
 }

@@ -105,6 +105,9 @@ class Backend {
 
 struct BackendOptions {
   int n_threads = 0;  // 0 = default_thread_count() (physical cores; env N_THREADS)
+  // matmul with F16 weights rounds the activations to F16 as ggml does (logits match
+  // llama.cpp). false keeps them F32: closer to exact float math (float64 references).
+  bool round_f16_activations = true;
 };
 
 std::unique_ptr<Backend> make_cpu_backend(const BackendOptions& opts = {});

@@ -34,7 +34,7 @@ inline uint16_t f32_to_fp16(float f) {
   if (absx >= 0x477ff000) return static_cast<uint16_t>(sign | 0x7c00);  // overflow -> inf
   if (absx < 0x38800000) {  // result is subnormal or zero
     const uint32_t shift = 113 - (absx >> 23);
-    if (shift > 24) return static_cast<uint16_t>(sign);
+    if (shift > 18) return static_cast<uint16_t>(sign);  // < 2^-32 rounds to 0; keeps shifts < 32
     const uint32_t mant = (absx & 0x7fffff) | 0x800000;
     uint32_t r = mant >> (shift + 13);
     const uint32_t rem = mant & ((1u << (shift + 13)) - 1);

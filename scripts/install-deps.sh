@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs everything xnai needs to build, test and fuzz on Debian 12 / Ubuntu (apt only).
+# Idempotent: when every package is already present it changes nothing and asks no mirror.
+set -euo pipefail
+
+packages=(
+  # toolchain and tests
+  build-essential cmake ninja-build pkg-config git
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev            # libFuzzer + sanitizers (scripts/fuzz.sh)
+  # engine
+  nlohmann-json3-dev libicu-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

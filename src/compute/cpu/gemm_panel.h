@@ -1,0 +1,74 @@
+// Private to compute/cpu: the packed layouts of the tiled matmul kernels (matmul_avx2.cpp,
+// matmul_avx512.cpp).
+//
+// A panel holds 16 consecutive weight rows "transposed by groups of four values": for every
+// group of 4 consecutive K positions it stores 16 × 4 bytes, row r's 4 bytes at 4·r, so one
+// 512-bit register (or two 256-bit ones) holds the same 4 positions of all 16 rows and one
+// integer dot instruction (vpdpbusd / vpmaddubsw) advances 16 row dots at once against an
+// activation dword broadcast to all lanes. Weights are stored as unsigned bytes; the offset
+// that makes them signed (−8, −16, −128, −32, −4) is folded into per-block integer
+// corrections, so every block dot stays an exact integer, as in ggml.
+//
+// Legacy types (32-value blocks), per block:
+//   uint8  w[8][16][4]   groups 0-7 = values 0..31
+//   float  d[16]         row scales
+//   float  m[16]         row mins (Q4_1 / Q5_1 only)
+// K-quants (256-value super-blocks), per super-block:
+//   uint8  w[64][16][4]  groups 0-63 = values 0..255
+//   int32  sc[S][16]     sub-block scales (S = 8 for 32-value sub-blocks, 16 for 16-value ones)
+//   int32  pr[8][16]     int16 pairs multiplied with the activation's bsums pairs (2k, 2k+1):
+//                        the offset correction (Q6_K, Q3_K) or the mins (Q2_K, Q4_K, Q5_K)
+//   float  d[16], dmin[16]
+//
+// Activations: legacy types use one ActQ8 per 32 values; K-quants use plain BlockQ8_K.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "compute/cpu/matmul_kernels.h"
+
+namespace xnai::cpu::detail {
+
+inline constexpr int kPanelRows = 16;
+
+struct ActQ8 {
+  int8_t qs[32];
+  float d;      // fp16 scale of the Q8_0 / Q8_1 block, as float
+  int32_t aux;  // Q8_0 family: the weight offset times Σqs (negated); Q8_1: s as float bits
+};
+static_assert(sizeof(ActQ8) == 40);
+
+enum class PanelKind {
+  Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,  // legacy
+  Q2_K, Q3_K, Q4_K, Q5_K, Q6_K,  // K-quants
+};
+
+struct PanelGeometry {
+  bool kquant;
+  int sub_blocks;     // K-quants: S
+  bool has_min;       // legacy: m[16]; K-quants: pr holds mins (else corrections)
+  size_t unit_bytes;  // bytes per block / super-block
+};
+
+constexpr PanelGeometry panel_geometry(PanelKind k) {
+  switch (k) {
+    case PanelKind::Q4_1:
+    case PanelKind::Q5_1: return {false, 0, true, 512 + 128};
+    case PanelKind::Q4_0:
+    case PanelKind::Q5_0:
+    case PanelKind::Q8_0: return {false, 0, false, 512 + 64};
+    case PanelKind::Q4_K:
+    case PanelKind::Q5_K: return {true, 8, true, 4096 + 8 * 64 + 8 * 64 + 128};
+    case PanelKind::Q2_K: return {true, 16, true, 4096 + 16 * 64 + 8 * 64 + 128};
+    case PanelKind::Q3_K:
+    case PanelKind::Q6_K: return {true, 16, false, 4096 + 16 * 64 + 8 * 64 + 128};
+  }
+  return {};
+}
+
+// Packers (AVX2 code, shared by both SIMD levels). Rows past nr repeat row nr-1.
+void pack_panel_avx2(PanelKind kind, int64_t K, const uint8_t* w, size_t w_stride, int nr, uint8_t* panel);
+// One F32 column into ActQ8 blocks with ggml's Q8_0 / Q8_1 bytes; aux as described above.
+void pack_act_q8_avx2(PanelKind kind, const float* x, int64_t K, uint8_t* out);
+
+}  // namespace xnai::cpu::detail

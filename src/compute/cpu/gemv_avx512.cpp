@@ -1,0 +1,356 @@
+// AVX-512 VNNI decode kernels (few activation columns): rows are read straight from their
+// GGUF layout, several blocks per 512-bit load, with vpermt2w gathering the quants and
+// vpermw the fp16 scales. The activation column is converted once into a layout that lines
+// up with the gathered weights and carries its integer offset corrections, so every block
+// dot stays an exact integer as in ggml. Loads past a row's end are masked (never touch
+// memory beyond the weights).
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "compute/cpu/kquant_scales.h"
+#include "compute/cpu/matmul_kernels.h"
+#include "compute/cpu/simd_avx2.h"
+#include "core/fp16.h"
+#include "core/quant_blocks.h"
+
+namespace xnai::cpu::detail {
+namespace {
+
+// _mm512_cvtepi32_ps without GCC 12's uninitialized-operand warning.
+inline __m512 to_ps(__m512i v) { return _mm512_maskz_cvtepi32_ps(0xFFFF, v); }
+
+inline __mmask64 byte_mask(int64_t n) {
+  return n >= 64 ? ~__mmask64{0} : n <= 0 ? __mmask64{0} : ((__mmask64{1} << n) - 1);
+}
+
+// Quantizes x (K values) to Q8_0 blocks with ggml's x86 bytes, zero-padding to nb_padded.
+void quantize_q8_0_padded(const float* x, int64_t K, BlockQ8_0* blocks, int64_t nb_padded) {
+  kernels(DType::Q8_0, SimdLevel::Avx2).from_float(x, blocks, K);
+  for (int64_t b = K / 32; b < nb_padded; ++b) std::memset(&blocks[b], 0, sizeof(BlockQ8_0));
+}
+
+// ---------------------------------------------------------------------------------------
+// Q4_0: four blocks (72 bytes) per step. Converted activation, per group of 4 blocks:
+//   int8  lo[64]    values 0-15 of blocks 0..3 (matches the low nibbles of the 4 qs)
+//   int8  hi[64]    values 16-31 of blocks 0..3
+//   int32 corr[16]  −8 × the sum of the 8 activation bytes each int32 lane multiplies
+//   float d[16]     block scale, 4 lanes per block
+constexpr int64_t kQ4Group = 256;
+
+size_t q4_0_act_bytes(int64_t K) { return static_cast<size_t>((K / 32 + 3) / 4) * kQ4Group; }
+
+void q4_0_pack_act(const float* x, int64_t K, uint8_t* out) {
+  const int64_t groups = (K / 32 + 3) / 4;
+  BlockQ8_0 q[64];  // 16 groups per chunk
+  for (int64_t g0 = 0; g0 < groups; g0 += 16) {
+    const int64_t ng = std::min<int64_t>(16, groups - g0);
+    const int64_t k0 = g0 * 128, kn = std::min<int64_t>(K - k0, ng * 128);
+    quantize_q8_0_padded(x + k0, kn, q, ng * 4);
+    for (int64_t g = 0; g < ng; ++g) {
+      uint8_t* o = out + (g0 + g) * kQ4Group;
+      int32_t* corr = reinterpret_cast<int32_t*>(o + 128);
+      float* d = reinterpret_cast<float*>(o + 192);
+      for (int k = 0; k < 4; ++k) {
+        const BlockQ8_0& b = q[4 * g + k];
+        std::memcpy(o + 16 * k, b.qs, 16);
+        std::memcpy(o + 64 + 16 * k, b.qs + 16, 16);
+        const float dk = half_to_float(b.d);
+        for (int l = 0; l < 4; ++l) {
+          int s = 0;
+          for (int i = 0; i < 4; ++i) s += b.qs[4 * l + i] + b.qs[16 + 4 * l + i];
+          corr[4 * k + l] = -8 * s;
+          d[4 * k + l] = dk;
+        }
+      }
+    }
+  }
+}
+
+// One row against one converted column.
+inline float q4_0_row(const uint8_t* row, int64_t row_bytes, int64_t groups, const uint8_t* act) {
+  alignas(64) static constexpr int16_t kQ[32] = {1,  2,  3,  4,  5,  6,  7,  8,  10, 11, 12, 13, 14, 15, 16, 17,
+                                                 19, 20, 21, 22, 23, 24, 25, 26, 28, 29, 30, 31, 32, 33, 34, 35};
+  alignas(64) static constexpr int16_t kD[32] = {0, 0, 0, 0, 9, 9, 9, 9, 18, 18, 18, 18, 27, 27, 27, 27};
+  const __m512i qidx = _mm512_load_si512(kQ);
+  const __m512i didx = _mm512_load_si512(kD);
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  auto step = [&](int64_t g) {
+    const uint8_t* p = row + g * 72;
+    const int64_t left = row_bytes - g * 72;
+    const __m512i z0 = _mm512_maskz_loadu_epi8(byte_mask(left), p);
+    const __m512i z1 = _mm512_maskz_loadu_epi8(byte_mask(std::min<int64_t>(left - 64, 8)), p + 64);
+    const __m512i q = _mm512_permutex2var_epi16(z0, qidx, z1);
+    const __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(didx, z0)));
+    const uint8_t* a = act + g * kQ4Group;
+    __m512i t = _mm512_loadu_si512(a + 128);
+    t = _mm512_dpbusd_epi32(t, _mm512_and_si512(q, m4), _mm512_loadu_si512(a));
+    t = _mm512_dpbusd_epi32(t, _mm512_and_si512(_mm512_srli_epi16(q, 4), m4), _mm512_loadu_si512(a + 64));
+    return _mm512_mul_ps(to_ps(t), _mm512_mul_ps(dw, _mm512_loadu_ps(reinterpret_cast<const float*>(a + 192))));
+  };
+  int64_t g = 0;
+  for (; g + 2 <= groups; g += 2) {
+    acc0 = _mm512_add_ps(acc0, step(g));
+    acc1 = _mm512_add_ps(acc1, step(g + 1));
+  }
+  if (g < groups) acc0 = _mm512_add_ps(acc0, step(g));
+  return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+}
+
+void q4_0_run(int64_t K, const uint8_t* w, size_t w_stride, int64_t nr, const uint8_t* act, size_t act_stride,
+              int64_t nc, float* y, int64_t ldy) {
+  const int64_t groups = (K / 32 + 3) / 4;
+  const int64_t row_bytes = K / 32 * 18;
+  for (int64_t c = 0; c < nc; ++c)
+    for (int64_t r = 0; r < nr; ++r)
+      y[c * ldy + r] = q4_0_row(w + r * w_stride, row_bytes, groups, act + c * act_stride);
+}
+
+// ---------------------------------------------------------------------------------------
+// Q8_0: two blocks (68 bytes) per step. Converted activation, per pair of blocks:
+//   int8  qs[64]     the two blocks' quants
+//   int32 corr[16]   −128 × the sum of the 4 bytes each lane multiplies (weights are +128)
+//   float d[16]      block scale, 8 lanes per block
+constexpr int64_t kQ8Pair = 192;
+
+size_t q8_0_act_bytes(int64_t K) { return static_cast<size_t>((K / 32 + 1) / 2) * kQ8Pair; }
+
+void q8_0_pack_act(const float* x, int64_t K, uint8_t* out) {
+  const int64_t pairs = (K / 32 + 1) / 2;
+  BlockQ8_0 q[64];  // 32 pairs per chunk
+  for (int64_t p0 = 0; p0 < pairs; p0 += 32) {
+    const int64_t np = std::min<int64_t>(32, pairs - p0);
+    const int64_t k0 = p0 * 64, kn = std::min<int64_t>(K - k0, np * 64);
+    quantize_q8_0_padded(x + k0, kn, q, np * 2);
+    for (int64_t p = 0; p < np; ++p) {
+      uint8_t* o = out + (p0 + p) * kQ8Pair;
+      int32_t* corr = reinterpret_cast<int32_t*>(o + 64);
+      float* d = reinterpret_cast<float*>(o + 128);
+      for (int k = 0; k < 2; ++k) {
+        const BlockQ8_0& b = q[2 * p + k];
+        std::memcpy(o + 32 * k, b.qs, 32);
+        const float dk = half_to_float(b.d);
+        for (int l = 0; l < 8; ++l) {
+          corr[8 * k + l] = -128 * (b.qs[4 * l] + b.qs[4 * l + 1] + b.qs[4 * l + 2] + b.qs[4 * l + 3]);
+          d[8 * k + l] = dk;
+        }
+      }
+    }
+  }
+}
+
+inline float q8_0_row(const uint8_t* row, int64_t row_bytes, int64_t pairs, const uint8_t* act) {
+  alignas(64) static constexpr int16_t kQ[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
+                                                 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33};
+  alignas(64) static constexpr int16_t kD[32] = {0, 0, 0, 0, 0, 0, 0, 0, 17, 17, 17, 17, 17, 17, 17, 17};
+  const __m512i qidx = _mm512_load_si512(kQ);
+  const __m512i didx = _mm512_load_si512(kD);
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  auto step = [&](int64_t p) {
+    const uint8_t* src = row + p * 68;
+    const int64_t left = row_bytes - p * 68;
+    const __m512i z0 = _mm512_maskz_loadu_epi8(byte_mask(left), src);
+    const __m512i z1 = _mm512_maskz_loadu_epi8(byte_mask(std::min<int64_t>(left - 64, 4)), src + 64);
+    const __m512i q = _mm512_xor_si512(_mm512_permutex2var_epi16(z0, qidx, z1), flip);
+    const __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(didx, z0)));
+    const uint8_t* a = act + p * kQ8Pair;
+    const __m512i t = _mm512_dpbusd_epi32(_mm512_loadu_si512(a + 64), q, _mm512_loadu_si512(a));
+    return _mm512_mul_ps(to_ps(t), _mm512_mul_ps(dw, _mm512_loadu_ps(reinterpret_cast<const float*>(a + 128))));
+  };
+  int64_t p = 0;
+  for (; p + 2 <= pairs; p += 2) {
+    acc0 = _mm512_add_ps(acc0, step(p));
+    acc1 = _mm512_add_ps(acc1, step(p + 1));
+  }
+  if (p < pairs) acc0 = _mm512_add_ps(acc0, step(p));
+  return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+}
+
+void q8_0_run(int64_t K, const uint8_t* w, size_t w_stride, int64_t nr, const uint8_t* act, size_t act_stride,
+              int64_t nc, float* y, int64_t ldy) {
+  const int64_t pairs = (K / 32 + 1) / 2;
+  const int64_t row_bytes = K / 32 * 34;
+  for (int64_t c = 0; c < nc; ++c)
+    for (int64_t r = 0; r < nr; ++r)
+      y[c * ldy + r] = q8_0_row(w + r * w_stride, row_bytes, pairs, act + c * act_stride);
+}
+
+// ---------------------------------------------------------------------------------------
+// K-quants: one super-block (256 values) per step. Converted activation per super-block:
+// the Q8_K quants (for Q4_K / Q5_K reordered to line up with the nibble halves of each
+// 64-byte load: [0..31, 64..95], [32..63, 96..127], [128..159, 192..223], [160..191, 224..255]),
+// the bsums, their pair sums (one per 32 values) and d.
+struct ActK {
+  int8_t qs[256];
+  int16_t bsums[16];
+  int16_t pairs[8];
+  float d;
+  float pad[3];
+};
+static_assert(sizeof(ActK) == 320);
+
+size_t kq_act_bytes(int64_t K) { return static_cast<size_t>(K / 256) * sizeof(ActK); }
+
+template <bool kReorder>
+void kq_pack_act(const float* x, int64_t K, uint8_t* out) {
+  auto* a = reinterpret_cast<ActK*>(out);
+  const TypeKernels& q8k = kernels(DType::Q8_K, SimdLevel::Avx2);
+  for (int64_t i = 0; i < K / 256; ++i) {
+    BlockQ8_K b;
+    q8k.from_float(x + 256 * i, &b, 256);
+    if constexpr (kReorder) {
+      static constexpr int kSrc[8] = {0, 64, 32, 96, 128, 192, 160, 224};
+      for (int c = 0; c < 8; ++c) std::memcpy(a[i].qs + 32 * c, b.qs + kSrc[c], 32);
+    } else {
+      std::memcpy(a[i].qs, b.qs, 256);
+    }
+    std::memcpy(a[i].bsums, b.bsums, sizeof b.bsums);
+    for (int k = 0; k < 8; ++k) a[i].pairs[k] = static_cast<int16_t>(b.bsums[2 * k] + b.bsums[2 * k + 1]);
+    a[i].d = b.d;
+    a[i].pad[0] = a[i].pad[1] = a[i].pad[2] = 0.0f;
+  }
+}
+
+// Per-lane int16 scales for the four 64-value vectors: vector k takes the words kIdx[k].
+alignas(64) constexpr int16_t kK4ScaleIdx[4][32] = {
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2},
+    {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3},
+    {4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6},
+    {5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7}};
+alignas(64) constexpr int16_t kK6ScaleIdx[4][32] = {
+    {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3},
+    {4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7},
+    {8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11, 11, 11, 11},
+    {12, 12, 12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13,
+     14, 14, 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15}};
+
+// The 8 scales and 8 mins of a Q4_K / Q5_K super-block (header at b: d, dmin, scales[12])
+// as bytes [sc0..sc7, m0..m7]; k4_unpack_scales with 32-bit lanes.
+inline __m128i k4_scales(const uint8_t* b) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));  // dwords: d|dmin, s0-3, s4-7, s8-11
+  const __m128i lo = _mm_and_si128(_mm_srlv_epi32(_mm_shuffle_epi32(v, 0xED), _mm_setr_epi32(0, 0, 0, 4)),
+                                   _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
+  const __m128i hi = _mm_and_si128(_mm_srli_epi32(_mm_shuffle_epi32(v, 0x84), 2),
+                                   _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+  return _mm_or_si128(lo, hi);
+}
+
+// Q4_K (kFive = false) and Q5_K rows.
+template <bool kFive>
+float k4_row(const uint8_t* row, int64_t nsb, const ActK* act) {
+  constexpr size_t kBlock = kFive ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K);
+  constexpr size_t kQs = kFive ? 48 : 16;
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  const __m512i m10 = _mm512_set1_epi8(0x10);
+  const __m512i idx0 = _mm512_load_si512(kK4ScaleIdx[0]), idx1 = _mm512_load_si512(kK4ScaleIdx[1]);
+  const __m512i idx2 = _mm512_load_si512(kK4ScaleIdx[2]), idx3 = _mm512_load_si512(kK4ScaleIdx[3]);
+  // qh bit of each nibble vector: vector k of qs half h uses bits (4h + {0, 2}) for low and (4h + {1, 3}) for high.
+  const __m512i sh_lo0 = _mm512_set_epi64(2, 2, 2, 2, 0, 0, 0, 0), sh_hi0 = _mm512_set_epi64(3, 3, 3, 3, 1, 1, 1, 1);
+  const __m512i sh_lo1 = _mm512_set_epi64(6, 6, 6, 6, 4, 4, 4, 4), sh_hi1 = _mm512_set_epi64(7, 7, 7, 7, 5, 5, 5, 5);
+  __m512 acc = _mm512_setzero_ps();
+  __m128 accm = _mm_setzero_ps();
+  for (int64_t i = 0; i < nsb; ++i) {
+    const uint8_t* b = row + i * kBlock;
+    const ActK& a = act[i];
+    const __m128i sm = k4_scales(b);
+    const __m128i s16 = _mm_cvtepu8_epi16(sm);
+    const __m128i m16 = _mm_cvtepu8_epi16(_mm_unpackhi_epi64(sm, sm));
+    const __m512i sc = _mm512_broadcast_i32x4(s16);
+    const __m512i z0 = _mm512_loadu_si512(b + kQs), z1 = _mm512_loadu_si512(b + kQs + 64);
+    __m512i u0 = _mm512_and_si512(z0, m4), u1 = _mm512_and_si512(_mm512_srli_epi16(z0, 4), m4);
+    __m512i u2 = _mm512_and_si512(z1, m4), u3 = _mm512_and_si512(_mm512_srli_epi16(z1, 4), m4);
+    if constexpr (kFive) {
+      const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16)));
+      // (qh >> bit) & 1 moved to bit 4, or'ed in: 0xF8 = A | (B & C).
+      auto fifth = [&](__m512i u, __m512i sh) {
+        return _mm512_ternarylogic_epi32(u, _mm512_slli_epi16(_mm512_srlv_epi64(qh, sh), 4), m10, 0xF8);
+      };
+      u0 = fifth(u0, sh_lo0);
+      u1 = fifth(u1, sh_hi0);
+      u2 = fifth(u2, sh_lo1);
+      u3 = fifth(u3, sh_hi1);
+    }
+    __m512i isum = _mm512_dpwssd_epi32(_mm512_setzero_si512(), _mm512_maddubs_epi16(u0, _mm512_loadu_si512(a.qs)),
+                                       _mm512_permutexvar_epi16(idx0, sc));
+    isum = _mm512_dpwssd_epi32(isum, _mm512_maddubs_epi16(u1, _mm512_loadu_si512(a.qs + 64)),
+                               _mm512_permutexvar_epi16(idx1, sc));
+    isum = _mm512_dpwssd_epi32(isum, _mm512_maddubs_epi16(u2, _mm512_loadu_si512(a.qs + 128)),
+                               _mm512_permutexvar_epi16(idx2, sc));
+    isum = _mm512_dpwssd_epi32(isum, _mm512_maddubs_epi16(u3, _mm512_loadu_si512(a.qs + 192)),
+                               _mm512_permutexvar_epi16(idx3, sc));
+    const float d = a.d * half_to_float(load_u16(b)), dmin = a.d * half_to_float(load_u16(b + 2));
+    acc = _mm512_fmadd_ps(to_ps(isum), _mm512_set1_ps(d), acc);
+    const __m128i mins = _mm_madd_epi16(m16, _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.pairs)));
+    accm = _mm_fmadd_ps(_mm_cvtepi32_ps(mins), _mm_set1_ps(dmin), accm);
+  }
+  accm = _mm_add_ps(accm, _mm_movehl_ps(accm, accm));
+  accm = _mm_add_ss(accm, _mm_movehdup_ps(accm));
+  return _mm512_reduce_add_ps(acc) - _mm_cvtss_f32(accm);
+}
+
+float q6_K_row(const uint8_t* row, int64_t nsb, const ActK* act) {
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  const __m512i m30 = _mm512_set1_epi8(0x30);
+  const __m512i idx0 = _mm512_load_si512(kK6ScaleIdx[0]), idx1 = _mm512_load_si512(kK6ScaleIdx[1]);
+  const __m512i idx2 = _mm512_load_si512(kK6ScaleIdx[2]), idx3 = _mm512_load_si512(kK6ScaleIdx[3]);
+  // Low nibbles of a 64-byte ql half take qh bits 0-1 (first 32) and 2-3; high nibbles 4-5 and 6-7.
+  const __m512i sh_lo = _mm512_set_epi64(2, 2, 2, 2, 0, 0, 0, 0), sh_hi = _mm512_set_epi64(6, 6, 6, 6, 4, 4, 4, 4);
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t i = 0; i < nsb; ++i) {
+    const auto* b = reinterpret_cast<const BlockQ6_K*>(row + i * sizeof(BlockQ6_K));
+    const ActK& a = act[i];
+    const __m256i sc8 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b->scales)));
+    const __m512i sc = _mm512_castsi256_si512(sc8);
+    // Values are u − 32: Σ sc·u·a − 32·Σ sc·bsum.
+    const __m256i corr = _mm256_madd_epi16(sc8, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)));
+    __m512i isum = _mm512_zextsi256_si512(_mm256_slli_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), corr), 5));
+    const __m512i qh = _mm512_loadu_si512(b->qh);
+    for (int h = 0; h < 2; ++h) {
+      const __m512i z = _mm512_loadu_si512(b->ql + 64 * h);
+      const __m512i hd = _mm512_shuffle_i64x2(qh, qh, h == 0 ? 0x44 : 0xEE);  // this half's 32 qh bytes twice
+      // u = nibble | ((qh >> s) << 4 & 0x30): 0xF8 = A | (B & C).
+      const __m512i lo = _mm512_ternarylogic_epi32(_mm512_and_si512(z, m4),
+                                                   _mm512_slli_epi16(_mm512_srlv_epi64(hd, sh_lo), 4), m30, 0xF8);
+      const __m512i hi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(z, 4), m4),
+                                                   _mm512_slli_epi16(_mm512_srlv_epi64(hd, sh_hi), 4), m30, 0xF8);
+      isum = _mm512_dpwssd_epi32(isum, _mm512_maddubs_epi16(lo, _mm512_loadu_si512(a.qs + 128 * h)),
+                                 _mm512_permutexvar_epi16(h == 0 ? idx0 : idx2, sc));
+      isum = _mm512_dpwssd_epi32(isum, _mm512_maddubs_epi16(hi, _mm512_loadu_si512(a.qs + 128 * h + 64)),
+                                 _mm512_permutexvar_epi16(h == 0 ? idx1 : idx3, sc));
+    }
+    acc = _mm512_fmadd_ps(to_ps(isum), _mm512_set1_ps(a.d * half_to_float(b->d)), acc);
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+
+template <float (*Row)(const uint8_t*, int64_t, const ActK*)>
+void kq_run(int64_t K, const uint8_t* w, size_t w_stride, int64_t nr, const uint8_t* act, size_t act_stride,
+            int64_t nc, float* y, int64_t ldy) {
+  for (int64_t c = 0; c < nc; ++c)
+    for (int64_t r = 0; r < nr; ++r)
+      y[c * ldy + r] = Row(w + r * w_stride, K / 256, reinterpret_cast<const ActK*>(act + c * act_stride));
+}
+
+constexpr GemvKernel kQ4_0{q4_0_act_bytes, q4_0_pack_act, q4_0_run};
+constexpr GemvKernel kQ8_0{q8_0_act_bytes, q8_0_pack_act, q8_0_run};
+constexpr GemvKernel kQ4_K{kq_act_bytes, kq_pack_act<true>, kq_run<k4_row<false>>};
+constexpr GemvKernel kQ5_K{kq_act_bytes, kq_pack_act<true>, kq_run<k4_row<true>>};
+constexpr GemvKernel kQ6_K{kq_act_bytes, kq_pack_act<false>, kq_run<q6_K_row>};
+
+}  // namespace
+
+const GemvKernel* gemv_kernel_avx512(DType wtype) {
+  switch (wtype) {
+    case DType::Q4_0: return &kQ4_0;
+    case DType::Q8_0: return &kQ8_0;
+    case DType::Q4_K: return &kQ4_K;
+    case DType::Q5_K: return &kQ5_K;
+    case DType::Q6_K: return &kQ6_K;
+    default: return nullptr;
+  }
+}
+
+}  // namespace xnai::cpu::detail

@@ -1,0 +1,162 @@
+// matmul(): activation conversion, work split over the pool and the choice between the
+// row kernels (decode) and the packed tile kernels (prefill).
+#include "compute/cpu/matmul.h"
+
+#include <algorithm>
+#include <atomic>
+
+#include "compute/cpu/matmul_kernels.h"
+#include "compute/cpu/quant.h"
+#include "core/error.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define XNAI_SPIN_PAUSE() _mm_pause()
+#else
+#define XNAI_SPIN_PAUSE() ((void)0)
+#endif
+
+namespace xnai::cpu {
+namespace {
+
+constexpr size_t kAlign = 64;
+constexpr int64_t kGemmMinColumns = 4;  // below this the row kernels win (no packing cost)
+constexpr int64_t kRowChunk = 32;       // rows per work item of the row path
+
+size_t align_up(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
+
+// All threads of one pool job meet here; the last one to arrive releases the others.
+class SpinBarrier {
+ public:
+  explicit SpinBarrier(int n) : n_(n) {}
+  void wait() {
+    const int gen = generation_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) == n_ - 1) {
+      arrived_.store(0, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
+      return;
+    }
+    while (generation_.load(std::memory_order_acquire) == gen) XNAI_SPIN_PAUSE();
+  }
+
+ private:
+  const int n_;
+  std::atomic<int> arrived_{0};
+  std::atomic<int> generation_{0};
+};
+
+// Fallback row kernel: one vec_dot per (row, column).
+void gemv_generic(const TypeKernels& k, int64_t K, const uint8_t* w, size_t w_stride, int64_t nr,
+                  const uint8_t* act, size_t act_stride, int64_t nc, float* y, int64_t ldy) {
+  for (int64_t c = 0; c < nc; ++c)
+    for (int64_t r = 0; r < nr; ++r) k.vec_dot(K, y + c * ldy + r, w + r * w_stride, act + c * act_stride);
+}
+
+}  // namespace
+
+namespace detail {
+
+MatmulKernels matmul_kernels(DType wtype, SimdLevel level) {
+  MatmulKernels out;
+  if (level >= SimdLevel::Avx2) out = matmul_kernels_avx2(wtype);
+  if (level >= SimdLevel::Avx512) {
+    const MatmulKernels wide = matmul_kernels_avx512(wtype);
+    if (wide.gemv) out.gemv = wide.gemv;
+    if (wide.gemm) out.gemm = wide.gemm;
+  }
+  return out;
+}
+
+}  // namespace detail
+
+void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, const float* x, int64_t M,
+            float* y, std::vector<uint8_t>& scratch) {
+  const SimdLevel level = simd_level();
+  const TypeKernels& k = kernels(wtype, level);
+  if (k.vec_dot == nullptr)
+    throw Error(ErrorKind::Unsupported, std::string("tensor type ") + dtype_name(wtype) + " cannot be a matmul weight");
+  const size_t w_stride = row_size(wtype, K);  // throws InvalidArgument on a partial block
+  if (N <= 0 || M <= 0) return;
+  const detail::MatmulKernels mk = detail::matmul_kernels(wtype, level);
+  const int nth = std::max(1, std::min<int>(pool.size(), static_cast<int>(std::max(N, M))));
+
+  const uint8_t* wb = static_cast<const uint8_t*>(w);
+  const bool use_gemm = mk.gemm != nullptr && M >= kGemmMinColumns;
+  const bool use_gemv = !use_gemm && mk.gemv != nullptr;
+  const DType act_type = k.vec_dot_type;
+  const TypeKernels& act_k = kernels(act_type, level);
+  const bool act_in_place = !use_gemm && !use_gemv && act_type == DType::F32;
+  const size_t act_stride = use_gemm   ? align_up(mk.gemm->act_bytes(K))
+                            : use_gemv ? align_up(mk.gemv->act_bytes(K))
+                                       : row_size(act_type, K);
+  const size_t act_bytes = act_in_place ? 0 : align_up(act_stride * static_cast<size_t>(M));
+  const size_t panel_bytes = use_gemm ? align_up(mk.gemm->panel_bytes(K)) : 0;
+  const size_t need = act_bytes + panel_bytes * static_cast<size_t>(pool.size()) + kAlign;
+  if (scratch.size() < need) scratch.resize(need);
+  uint8_t* base = scratch.data();
+  base += (kAlign - reinterpret_cast<uintptr_t>(base) % kAlign) % kAlign;
+  uint8_t* act = act_in_place ? const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(x)) : base;
+  uint8_t* panels = base + act_bytes;
+
+  // Quantization split: whole columns when there are enough, else block ranges of each column.
+  const int64_t block = info(act_type).block_size;
+  const int64_t unit = std::max<int64_t>(block, 64);  // values per split unit (whole blocks, ≥ a cache line)
+  const int64_t units = (K + unit - 1) / unit;
+
+  SpinBarrier barrier(nth);
+  std::atomic<int64_t> next_item{0};
+
+  const int64_t n_panels = use_gemm ? (N + mk.gemm->rows - 1) / mk.gemm->rows : 0;
+  const int64_t n_row_items = (N + kRowChunk - 1) / kRowChunk;
+
+  pool.run([&](int ith, int pool_nth) {
+    if (ith >= nth) return;
+    (void)pool_nth;
+    // Phase 1: activations.
+    if (!act_in_place) {
+      if (use_gemm) {
+        for (int64_t c = ith; c < M; c += nth) mk.gemm->pack_act(x + c * K, K, act + c * act_stride);
+      } else if (use_gemv) {
+        // Decode: one column is small (a few KB); thread 0 converts it while the others wait.
+        if (ith == 0)
+          for (int64_t c = 0; c < M; ++c) mk.gemv->pack_act(x + c * K, K, act + c * act_stride);
+      } else if (M >= nth) {
+        for (int64_t c = ith; c < M; c += nth) act_k.from_float(x + c * K, act + c * act_stride, K);
+      } else {
+        const auto [u0, u1] = ThreadPool::split(units, ith, nth);
+        const int64_t v0 = u0 * unit, v1 = std::min(K, u1 * unit);
+        if (v0 < v1) {
+          const size_t off = row_size(act_type, v0);
+          for (int64_t c = 0; c < M; ++c)
+            act_k.from_float(x + c * K + v0, act + c * act_stride + off, v1 - v0);
+        }
+      }
+      barrier.wait();
+    }
+    // Phase 2: rows, handed out in chunks so a thread slowed by a neighbour takes fewer.
+    if (use_gemm) {
+      const detail::GemmKernel& g = *mk.gemm;
+      uint8_t* panel = panels + panel_bytes * static_cast<size_t>(ith);
+      for (int64_t p = next_item.fetch_add(1, std::memory_order_relaxed); p < n_panels;
+           p = next_item.fetch_add(1, std::memory_order_relaxed)) {
+        const int64_t r0 = p * g.rows;
+        const int nr = static_cast<int>(std::min<int64_t>(g.rows, N - r0));
+        g.pack_panel(K, wb + r0 * w_stride, w_stride, nr, panel);
+        for (int64_t c0 = 0; c0 < M; c0 += g.cols) {
+          const int nc = static_cast<int>(std::min<int64_t>(g.cols, M - c0));
+          g.tile(K, panel, act + c0 * act_stride, act_stride, nc, y + c0 * N + r0, N, nr);
+        }
+      }
+    } else {
+      for (int64_t item = next_item.fetch_add(1, std::memory_order_relaxed); item < n_row_items;
+           item = next_item.fetch_add(1, std::memory_order_relaxed)) {
+        const int64_t r0 = item * kRowChunk;
+        const int64_t nr = std::min(kRowChunk, N - r0);
+        if (use_gemv) mk.gemv->run(K, wb + r0 * w_stride, w_stride, nr, act, act_stride, M, y + r0, N);
+        else gemv_generic(k, K, wb + r0 * w_stride, w_stride, nr, act, act_stride, M, y + r0, N);
+      }
+    }
+  });
+}
+
+}  // namespace xnai::cpu

@@ -1,0 +1,28 @@
+// The weight matrix multiply of the CPU backend: y = W·x for W of any computable type.
+//
+// Numerics are ggml's: the activations are first converted to kernels(wtype).vec_dot_type
+// (Q8_0 / Q8_1 / Q8_K / F16 / BF16 bytes identical to ggml's x86 build), then every output
+// is an exact integer dot per block scaled and summed in float. Different SIMD levels and
+// the decode (gemv) and prefill (tiled gemm) paths differ only in float summation order.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/thread_pool.h"
+
+namespace xnai::cpu {
+
+// y[N, M] = W[K, N] · x[K, M]: W holds N rows of K values of type wtype (row_size(wtype, K)
+// bytes each, rows contiguous); x and y are contiguous F32, column j of x is the activation
+// vector of token j (K floats) and column j of y its N outputs.
+// Activations are converted to kernels(wtype).vec_dot_type once per call, split over the
+// pool's threads; rows of W are then split over the threads.
+// scratch: caller-owned, grown as needed and reused, so steady state does not allocate.
+// Throws Error(Unsupported) for a type without kernels and Error(InvalidArgument) when K is
+// not a multiple of the block size; never throws once the work has started.
+// Must be called from one thread at a time per pool (ThreadPool::run's rule).
+void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, const float* x, int64_t M,
+            float* y, std::vector<uint8_t>& scratch);
+
+}  // namespace xnai::cpu

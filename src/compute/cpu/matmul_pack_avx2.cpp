@@ -1,0 +1,284 @@
+// Packing for the tiled matmul (layouts in gemm_panel.h): every row's block is first decoded
+// to unsigned bytes in value order, then 8 rows at a time are transposed by dwords into the
+// panel. Per-row scales are written alongside. Also the activation packer of the 32-value
+// types. AVX2 code, used by the AVX2 and AVX-512 tile kernels alike.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "compute/cpu/gemm_panel.h"
+#include "compute/cpu/kquant_scales.h"
+#include "compute/cpu/simd_avx2.h"
+#include "core/quant_blocks.h"
+
+namespace xnai::cpu::detail {
+namespace {
+
+inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+inline void store32(void* p, __m256i v) { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
+
+inline uint32_t load_u32(const void* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// Transposes 8 rows × 8 dwords: row i's dword g goes to out + g·64 + 4·i.
+inline void transpose_8x8_store(const __m256i r[8], uint8_t* out) {
+  const __m256i t0 = _mm256_unpacklo_epi32(r[0], r[1]), t1 = _mm256_unpackhi_epi32(r[0], r[1]);
+  const __m256i t2 = _mm256_unpacklo_epi32(r[2], r[3]), t3 = _mm256_unpackhi_epi32(r[2], r[3]);
+  const __m256i t4 = _mm256_unpacklo_epi32(r[4], r[5]), t5 = _mm256_unpackhi_epi32(r[4], r[5]);
+  const __m256i t6 = _mm256_unpacklo_epi32(r[6], r[7]), t7 = _mm256_unpackhi_epi32(r[6], r[7]);
+  const __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+  const __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+  const __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
+  const __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
+  store32(out + 0 * 64, _mm256_permute2x128_si256(u0, u4, 0x20));
+  store32(out + 1 * 64, _mm256_permute2x128_si256(u1, u5, 0x20));
+  store32(out + 2 * 64, _mm256_permute2x128_si256(u2, u6, 0x20));
+  store32(out + 3 * 64, _mm256_permute2x128_si256(u3, u7, 0x20));
+  store32(out + 4 * 64, _mm256_permute2x128_si256(u0, u4, 0x31));
+  store32(out + 5 * 64, _mm256_permute2x128_si256(u1, u5, 0x31));
+  store32(out + 6 * 64, _mm256_permute2x128_si256(u2, u6, 0x31));
+  store32(out + 7 * 64, _mm256_permute2x128_si256(u3, u7, 0x31));
+}
+
+// Decoders: one row's block -> unsigned bytes in value order (32 or 256 of them).
+
+inline void decode_q4_0(const uint8_t* blk, uint8_t* u) { store32(u, unpack_nibbles(blk + 2)); }
+inline void decode_q4_1(const uint8_t* blk, uint8_t* u) { store32(u, unpack_nibbles(blk + 4)); }
+inline void decode_q5_0(const uint8_t* blk, uint8_t* u) {
+  const __m256i hi = _mm256_and_si256(expand_bits(load_u32(blk + 2)), _mm256_set1_epi8(0x10));
+  store32(u, _mm256_or_si256(unpack_nibbles(blk + 6), hi));
+}
+inline void decode_q5_1(const uint8_t* blk, uint8_t* u) {
+  const __m256i hi = _mm256_and_si256(expand_bits(load_u32(blk + 4)), _mm256_set1_epi8(0x10));
+  store32(u, _mm256_or_si256(unpack_nibbles(blk + 8), hi));
+}
+inline void decode_q8_0(const uint8_t* blk, uint8_t* u) {
+  store32(u, _mm256_xor_si256(load32(blk + 2), _mm256_set1_epi8(static_cast<char>(0x80))));
+}
+
+inline void decode_q2_K(const uint8_t* blk, uint8_t* u) {
+  const auto* b = reinterpret_cast<const BlockQ2_K*>(blk);
+  const __m256i m3 = _mm256_set1_epi8(3);
+  for (int h = 0; h < 2; ++h) {
+    const __m256i q = load32(b->qs + 32 * h);
+    for (int s = 0; s < 4; ++s) store32(u + 128 * h + 32 * s, _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3));
+  }
+}
+
+inline void decode_q3_K(const uint8_t* blk, uint8_t* u) {
+  const auto* b = reinterpret_cast<const BlockQ3_K*>(blk);
+  const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+  const __m256i hm = load32(b->hmask);
+  for (int h = 0; h < 2; ++h) {
+    const __m256i q = load32(b->qs + 32 * h);
+    for (int s = 0; s < 4; ++s) {
+      const __m256i low = _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3);
+      const __m256i hb = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + s), one), 2);
+      store32(u + 128 * h + 32 * s, _mm256_or_si256(low, hb));
+    }
+  }
+}
+
+inline void decode_q4_K(const uint8_t* blk, uint8_t* u) {
+  const auto* b = reinterpret_cast<const BlockQ4_K*>(blk);
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  for (int j = 0; j < 4; ++j) {
+    const __m256i q = load32(b->qs + 32 * j);
+    store32(u + 64 * j, _mm256_and_si256(q, m4));
+    store32(u + 64 * j + 32, _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
+  }
+}
+
+inline void decode_q5_K(const uint8_t* blk, uint8_t* u) {
+  const auto* b = reinterpret_cast<const BlockQ5_K*>(blk);
+  const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+  const __m256i hb = load32(b->qh);
+  for (int j = 0; j < 4; ++j) {
+    const __m256i q = load32(b->qs + 32 * j);
+    const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j), one), 4);
+    const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j + 1), one), 4);
+    store32(u + 64 * j, _mm256_or_si256(_mm256_and_si256(q, m4), h0));
+    store32(u + 64 * j + 32, _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), h1));
+  }
+}
+
+inline void decode_q6_K(const uint8_t* blk, uint8_t* u) {
+  const auto* b = reinterpret_cast<const BlockQ6_K*>(blk);
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3);
+  for (int h = 0; h < 2; ++h) {
+    const __m256i ql0 = load32(b->ql + 64 * h), ql1 = load32(b->ql + 64 * h + 32);
+    const __m256i qh = load32(b->qh + 32 * h);
+    uint8_t* o = u + 128 * h;
+    store32(o, _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4)));
+    store32(o + 32, _mm256_or_si256(_mm256_and_si256(ql1, m4),
+                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m3), 4)));
+    store32(o + 64, _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
+                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m3), 4)));
+    store32(o + 96, _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m3), 4)));
+  }
+}
+
+// Per-row scale fields of a K-quant super-block into the panel's sc / pr / d / dmin arrays.
+struct KFields {
+  int32_t* sc;    // [S][16]
+  int32_t* pr;    // [8][16]
+  float* d;       // [16]
+  float* dmin;    // [16]
+};
+
+inline int32_t pair16(int lo, int hi) {
+  return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(lo)) |
+                              (static_cast<uint32_t>(static_cast<uint16_t>(hi)) << 16));
+}
+
+void kfields_row(PanelKind kind, const uint8_t* blk, int r, const KFields& f) {
+  switch (kind) {
+    case PanelKind::Q4_K:
+    case PanelKind::Q5_K: {
+      // Same header layout: d, dmin, scales[12].
+      uint8_t sm[16];
+      k4_unpack_scales(blk + 4, sm);
+      for (int j = 0; j < 8; ++j) {
+        f.sc[j * 16 + r] = sm[j];
+        f.pr[j * 16 + r] = pair16(sm[8 + j], sm[8 + j]);
+      }
+      f.d[r] = half_to_float(load_u16(blk));
+      f.dmin[r] = half_to_float(load_u16(blk + 2));
+      break;
+    }
+    case PanelKind::Q2_K: {
+      const auto* b = reinterpret_cast<const BlockQ2_K*>(blk);
+      for (int j = 0; j < 16; ++j) f.sc[j * 16 + r] = b->scales[j] & 0x0F;
+      for (int k = 0; k < 8; ++k) f.pr[k * 16 + r] = pair16(b->scales[2 * k] >> 4, b->scales[2 * k + 1] >> 4);
+      f.d[r] = half_to_float(b->d);
+      f.dmin[r] = half_to_float(b->dmin);
+      break;
+    }
+    case PanelKind::Q3_K: {
+      const auto* b = reinterpret_cast<const BlockQ3_K*>(blk);
+      int8_t sc[16];
+      q3_K_unpack_scales(b->scales, sc);
+      for (int j = 0; j < 16; ++j) f.sc[j * 16 + r] = sc[j] - 32;
+      // Values are u − 4: fold −4·sc·bsum into the integer sum.
+      for (int k = 0; k < 8; ++k) f.pr[k * 16 + r] = pair16(-4 * (sc[2 * k] - 32), -4 * (sc[2 * k + 1] - 32));
+      f.d[r] = half_to_float(b->d);
+      f.dmin[r] = 0.0f;
+      break;
+    }
+    case PanelKind::Q6_K: {
+      const auto* b = reinterpret_cast<const BlockQ6_K*>(blk);
+      for (int j = 0; j < 16; ++j) f.sc[j * 16 + r] = b->scales[j];
+      // Values are u − 32: fold −32·sc·bsum into the integer sum.
+      for (int k = 0; k < 8; ++k) f.pr[k * 16 + r] = pair16(-32 * b->scales[2 * k], -32 * b->scales[2 * k + 1]);
+      f.d[r] = half_to_float(b->d);
+      f.dmin[r] = 0.0f;
+      break;
+    }
+    default: break;
+  }
+}
+
+template <void (*Decode)(const uint8_t*, uint8_t*)>
+void pack_legacy(PanelKind kind, int64_t K, const uint8_t* w, size_t w_stride, int nr, uint8_t* panel) {
+  const PanelGeometry g = panel_geometry(kind);
+  const size_t blk_bytes = kind == PanelKind::Q4_0 ? 18 : kind == PanelKind::Q4_1 ? 20 : kind == PanelKind::Q5_0 ? 22
+                           : kind == PanelKind::Q5_1 ? 24 : 34;
+  const uint8_t* rows[kPanelRows];
+  for (int r = 0; r < kPanelRows; ++r) rows[r] = w + static_cast<size_t>(std::min(r, nr - 1)) * w_stride;
+  alignas(32) uint8_t u[kPanelRows][32];
+  for (int64_t b = 0; b < K / 32; ++b, panel += g.unit_bytes) {
+    float* d = reinterpret_cast<float*>(panel + 512);
+    for (int r = 0; r < kPanelRows; ++r) {
+      const uint8_t* blk = rows[r] + b * blk_bytes;
+      Decode(blk, u[r]);
+      d[r] = half_to_float(load_u16(blk));
+      if (g.has_min) d[16 + r] = half_to_float(load_u16(blk + 2));
+    }
+    for (int half = 0; half < 2; ++half) {
+      __m256i v[8];
+      for (int i = 0; i < 8; ++i) v[i] = load32(u[8 * half + i]);
+      transpose_8x8_store(v, panel + 32 * half);
+    }
+  }
+}
+
+template <void (*Decode)(const uint8_t*, uint8_t*)>
+void pack_kquant(PanelKind kind, int64_t K, const uint8_t* w, size_t w_stride, int nr, uint8_t* panel) {
+  const PanelGeometry g = panel_geometry(kind);
+  const size_t blk_bytes = kind == PanelKind::Q2_K ? 84 : kind == PanelKind::Q3_K ? 110 : kind == PanelKind::Q4_K ? 144
+                           : kind == PanelKind::Q5_K ? 176 : 210;
+  const uint8_t* rows[kPanelRows];
+  for (int r = 0; r < kPanelRows; ++r) rows[r] = w + static_cast<size_t>(std::min(r, nr - 1)) * w_stride;
+  alignas(32) uint8_t u[kPanelRows][256];
+  for (int64_t b = 0; b < K / 256; ++b, panel += g.unit_bytes) {
+    KFields f;
+    f.sc = reinterpret_cast<int32_t*>(panel + 4096);
+    f.pr = f.sc + g.sub_blocks * 16;
+    f.d = reinterpret_cast<float*>(f.pr + 8 * 16);
+    f.dmin = f.d + 16;
+    for (int r = 0; r < kPanelRows; ++r) {
+      const uint8_t* blk = rows[r] + b * blk_bytes;
+      Decode(blk, u[r]);
+      kfields_row(kind, blk, r, f);
+    }
+    for (int half = 0; half < 2; ++half)
+      for (int c = 0; c < 8; ++c) {  // 8 dwords (32 values) per transpose
+        __m256i v[8];
+        for (int i = 0; i < 8; ++i) v[i] = load32(u[8 * half + i] + 32 * c);
+        transpose_8x8_store(v, panel + 32 * half + 8 * 64 * c);
+      }
+  }
+}
+
+}  // namespace
+
+void pack_panel_avx2(PanelKind kind, int64_t K, const uint8_t* w, size_t w_stride, int nr, uint8_t* panel) {
+  switch (kind) {
+    case PanelKind::Q4_0: return pack_legacy<decode_q4_0>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q4_1: return pack_legacy<decode_q4_1>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q5_0: return pack_legacy<decode_q5_0>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q5_1: return pack_legacy<decode_q5_1>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q8_0: return pack_legacy<decode_q8_0>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q2_K: return pack_kquant<decode_q2_K>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q3_K: return pack_kquant<decode_q3_K>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q4_K: return pack_kquant<decode_q4_K>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q5_K: return pack_kquant<decode_q5_K>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q6_K: return pack_kquant<decode_q6_K>(kind, K, w, w_stride, nr, panel);
+  }
+}
+
+void pack_act_q8_avx2(PanelKind kind, const float* x, int64_t K, uint8_t* out) {
+  const bool q8_1 = kind == PanelKind::Q4_1 || kind == PanelKind::Q5_1;
+  const int offset = kind == PanelKind::Q4_0 ? 8 : kind == PanelKind::Q5_0 ? 16 : 128;
+  const TypeKernels& q = kernels(q8_1 ? DType::Q8_1 : DType::Q8_0, SimdLevel::Avx2);
+  auto* act = reinterpret_cast<ActQ8*>(out);
+  constexpr int kChunk = 16;  // blocks quantized per call
+  alignas(32) uint8_t tmp[kChunk * sizeof(BlockQ8_1)];
+  for (int64_t b0 = 0; b0 < K / 32; b0 += kChunk) {
+    const int nb = static_cast<int>(std::min<int64_t>(kChunk, K / 32 - b0));
+    q.from_float(x + b0 * 32, tmp, nb * 32);
+    for (int i = 0; i < nb; ++i) {
+      ActQ8& a = act[b0 + i];
+      if (q8_1) {
+        const auto* blk = reinterpret_cast<const BlockQ8_1*>(tmp) + i;
+        std::memcpy(a.qs, blk->qs, 32);
+        a.d = half_to_float(blk->d);
+        const float s = half_to_float(blk->s);
+        std::memcpy(&a.aux, &s, 4);
+      } else {
+        const auto* blk = reinterpret_cast<const BlockQ8_0*>(tmp) + i;
+        std::memcpy(a.qs, blk->qs, 32);
+        a.d = half_to_float(blk->d);
+        const __m256i sums = dot_u8s8(_mm256_set1_epi8(1), load32(blk->qs));
+        a.aux = -offset * hsum_epi32(sums);
+      }
+    }
+  }
+}
+
+}  // namespace xnai::cpu::detail

@@ -1,0 +1,128 @@
+// matmul() against a float64 reference of ggml's numerics (dequantized weights times the
+// activations quantized to the weight type's partner layout), for every type, SIMD level,
+// awkward shapes (odd block counts, odd N and M covering the row and tile paths) and 1-3
+// threads. Also checks that the scratch buffer is reused without growing.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "compute/cpu/matmul.h"
+#include "compute/cpu/quant.h"
+#include "compute/quant_test_support.h"
+#include "core/error.h"
+#include "core/fp16.h"
+#include "core/quant_blocks.h"
+
+namespace xnai {
+namespace {
+
+using cpu::SimdLevel;
+
+struct Shape {
+  int64_t blocks, N, M;
+};
+
+struct Reference {
+  std::vector<double> y;    // [M][N]
+  std::vector<double> tol;  // [M][N]
+};
+
+Reference reference(DType t, const std::vector<uint8_t>& w, const std::vector<float>& x, int64_t K, int64_t N,
+                    int64_t M) {
+  const auto& k = cpu::kernels(t, SimdLevel::Portable);
+  const auto& ak = cpu::kernels(k.vec_dot_type, SimdLevel::Portable);
+  const size_t w_row = row_size(t, K), a_row = row_size(k.vec_dot_type, K);
+  std::vector<float> wd(static_cast<size_t>(N * K)), ad(static_cast<size_t>(M * K));
+  std::vector<uint8_t> aq(a_row * static_cast<size_t>(M));
+  for (int64_t n = 0; n < N; ++n) k.to_float(w.data() + n * w_row, wd.data() + n * K, K);
+  for (int64_t m = 0; m < M; ++m) {
+    ak.from_float(x.data() + m * K, aq.data() + m * a_row, K);
+    ak.to_float(aq.data() + m * a_row, ad.data() + m * K, K);
+  }
+  Reference r{std::vector<double>(static_cast<size_t>(N * M)), std::vector<double>(static_cast<size_t>(N * M))};
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double s = 0, mag = 0;
+      for (int64_t i = 0; i < K; ++i) {
+        const double p = static_cast<double>(wd[n * K + i]) * ad[m * K + i];
+        s += p;
+        mag += std::fabs(p);
+      }
+      double extra = 0;
+      if (k.vec_dot_type == DType::Q8_1) {  // ggml uses s = fp16(d·Σq) for the min term
+        const auto* ab = reinterpret_cast<const BlockQ8_1*>(aq.data() + m * a_row);
+        for (int64_t b = 0; b < K / 32; ++b) {
+          uint16_t m16;
+          std::memcpy(&m16, w.data() + n * w_row + b * row_size(t, 32) + 2, 2);
+          extra += 1.5 / 1024 * std::fabs(fp16_to_f32(m16) * fp16_to_f32(ab[b].s));
+        }
+      }
+      r.y[m * N + n] = s;
+      r.tol[m * N + n] = 3e-5 * mag + extra + 1e-6;
+    }
+  return r;
+}
+
+class Matmul : public ::testing::TestWithParam<DType> {};
+
+TEST_P(Matmul, MatchesFloat64ReferenceAtEveryLevelAndThreadCount) {
+  const DType t = GetParam();
+  const int64_t bs = info(t).block_size == 1 ? 1 : info(t).block_size;
+  const bool kq = bs == 256;
+  // K = blocks · block size (odd counts of blocks; float types get odd K).
+  const std::vector<Shape> shapes =
+      kq ? std::vector<Shape>{{1, 1, 1}, {3, 7, 3}, {1, 33, 7}, {3, 129, 5}, {5, 3, 33}, {1, 17, 129}}
+         : bs == 1 ? std::vector<Shape>{{33, 1, 1}, {97, 7, 3}, {231, 33, 7}, {129, 129, 5}, {65, 3, 33}, {33, 17, 129}}
+                   : std::vector<Shape>{{1, 1, 1}, {3, 7, 3}, {7, 33, 7}, {33, 129, 5}, {9, 3, 33}, {3, 17, 129}};
+  uint32_t seed = 100;
+  for (const Shape& s : shapes) {
+    const int64_t K = s.blocks * bs, N = s.N, M = s.M;
+    const auto wf = test::gaussian(static_cast<size_t>(N * K), ++seed);
+    const auto x = test::gaussian(static_cast<size_t>(M * K), ++seed, 1.5f);
+    std::vector<uint8_t> w(row_size(t, K) * static_cast<size_t>(N));
+    cpu::quantize_weights(t, wf.data(), w.data(), N, K);
+    const Reference ref = reference(t, w, x, K, N, M);
+    for (SimdLevel level : test::available_levels()) {
+      test::ScopedSimdLevel scoped(level);
+      for (int threads : {1, 2, 3}) {
+        SCOPED_TRACE(std::string(dtype_name(t)) + " K=" + std::to_string(K) + " N=" + std::to_string(N) +
+                     " M=" + std::to_string(M) + " " + cpu::simd_level_name(level) + " threads=" +
+                     std::to_string(threads));
+        ThreadPool pool(threads);
+        std::vector<float> y(static_cast<size_t>(N * M), NAN);
+        std::vector<uint8_t> scratch;
+        cpu::matmul(pool, t, w.data(), K, N, x.data(), M, y.data(), scratch);
+        int bad = 0;
+        for (size_t i = 0; i < y.size(); ++i)
+          if (!(std::fabs(y[i] - ref.y[i]) <= ref.tol[i]) && ++bad <= 3)
+            ADD_FAILURE() << "y[" << i / N << "][" << i % N << "] = " << y[i] << ", want " << ref.y[i] << " ± "
+                          << ref.tol[i];
+        ASSERT_EQ(bad, 0);
+        // Steady state: the same call again reuses the scratch buffer as it is.
+        const size_t cap = scratch.size();
+        const uint8_t* data = scratch.data();
+        cpu::matmul(pool, t, w.data(), K, N, x.data(), M, y.data(), scratch);
+        EXPECT_EQ(scratch.size(), cap);
+        EXPECT_EQ(scratch.data(), data);
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, Matmul, ::testing::ValuesIn(test::weight_types()),
+                         [](const auto& info) { return std::string(dtype_name(info.param)); });
+
+TEST(MatmulErrors, RejectsPartialBlocksAndActivationOnlyTypes) {
+  ThreadPool pool(1);
+  std::vector<uint8_t> w(1024), scratch;
+  std::vector<float> x(64), y(4);
+  EXPECT_THROW(cpu::matmul(pool, DType::Q4_0, w.data(), 48, 1, x.data(), 1, y.data(), scratch), Error);
+  EXPECT_THROW(cpu::matmul(pool, DType::Q8_K, w.data(), 256, 1, x.data(), 1, y.data(), scratch), Error);
+  EXPECT_THROW(cpu::matmul(pool, DType::IQ2_XXS, w.data(), 256, 1, x.data(), 1, y.data(), scratch), Error);
+}
+
+}  // namespace
+}  // namespace xnai
