@@ -10,6 +10,10 @@ packages=(
   clang libclang-rt-14-dev            # libFuzzer + sanitizers (scripts/fuzz.sh)
   # engine
   nlohmann-json3-dev libicu-dev
+  # model downloads (hub/)
+  libcpp-httplib-dev libssl-dev
+  # RAG: store, document loaders, vector index; test PDFs are made with enscript + ghostscript
+  libsqlite3-dev sqlite3 libgumbo-dev libpoppler-cpp-dev libhnswlib-dev enscript ghostscript
 )
 
 missing=()

@@ -5,13 +5,12 @@
 
 #include <cctype>
 #include <chrono>
-#include <cmath>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/args.h"
 #include "cli/llm_options.h"
@@ -26,15 +25,19 @@ using Json = nlohmann::ordered_json;
 
 std::string mib_or_gib(double bytes) {
   char buf[32];
-  if (bytes < 1024.0 * 1024 * 1024) std::snprintf(buf, sizeof(buf), "%.2f MiB", bytes / 1024.0 / 1024.0);
-  else std::snprintf(buf, sizeof(buf), "%.2f GiB", bytes / 1024.0 / 1024.0 / 1024.0);
+  if (bytes < 1024.0 * 1024 * 1024)
+    std::snprintf(buf, sizeof(buf), "%.2f MiB", bytes / 1024.0 / 1024.0);
+  else
+    std::snprintf(buf, sizeof(buf), "%.2f GiB", bytes / 1024.0 / 1024.0 / 1024.0);
   return buf;
 }
 
 std::string params_label(int64_t n) {
   char buf[32];
-  if (n < 1000 * 1000 * 1000) std::snprintf(buf, sizeof(buf), "%.2f M", static_cast<double>(n) / 1e6);
-  else std::snprintf(buf, sizeof(buf), "%.2f B", static_cast<double>(n) / 1e9);
+  if (n < 1000 * 1000 * 1000)
+    std::snprintf(buf, sizeof(buf), "%.2f M", static_cast<double>(n) / 1e6);
+  else
+    std::snprintf(buf, sizeof(buf), "%.2f B", static_cast<double>(n) / 1e9);
   return buf;
 }
 
@@ -77,16 +80,19 @@ double stddev(const std::vector<double>& v) {
 }
 
 Json bandwidth_json(const runtime::BandwidthResult& bw) {
-  return Json{{"gb_per_s", bw.gb_per_s}, {"buffer_bytes", bw.bytes}, {"n_threads", bw.n_threads},
+  return Json{{"gb_per_s", bw.gb_per_s},
+              {"buffer_bytes", bw.bytes},
+              {"n_threads", bw.n_threads},
               {"passes", bw.passes}};
 }
 
 int bandwidth_only(int n_threads, bool json) {
   const runtime::BandwidthResult bw = runtime::measure_read_bandwidth(n_threads);
-  if (json) std::printf("%s\n", Json{{"bandwidth", bandwidth_json(bw)}}.dump(2).c_str());
+  if (json)
+    std::printf("%s\n", Json{{"bandwidth", bandwidth_json(bw)}}.dump(2).c_str());
   else
-    std::printf("read bandwidth: %.2f GB/s (%d threads, %.2f GiB buffer, best of %d)\n", bw.gb_per_s, bw.n_threads,
-                static_cast<double>(bw.bytes) / (1024.0 * 1024 * 1024), bw.passes);
+    std::printf("read bandwidth: %.2f GB/s (%d threads, %.2f GiB buffer, best of %d)\n", bw.gb_per_s,
+                bw.n_threads, static_cast<double>(bw.bytes) / (1024.0 * 1024 * 1024), bw.passes);
   return 0;
 }
 
@@ -108,8 +114,9 @@ int run_bench_llm(const std::vector<std::string>& argv) {
   Args args("bench llm", specs);
   args.parse(argv);
   if (args.has("--help")) {
-    std::printf("usage: xnai bench llm -m MODEL.gguf [-p 512] [-n 128] [-r 5] [-t THREADS] [--json] [--bw]\n%s",
-                args.usage().c_str());
+    std::printf(
+        "usage: xnai bench llm -m MODEL.gguf [-p 512] [-n 128] [-r 5] [-t THREADS] [--json] [--bw]\n%s",
+        args.usage().c_str());
     return 0;
   }
   if (!args.positionals().empty())
@@ -127,9 +134,12 @@ int run_bench_llm(const std::vector<std::string>& argv) {
   opt.repetitions = args.get_int("--repetitions", 5);
   opt.n_batch = args.get_int("--batch-size", 512);
   const std::string kv = args.get_or("--kv-type", "f16");
-  if (kv == "f16") opt.kv_type = DType::F16;
-  else if (kv == "f32") opt.kv_type = DType::F32;
-  else throw Error(ErrorKind::InvalidArgument, "bench llm: --kv-type must be f16 or f32, got '" + kv + "'");
+  if (kv == "f16")
+    opt.kv_type = DType::F16;
+  else if (kv == "f32")
+    opt.kv_type = DType::F32;
+  else
+    throw Error(ErrorKind::InvalidArgument, "bench llm: --kv-type must be f16 or f32, got '" + kv + "'");
   if (opt.n_prompt < 0 || opt.n_gen < 0 || opt.repetitions < 1 || opt.n_batch < 1)
     throw Error(ErrorKind::InvalidArgument, "bench llm: -p and -n must be >= 0, -r and -b >= 1");
 
@@ -139,8 +149,7 @@ int run_bench_llm(const std::vector<std::string>& argv) {
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   const bool tty = isatty(STDERR_FILENO);
-  if (tty)
-    opt.on_progress = [](const std::string& s) { std::fprintf(stderr, "\rbench: %-24s", s.c_str()); };
+  if (tty) opt.on_progress = [](const std::string& s) { std::fprintf(stderr, "\rbench: %-24s", s.c_str()); };
   const auto tests = runtime::bench_llm(*model, opt);
   if (tty) std::fprintf(stderr, "\r%40s\r", "");
   const uint64_t rss = runtime::peak_rss_bytes();  // before the bandwidth buffer inflates it
@@ -193,12 +202,13 @@ int run_bench_llm(const std::vector<std::string>& argv) {
   std::printf("\nload %.2f s, peak RSS %s, KV cache %s, batch %d, %d runs per test\n", load_s,
               mib_or_gib(static_cast<double>(rss)).c_str(), kv.c_str(), opt.n_batch, opt.repetitions);
   if (want_bw && args.has("--bw"))
-    std::printf("read bandwidth: %.2f GB/s (%d threads, %.2f GiB buffer, best of %d)\n", bw.gb_per_s, bw.n_threads,
-                static_cast<double>(bw.bytes) / (1024.0 * 1024 * 1024), bw.passes);
+    std::printf("read bandwidth: %.2f GB/s (%d threads, %.2f GiB buffer, best of %d)\n", bw.gb_per_s,
+                bw.n_threads, static_cast<double>(bw.bytes) / (1024.0 * 1024 * 1024), bw.passes);
   if (tg && bound_ts > 0)
-    std::printf("decode reads %s of weights per token: bandwidth bound %.1f t/s at %.2f GB/s; %s reaches %.0f%%\n",
-                mib_or_gib(static_cast<double>(per_token)).c_str(), bound_ts, bw.gb_per_s, tg->name.c_str(),
-                100.0 * share);
+    std::printf(
+        "decode reads %s of weights per token: bandwidth bound %.1f t/s at %.2f GB/s; %s reaches %.0f%%\n",
+        mib_or_gib(static_cast<double>(per_token)).c_str(), bound_ts, bw.gb_per_s, tg->name.c_str(),
+        100.0 * share);
   return 0;
 }
 

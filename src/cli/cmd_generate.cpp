@@ -86,7 +86,7 @@ int run_generate(const std::vector<std::string>& argv) {
   std::fprintf(stderr, "\nprompt: %d tokens in %.1f ms (%.2f tok/s); generated: %d tokens in %.1f ms (%.2f tok/s); finish: %s; seed: %llu\n",
                r.n_prompt, r.prompt_ms, r.prompt_ms > 0 ? r.n_prompt * 1000.0 / r.prompt_ms : 0.0, r.n_generated,
                r.generate_ms, r.generate_ms > 0 ? r.n_generated * 1000.0 / r.generate_ms : 0.0, r.finish_reason.c_str(),
-               static_cast<unsigned long long>(gen.sampling.seed));
+               static_cast<unsigned long long>(r.seed));
   if (r.finish_reason == "context_full")
     std::fprintf(stderr, "warning: generation stopped because the context (%lld tokens) is full; use -c to enlarge it\n",
                  static_cast<long long>(generator.context().n_ctx()));

@@ -5,10 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/args.h"
 #include "core/error.h"
@@ -29,19 +28,27 @@ const char* tokenizer_kind(const std::string& model) {
 
 std::string format_count(double n) {
   char buf[32];
-  if (n >= 1e9) std::snprintf(buf, sizeof(buf), "%.2f B", n / 1e9);
-  else if (n >= 1e6) std::snprintf(buf, sizeof(buf), "%.2f M", n / 1e6);
-  else if (n >= 1e3) std::snprintf(buf, sizeof(buf), "%.2f K", n / 1e3);
-  else std::snprintf(buf, sizeof(buf), "%.0f", n);
+  if (n >= 1e9)
+    std::snprintf(buf, sizeof(buf), "%.2f B", n / 1e9);
+  else if (n >= 1e6)
+    std::snprintf(buf, sizeof(buf), "%.2f M", n / 1e6);
+  else if (n >= 1e3)
+    std::snprintf(buf, sizeof(buf), "%.2f K", n / 1e3);
+  else
+    std::snprintf(buf, sizeof(buf), "%.0f", n);
   return buf;
 }
 
 std::string format_bytes(double b) {
   char buf[32];
-  if (b >= 1024.0 * 1024 * 1024) std::snprintf(buf, sizeof(buf), "%.2f GiB", b / (1024.0 * 1024 * 1024));
-  else if (b >= 1024.0 * 1024) std::snprintf(buf, sizeof(buf), "%.2f MiB", b / (1024.0 * 1024));
-  else if (b >= 1024.0) std::snprintf(buf, sizeof(buf), "%.2f KiB", b / 1024.0);
-  else std::snprintf(buf, sizeof(buf), "%.0f B", b);
+  if (b >= 1024.0 * 1024 * 1024)
+    std::snprintf(buf, sizeof(buf), "%.2f GiB", b / (1024.0 * 1024 * 1024));
+  else if (b >= 1024.0 * 1024)
+    std::snprintf(buf, sizeof(buf), "%.2f MiB", b / (1024.0 * 1024));
+  else if (b >= 1024.0)
+    std::snprintf(buf, sizeof(buf), "%.2f KiB", b / 1024.0);
+  else
+    std::snprintf(buf, sizeof(buf), "%.0f B", b);
   return buf;
 }
 
@@ -64,7 +71,7 @@ struct ModelSummary {
   int64_t rope_dims = -1;
   double rope_base = -1, rms_eps = -1;
   bool rope_base_default = false;  // no rope.freq_base key: loaders use 10000
-  std::string rope_scaling;  // "", "llama3 (rope_freqs tensor)", "linear x4", "yarn x4" …
+  std::string rope_scaling;        // "", "llama3 (rope_freqs tensor)", "linear x4", "yarn x4" …
   int64_t n_vocab = -1, bos = -1, eos = -1;
   std::string tok_model, tok_pre;
   std::string template_family;  // "" = no template in the file
@@ -98,7 +105,8 @@ ModelSummary summarize(const gguf::GgufFile& f) {
     s.n_ff = f.get_int(a + "feed_forward_length", -1);
     s.n_head = f.get_int(a + "attention.head_count", -1);
     s.n_head_kv = f.get_int(a + "attention.head_count_kv", s.n_head);
-    s.head_dim = f.get_int(a + "attention.key_length", s.n_head > 0 && s.n_embd > 0 ? s.n_embd / s.n_head : -1);
+    s.head_dim =
+        f.get_int(a + "attention.key_length", s.n_head > 0 && s.n_embd > 0 ? s.n_embd / s.n_head : -1);
     s.rope_dims = f.get_int(a + "rope.dimension_count", s.head_dim);
     s.rope_base = f.get_float(a + "rope.freq_base", -1.0);
     if (s.rope_base < 0 && s.n_layer >= 0) s.rope_base = 10000.0, s.rope_base_default = true;
@@ -110,7 +118,8 @@ ModelSummary summarize(const gguf::GgufFile& f) {
       s.rope_scaling = buf;
     }
     if (f.find_tensor("rope_freqs.weight"))
-      s.rope_scaling += (s.rope_scaling.empty() ? "" : ", ") + std::string("per-frequency factors (rope_freqs)");
+      s.rope_scaling +=
+          (s.rope_scaling.empty() ? "" : ", ") + std::string("per-frequency factors (rope_freqs)");
   }
   s.tok_model = f.get_string("tokenizer.ggml.model", "");
   s.tok_pre = f.get_string("tokenizer.ggml.pre", "");
@@ -140,7 +149,9 @@ double shortest_f32(double v) {
 std::string or_dash(int64_t v) { return v < 0 ? "-" : std::to_string(v); }
 
 void print_text(const ModelSummary& s) {
-  const auto line = [](const char* key, const std::string& value) { std::printf("%-15s %s\n", key, value.c_str()); };
+  const auto line = [](const char* key, const std::string& value) {
+    std::printf("%-15s %s\n", key, value.c_str());
+  };
   char buf[256];
   std::snprintf(buf, sizeof(buf), "%s  (GGUF v%u, %s = %" PRIu64 " bytes)", s.path.c_str(), s.version,
                 format_bytes(static_cast<double>(s.file_bytes)).c_str(), s.file_bytes);
@@ -150,25 +161,29 @@ void print_text(const ModelSummary& s) {
   if (s.n_tensors == 0) {
     line("parameters", "none (vocabulary-only file)");
   } else {
-    std::snprintf(buf, sizeof(buf), "%s (%zu tensors, %.2f bits per weight)",
-                  format_count(static_cast<double>(s.n_params)).c_str(), s.n_tensors,
-                  s.n_params ? 8.0 * static_cast<double>(s.tensor_bytes) / static_cast<double>(s.n_params) : 0.0);
+    std::snprintf(
+        buf, sizeof(buf), "%s (%zu tensors, %.2f bits per weight)",
+        format_count(static_cast<double>(s.n_params)).c_str(), s.n_tensors,
+        s.n_params ? 8.0 * static_cast<double>(s.tensor_bytes) / static_cast<double>(s.n_params) : 0.0);
     line("parameters", buf);
   }
   if (s.file_type >= 0) {
-    std::snprintf(buf, sizeof(buf), "%s (general.file_type %" PRId64 ")", runtime::file_type_name(s.file_type), s.file_type);
+    std::snprintf(buf, sizeof(buf), "%s (general.file_type %" PRId64 ")",
+                  runtime::file_type_name(s.file_type), s.file_type);
     line("file type", buf);
   }
   line("context length", or_dash(s.n_ctx));
   line("layers", or_dash(s.n_layer));
   line("n_embd", or_dash(s.n_embd));
   line("n_ff", or_dash(s.n_ff));
-  std::snprintf(buf, sizeof(buf), "%s (kv heads %s)", or_dash(s.n_head).c_str(), or_dash(s.n_head_kv).c_str());
+  std::snprintf(buf, sizeof(buf), "%s (kv heads %s)", or_dash(s.n_head).c_str(),
+                or_dash(s.n_head_kv).c_str());
   line("heads", buf);
   line("head_dim", or_dash(s.head_dim));
   if (s.rope_base >= 0) {
     std::snprintf(buf, sizeof(buf), "base %.10g%s, %s dims%s%s", s.rope_base,
-                  s.rope_base_default ? " (default; no rope.freq_base key)" : "", or_dash(s.rope_dims).c_str(),
+                  s.rope_base_default ? " (default; no rope.freq_base key)" : "",
+                  or_dash(s.rope_dims).c_str(),
                   s.rope_scaling.empty() ? "" : ", scaling: ", s.rope_scaling.c_str());
     line("rope", buf);
   }
@@ -201,7 +216,9 @@ void print_text(const ModelSummary& s) {
 nlohmann::ordered_json to_json(const ModelSummary& s) {
   auto opt = [](int64_t v) { return v < 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v); };
   auto optf = [](double v) { return v < 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v); };
-  auto opts = [](const std::string& v) { return v.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v); };
+  auto opts = [](const std::string& v) {
+    return v.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v);
+  };
   nlohmann::ordered_json j;
   j["path"] = s.path;
   j["gguf_version"] = s.version;
@@ -212,9 +229,10 @@ nlohmann::ordered_json to_json(const ModelSummary& s) {
   j["n_tensors"] = s.n_tensors;
   j["n_metadata_keys"] = s.n_keys;
   j["file_type"] = s.file_type < 0 ? nlohmann::ordered_json(nullptr)
-                                   : nlohmann::ordered_json{{"id", s.file_type}, {"name", runtime::file_type_name(s.file_type)}};
+                                   : nlohmann::ordered_json{{"id", s.file_type},
+                                                            {"name", runtime::file_type_name(s.file_type)}};
   j["bits_per_weight"] = s.n_params ? nlohmann::ordered_json(8.0 * static_cast<double>(s.tensor_bytes) /
-                                                     static_cast<double>(s.n_params))
+                                                             static_cast<double>(s.n_params))
                                     : nlohmann::ordered_json(nullptr);
   j["context_length"] = opt(s.n_ctx);
   j["n_layer"] = opt(s.n_layer);
@@ -223,21 +241,26 @@ nlohmann::ordered_json to_json(const ModelSummary& s) {
   j["n_head"] = opt(s.n_head);
   j["n_head_kv"] = opt(s.n_head_kv);
   j["head_dim"] = opt(s.head_dim);
-  j["rope"] = {{"freq_base", optf(s.rope_base)}, {"dimension_count", opt(s.rope_dims)},
+  j["rope"] = {{"freq_base", optf(s.rope_base)},
+               {"dimension_count", opt(s.rope_dims)},
                {"scaling", opts(s.rope_scaling)}};
   j["rms_eps"] = optf(shortest_f32(s.rms_eps));
-  j["vocab"] = {{"size", opt(s.n_vocab)}, {"model", opts(s.tok_model)}, {"pre", opts(s.tok_pre)},
-                {"bos_token_id", opt(s.bos)}, {"eos_token_id", opt(s.eos)}};
-  j["chat_template"] = s.template_family.empty()
-                           ? nlohmann::ordered_json(nullptr)
-                           : nlohmann::ordered_json{{"family", s.template_family}, {"chars", s.template_chars}};
+  j["vocab"] = {{"size", opt(s.n_vocab)},
+                {"model", opts(s.tok_model)},
+                {"pre", opts(s.tok_pre)},
+                {"bos_token_id", opt(s.bos)},
+                {"eos_token_id", opt(s.eos)}};
+  j["chat_template"] = s.template_family.empty() ? nlohmann::ordered_json(nullptr)
+                                                 : nlohmann::ordered_json{{"family", s.template_family},
+                                                                          {"chars", s.template_chars}};
   nlohmann::ordered_json mix = nlohmann::ordered_json::array();
   for (const auto& [type, u] : s.types)
-    mix.push_back({{"type", type},
-                   {"tensors", u.tensors},
-                   {"bytes", u.bytes},
-                   {"elements", u.elements},
-                   {"percent_of_file", 100.0 * static_cast<double>(u.bytes) / static_cast<double>(s.file_bytes)}});
+    mix.push_back(
+        {{"type", type},
+         {"tensors", u.tensors},
+         {"bytes", u.bytes},
+         {"elements", u.elements},
+         {"percent_of_file", 100.0 * static_cast<double>(u.bytes) / static_cast<double>(s.file_bytes)}});
   j["quantization"] = mix;
   return j;
 }
@@ -258,8 +281,10 @@ int run_model_info(const std::vector<std::string>& argv) {
                                                 std::to_string(args.positionals().size()) + ")");
   const gguf::GgufFile f = gguf::GgufFile::open(args.positionals()[0]);
   const ModelSummary s = summarize(f);
-  if (args.has("--json")) std::printf("%s\n", to_json(s).dump(2).c_str());
-  else print_text(s);
+  if (args.has("--json"))
+    std::printf("%s\n", to_json(s).dump(2).c_str());
+  else
+    print_text(s);
   return 0;
 }
 

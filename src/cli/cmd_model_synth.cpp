@@ -17,27 +17,30 @@ namespace {
 
 std::string human_bytes(double b) {
   char buf[32];
-  if (b >= 1e9) std::snprintf(buf, sizeof(buf), "%.2f GB", b / 1e9);
-  else std::snprintf(buf, sizeof(buf), "%.1f MB", b / 1e6);
+  if (b >= 1e9)
+    std::snprintf(buf, sizeof(buf), "%.2f GB", b / 1e9);
+  else
+    std::snprintf(buf, sizeof(buf), "%.1f MB", b / 1e6);
   return buf;
 }
 
 void print_shapes() {
-  std::printf("%-15s %-6s %7s %6s %6s %6s %5s %5s %6s %7s  %s\n", "--like", "arch", "vocab", "embd", "ff", "layers",
-              "heads", "kv", "tied", "ctx", "source");
+  std::printf("%-15s %-6s %7s %6s %6s %6s %5s %5s %6s %7s  %s\n", "--like", "arch", "vocab", "embd", "ff",
+              "layers", "heads", "kv", "tied", "ctx", "source");
   for (const auto& s : synth::known_shapes())
-    std::printf("%-15s %-6s %7lld %6lld %6lld %6lld %5lld %5lld %6s %7lld  %s\n", s.key.c_str(), s.arch.c_str(),
-                static_cast<long long>(s.n_vocab), static_cast<long long>(s.n_embd), static_cast<long long>(s.n_ff),
-                static_cast<long long>(s.n_layer), static_cast<long long>(s.n_head),
-                static_cast<long long>(s.n_head_kv), s.tied_embeddings ? "yes" : "no",
-                static_cast<long long>(s.n_ctx), s.hf_repo.c_str());
+    std::printf("%-15s %-6s %7lld %6lld %6lld %6lld %5lld %5lld %6s %7lld  %s\n", s.key.c_str(),
+                s.arch.c_str(), static_cast<long long>(s.n_vocab), static_cast<long long>(s.n_embd),
+                static_cast<long long>(s.n_ff), static_cast<long long>(s.n_layer),
+                static_cast<long long>(s.n_head), static_cast<long long>(s.n_head_kv),
+                s.tied_embeddings ? "yes" : "no", static_cast<long long>(s.n_ctx), s.hf_repo.c_str());
 }
 
 uint64_t parse_seed(const std::string& v) {
   char* end = nullptr;
   const unsigned long long r = std::strtoull(v.c_str(), &end, 10);
   if (v.empty() || *end != '\0' || v[0] == '-')
-    throw Error(ErrorKind::InvalidArgument, "model synth: --seed expects a non-negative integer, got '" + v + "'");
+    throw Error(ErrorKind::InvalidArgument,
+                "model synth: --seed expects a non-negative integer, got '" + v + "'");
   return r;
 }
 
@@ -50,14 +53,16 @@ int run_model_synth(const std::vector<std::string>& argv) {
                 {"--type", "", true, "weight recipe: q4_0 (default), q8_0, q4_k_m, f16", ""},
                 {"--output", "-o", true, "output GGUF path", ""},
                 {"--seed", "", true, "random seed (default 1)", ""},
-                {"--vocab", "", true, "copy the tokenizer.* keys of this GGUF instead of a synthetic vocabulary", ""},
+                {"--vocab", "", true,
+                 "copy the tokenizer.* keys of this GGUF instead of a synthetic vocabulary", ""},
                 {"--layers", "", true, "keep only the first N layers (small test files)", ""},
                 {"--threads", "-t", true, "threads used to generate weights", "N_THREADS"},
                 {"--list", "", false, "list the known model shapes and exit", ""},
             });
   args.parse(argv);
   if (args.has("--help")) {
-    std::printf("usage: xnai model synth --like MODEL --type TYPE -o OUT.gguf [options]\n%s", args.usage().c_str());
+    std::printf("usage: xnai model synth --like MODEL --type TYPE -o OUT.gguf [options]\n%s",
+                args.usage().c_str());
     return 0;
   }
   if (args.has("--list")) {
@@ -65,7 +70,8 @@ int run_model_synth(const std::vector<std::string>& argv) {
     return 0;
   }
   if (!args.positionals().empty())
-    throw Error(ErrorKind::InvalidArgument, "model synth: unexpected argument '" + args.positionals()[0] + "'");
+    throw Error(ErrorKind::InvalidArgument,
+                "model synth: unexpected argument '" + args.positionals()[0] + "'");
   const auto like = args.get("--like");
   const auto out = args.get("--output");
   if (!like) throw Error(ErrorKind::InvalidArgument, "model synth: --like is required (see --list)");
@@ -96,8 +102,9 @@ int run_model_synth(const std::vector<std::string>& argv) {
   }
   const synth::SynthSummary s = synth::write_synthetic_model(shape, opt, *out);
   std::printf("wrote %s: %s-shaped %s, %zu tensors, %.3f B parameters, %s in %.1f s\n", out->c_str(),
-              shape.key.c_str(), synth::recipe_name(opt.recipe), s.n_tensors, static_cast<double>(s.n_params) / 1e9,
-              human_bytes(static_cast<double>(s.file_bytes)).c_str(), s.seconds);
+              shape.key.c_str(), synth::recipe_name(opt.recipe), s.n_tensors,
+              static_cast<double>(s.n_params) / 1e9, human_bytes(static_cast<double>(s.file_bytes)).c_str(),
+              s.seconds);
   return 0;
 }
 

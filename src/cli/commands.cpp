@@ -14,6 +14,9 @@ int run_tokenize(const std::vector<std::string>& args);
 int run_model_info(const std::vector<std::string>& args);
 int run_model_synth(const std::vector<std::string>& args);
 int run_bench_llm(const std::vector<std::string>& args);
+int run_pull(const std::vector<std::string>& args);
+int run_models(const std::vector<std::string>& args);
+int run_models_rm(const std::vector<std::string>& args);
 
 const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {
@@ -23,6 +26,9 @@ const std::vector<Command>& all_commands() {
       {"model info", "print a GGUF model's architecture, size, quantization and context", run_model_info},
       {"model synth", "write a random-weight model with the shapes of a real one", run_model_synth},
       {"bench llm", "prompt-processing and generation speed (llama-bench style)", run_bench_llm},
+      {"pull", "download a model (hf://org/repo/file, https URL, or --recommended) into the cache", run_pull},
+      {"models", "list the cached models and the defaults the config uses", run_models},
+      {"models rm", "remove a cached model (file, manifest entry, config references)", run_models_rm},
   };
   return commands;
 }

@@ -7,6 +7,7 @@
 #include "cli/progress_bar.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "hub/hub.h"
 
 namespace xnai::cli {
 
@@ -39,10 +40,10 @@ std::vector<OptionSpec> sampling_option_specs() {
   };
 }
 
+// -m (or MODEL_PATH, which Args reads for -m) is a path or a cached model's name; with
+// neither, the config's default LLM (hub::resolve_model says how to get one when unset).
 std::string model_path(const Args& args) {
-  auto m = args.get("--model");
-  if (!m) throw Error(ErrorKind::InvalidArgument, "no model given: pass -m FILE.gguf or set MODEL_PATH");
-  return *m;
+  return hub::resolve_model(args.get("--model").value_or(""), hub::ModelKind::Llm);
 }
 
 std::unique_ptr<compute::Backend> make_backend(const Args& args) {

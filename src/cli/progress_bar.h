@@ -15,6 +15,7 @@ class ProgressBar {
  private:
   std::string label_;
   bool enabled_;
+  bool tty_;
   int last_percent_ = -1;
   bool finished_ = false;
 };

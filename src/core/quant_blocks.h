@@ -7,8 +7,8 @@
 
 namespace xnai {
 
-inline constexpr int kQK32 = 32;   // values per block of the legacy types (Q4_0 … Q8_1)
-inline constexpr int kQKK = 256;   // values per super-block of the K-quants
+inline constexpr int kQK32 = 32;        // values per block of the legacy types (Q4_0 … Q8_1)
+inline constexpr int kQKK = 256;        // values per super-block of the K-quants
 inline constexpr int kKScaleSize = 12;  // packed 6-bit scales+mins of Q4_K / Q5_K
 
 // x = d * (q - 8), q in [0, 15]; qs[j] holds value j (low nibble) and value j+16 (high).

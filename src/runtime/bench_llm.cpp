@@ -81,39 +81,72 @@ void finish_stats(BenchTestResult& r) {
 
 const char* file_type_name(int64_t ft) {
   switch (ft) {
-    case 0: return "F32";
-    case 1: return "F16";
-    case 2: return "Q4_0";
-    case 3: return "Q4_1";
-    case 7: return "Q8_0";
-    case 8: return "Q5_0";
-    case 9: return "Q5_1";
-    case 10: return "Q2_K";
-    case 11: return "Q3_K_S";
-    case 12: return "Q3_K_M";
-    case 13: return "Q3_K_L";
-    case 14: return "Q4_K_S";
-    case 15: return "Q4_K_M";
-    case 16: return "Q5_K_S";
-    case 17: return "Q5_K_M";
-    case 18: return "Q6_K";
-    case 19: return "IQ2_XXS";
-    case 20: return "IQ2_XS";
-    case 21: return "Q2_K_S";
-    case 22: return "IQ3_XS";
-    case 23: return "IQ3_XXS";
-    case 24: return "IQ1_S";
-    case 25: return "IQ4_NL";
-    case 26: return "IQ3_S";
-    case 27: return "IQ3_M";
-    case 28: return "IQ2_S";
-    case 29: return "IQ2_M";
-    case 30: return "IQ4_XS";
-    case 31: return "IQ1_M";
-    case 32: return "BF16";
-    case 36: return "TQ1_0";
-    case 37: return "TQ2_0";
-    default: return "unknown";
+    case 0:
+      return "F32";
+    case 1:
+      return "F16";
+    case 2:
+      return "Q4_0";
+    case 3:
+      return "Q4_1";
+    case 7:
+      return "Q8_0";
+    case 8:
+      return "Q5_0";
+    case 9:
+      return "Q5_1";
+    case 10:
+      return "Q2_K";
+    case 11:
+      return "Q3_K_S";
+    case 12:
+      return "Q3_K_M";
+    case 13:
+      return "Q3_K_L";
+    case 14:
+      return "Q4_K_S";
+    case 15:
+      return "Q4_K_M";
+    case 16:
+      return "Q5_K_S";
+    case 17:
+      return "Q5_K_M";
+    case 18:
+      return "Q6_K";
+    case 19:
+      return "IQ2_XXS";
+    case 20:
+      return "IQ2_XS";
+    case 21:
+      return "Q2_K_S";
+    case 22:
+      return "IQ3_XS";
+    case 23:
+      return "IQ3_XXS";
+    case 24:
+      return "IQ1_S";
+    case 25:
+      return "IQ4_NL";
+    case 26:
+      return "IQ3_S";
+    case 27:
+      return "IQ3_M";
+    case 28:
+      return "IQ2_S";
+    case 29:
+      return "IQ2_M";
+    case 30:
+      return "IQ4_XS";
+    case 31:
+      return "IQ1_M";
+    case 32:
+      return "BF16";
+    case 36:
+      return "TQ1_0";
+    case 37:
+      return "TQ2_0";
+    default:
+      return "unknown";
   }
 }
 
@@ -128,11 +161,14 @@ BenchModelInfo describe_model(const models::LlmModel& model) {
   if (size.empty()) {
     char buf[32];
     const double n = static_cast<double>(info.n_params);
-    if (n >= 1e9) std::snprintf(buf, sizeof(buf), "%.1fB", n / 1e9);
-    else std::snprintf(buf, sizeof(buf), "%.0fM", n / 1e6);
+    if (n >= 1e9)
+      std::snprintf(buf, sizeof(buf), "%.1fB", n / 1e9);
+    else
+      std::snprintf(buf, sizeof(buf), "%.0fM", n / 1e6);
     size = buf;
   }
-  info.desc = model.hparams().arch_name + " " + size + " " + file_type_name(f.get_int("general.file_type", -1));
+  info.desc =
+      model.hparams().arch_name + " " + size + " " + file_type_name(f.get_int("general.file_type", -1));
   return info;
 }
 
@@ -141,15 +177,18 @@ uint64_t weight_bytes_per_token(const models::LlmModel& model) {
   const bool tied = f.find_tensor("output.weight") == nullptr;
   uint64_t bytes = 0;
   for (const auto& t : f.tensors()) {
-    if (t.name == "token_embd.weight" && !tied) bytes += row_size(t.type, t.dim(0));
-    else bytes += t.nbytes;
+    if (t.name == "token_embd.weight" && !tied)
+      bytes += row_size(t.type, t.dim(0));
+    else
+      bytes += t.nbytes;
   }
   return bytes;
 }
 
 std::vector<BenchTestResult> bench_llm(const models::LlmModel& model, const BenchLlmOptions& opts) {
   if (opts.n_prompt < 0 || opts.n_gen < 0 || opts.repetitions < 1 || opts.n_batch < 1)
-    throw Error(ErrorKind::InvalidArgument, "bench: need n_prompt, n_gen >= 0, repetitions >= 1, n_batch >= 1");
+    throw Error(ErrorKind::InvalidArgument,
+                "bench: need n_prompt, n_gen >= 0, repetitions >= 1, n_batch >= 1");
   ContextOptions copts;
   copts.n_ctx = std::max({opts.n_prompt, opts.n_gen, 1});
   copts.kv_type = opts.kv_type;
@@ -162,7 +201,8 @@ std::vector<BenchTestResult> bench_llm(const models::LlmModel& model, const Benc
   };
 
   std::vector<BenchTestResult> results;
-  auto run_test = [&](BenchTestResult r, const std::function<void()>& body, const std::function<void()>& warmup) {
+  auto run_test = [&](BenchTestResult r, const std::function<void()>& body,
+                      const std::function<void()>& warmup) {
     progress(r.name + " warm-up");
     ctx.reset();
     warmup();

@@ -24,20 +24,20 @@
 namespace xnai::runtime {
 
 struct BenchLlmOptions {
-  int n_prompt = 512;     // pp test size; 0 skips it
-  int n_gen = 128;        // tg test size; 0 skips it
-  int repetitions = 5;    // timed runs per test (≥ 1)
-  int n_batch = 512;      // tokens per forward pass in the pp test
+  int n_prompt = 512;   // pp test size; 0 skips it
+  int n_gen = 128;      // tg test size; 0 skips it
+  int repetitions = 5;  // timed runs per test (≥ 1)
+  int n_batch = 512;    // tokens per forward pass in the pp test
   DType kv_type = DType::F16;
-  uint64_t seed = 0;      // token stream of the tests (any fixed value: the rate does not depend on it)
+  uint64_t seed = 0;  // token stream of the tests (any fixed value: the rate does not depend on it)
   // Called before each run with a short description ("pp512 run 2/5"); must not throw.
   std::function<void(const std::string&)> on_progress;
 };
 
 struct BenchTestResult {
-  std::string name;   // "pp512", "tg128"
-  int n_prompt = 0;   // tokens of the pp part (0 for tg)
-  int n_gen = 0;      // tokens of the tg part (0 for pp)
+  std::string name;                // "pp512", "tg128"
+  int n_prompt = 0;                // tokens of the pp part (0 for tg)
+  int n_gen = 0;                   // tokens of the tg part (0 for pp)
   std::vector<double> samples_ns;  // wall time of each timed run
   std::vector<double> samples_ts;  // tokens per second of each timed run
   double avg_ts = 0;               // mean of samples_ts
@@ -67,8 +67,8 @@ uint64_t weight_bytes_per_token(const models::LlmModel& model);
 std::vector<BenchTestResult> bench_llm(const models::LlmModel& model, const BenchLlmOptions& opts);
 
 struct BandwidthResult {
-  double gb_per_s = 0;   // best of the passes, 1 GB = 1e9 bytes
-  uint64_t bytes = 0;    // buffer size read per pass
+  double gb_per_s = 0;  // best of the passes, 1 GB = 1e9 bytes
+  uint64_t bytes = 0;   // buffer size read per pass
   int n_threads = 0;
   int passes = 0;
 };

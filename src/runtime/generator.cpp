@@ -51,6 +51,7 @@ GenerateResult Generator::generate(const std::vector<int32_t>& prompt, const Gen
   r.prompt_ms = ms_since(t0);
 
   Sampler sampler(opts.sampling, static_cast<int32_t>(n_vocab));
+  r.seed = sampler.seed();
   for (int32_t id : prompt) sampler.accept(id);
   StopStrings stops(opts.stop);
   std::string pending_utf8;

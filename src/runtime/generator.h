@@ -35,6 +35,7 @@ struct GenerateResult {
   int n_generated = 0;        // sampled tokens (including a final end-of-generation token)
   double prompt_ms = 0;       // prefill wall time
   double generate_ms = 0;     // sampling loop wall time
+  uint64_t seed = 0;          // the sampler's seed (the random one drawn when none was given)
   std::string finish_reason;  // "stop" (stop string or end-of-generation), "length", "context_full", "cancelled"
 };
 

@@ -9,19 +9,23 @@ namespace xnai::runtime {
 
 int64_t LlmContext::resolve_n_ctx(const models::LlmModel& model, const ContextOptions& opts) {
   if (opts.n_ctx < 0)
-    throw Error(ErrorKind::InvalidArgument, "context size must not be negative, got " + std::to_string(opts.n_ctx));
+    throw Error(ErrorKind::InvalidArgument,
+                "context size must not be negative, got " + std::to_string(opts.n_ctx));
   if (opts.n_ctx > 0) return opts.n_ctx;
   return std::min(model.hparams().n_ctx_train, kDefaultMaxContext);
 }
 
+int64_t LlmContext::resolve_n_batch(const ContextOptions& opts, int64_t n_ctx) {
+  if (opts.n_batch < 1)
+    throw Error(ErrorKind::InvalidArgument,
+                "batch size must be at least 1, got " + std::to_string(opts.n_batch));
+  return std::min(opts.n_batch, n_ctx);
+}
+
 LlmContext::LlmContext(const models::LlmModel& model, const ContextOptions& opts)
     : model_(&model),
-      ws_(model, resolve_n_ctx(model, opts),
-          std::min(opts.n_batch > 0 ? opts.n_batch : int64_t{1}, resolve_n_ctx(model, opts)), opts.kv_type),
-      last_logits_(static_cast<size_t>(model.hparams().n_vocab)) {
-  if (opts.n_batch < 1)
-    throw Error(ErrorKind::InvalidArgument, "batch size must be at least 1, got " + std::to_string(opts.n_batch));
-}
+      ws_(model, resolve_n_ctx(model, opts), resolve_n_batch(opts, resolve_n_ctx(model, opts)), opts.kv_type),
+      last_logits_(static_cast<size_t>(model.hparams().n_vocab)) {}
 
 std::span<const float> LlmContext::decode(std::span<const int32_t> tokens, bool all_logits) {
   const int64_t n = static_cast<int64_t>(tokens.size());
@@ -35,8 +39,9 @@ std::span<const float> LlmContext::decode(std::span<const int32_t> tokens, bool 
                                                   std::to_string(n_vocab) + ")");
   }
   if (n_past_ + n > n_ctx())
-    throw Error(ErrorKind::ContextFull, "context full: " + std::to_string(n_past_) + " cached + " + std::to_string(n) +
-                                            " new tokens need " + std::to_string(n_past_ + n) +
+    throw Error(ErrorKind::ContextFull, "context full: " + std::to_string(n_past_) + " cached + " +
+                                            std::to_string(n) + " new tokens need " +
+                                            std::to_string(n_past_ + n) +
                                             " positions, but the context holds " + std::to_string(n_ctx()));
 
   float* out = last_logits_.data();
@@ -50,8 +55,8 @@ std::span<const float> LlmContext::decode(std::span<const int32_t> tokens, bool 
     const bool last_chunk = c0 + m == n;
     const int64_t first_logit = all_logits ? 0 : (last_chunk ? m - 1 : m);
     float* dst = all_logits ? out + c0 * n_vocab : out;
-    model_->forward(ws_, tokens.subspan(static_cast<size_t>(c0), static_cast<size_t>(m)), n_past_ + c0, first_logit,
-                    dst);
+    model_->forward(ws_, tokens.subspan(static_cast<size_t>(c0), static_cast<size_t>(m)), n_past_ + c0,
+                    first_logit, dst);
   }
   n_past_ += n;
   return {out, static_cast<size_t>(all_logits ? n * n_vocab : n_vocab)};

@@ -49,6 +49,7 @@ class LlmContext {
 
  private:
   static int64_t resolve_n_ctx(const models::LlmModel& model, const ContextOptions& opts);
+  static int64_t resolve_n_batch(const ContextOptions& opts, int64_t n_ctx);
 
   const models::LlmModel* model_;
   models::LlmWorkspace ws_;

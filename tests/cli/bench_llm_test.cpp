@@ -1,5 +1,7 @@
 // `xnai bench llm` and runtime/bench_llm: llama-bench's test definitions and statistics,
 // the model columns, the bandwidth figures, and the CLI's option fallbacks.
+#include "runtime/bench_llm.h"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,15 +11,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "compute/backend.h"
+#include "core/error.h"
 #include "formats/gguf.h"
 #include "models/llm/llm.h"
-#include "core/error.h"
-#include "runtime/bench_llm.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -147,8 +147,10 @@ TEST(BenchLlm, WeightBytesPerToken) {
     EXPECT_EQ(xnai::runtime::weight_bytes_per_token(*model), all);  // tied: the embedding is the LM head
   }
   if (!std::getenv("XNAI_BIN")) GTEST_SKIP() << "XNAI_BIN not set: untied case needs model synth";
-  const fs::path out = fs::temp_directory_path() / ("xnai_bench_untied_" + std::to_string(::getpid()) + ".gguf");
-  ASSERT_EQ(run_xnai("model synth --like tinyllama-1.1b --type q4_0 --layers 1 -o '" + out.string() + "'").code, 0);
+  const fs::path out =
+      fs::temp_directory_path() / ("xnai_bench_untied_" + std::to_string(::getpid()) + ".gguf");
+  ASSERT_EQ(
+      run_xnai("model synth --like tinyllama-1.1b --type q4_0 --layers 1 -o '" + out.string() + "'").code, 0);
   auto model = xnai::models::LlmModel::load(out.string(), *backend);
   uint64_t all = 0;
   for (const auto& t : model->gguf().tensors()) all += t.nbytes;

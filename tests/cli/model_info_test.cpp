@@ -9,9 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "test_support.h"
 #include "text/chat_template.h"
@@ -102,7 +101,8 @@ TEST(ModelInfo, JsonOfQuantizedConformanceModel) {
   const int layer = (256 + 128 + 128 + 256 + 512 + 512 + 2 * 256) * 144;
   EXPECT_EQ((*q4k)["bytes"], 2 * layer - 128 * 144 - 2 * 256 * 144);
   const double pct = (*q6k)["percent_of_file"];
-  EXPECT_NEAR(pct, 100.0 * (32000 * 210 + 128 * 210 + 256 * 2 * 210) / static_cast<double>(fs::file_size(path)),
+  EXPECT_NEAR(pct,
+              100.0 * (32000 * 210 + 128 * 210 + 256 * 2 * 210) / static_cast<double>(fs::file_size(path)),
               1e-9);
 }
 
@@ -126,7 +126,8 @@ TEST(ModelInfo, ChatTemplateFamilyOfSynthesizedModel) {
   const RunResult r = run_xnai("model info --json '" + out.string() + "'");
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["chat_template"]["family"], xnai::text::chat_template_name(xnai::text::ChatTemplateKind::Qwen25));
+  EXPECT_EQ(j["chat_template"]["family"],
+            xnai::text::chat_template_name(xnai::text::ChatTemplateKind::Qwen25));
   EXPECT_EQ(j["name"], "Qwen2.5 0.5B Instruct");
   EXPECT_EQ(j["n_layer"], 1);
   EXPECT_EQ(j["vocab"]["eos_token_id"], 151645);
@@ -151,7 +152,8 @@ TEST(ModelInfo, VocabOnlyFile) {
 
 TEST(ModelInfo, ClearErrors) {
   REQUIRE_XNAI_BIN();
-  const fs::path txt = fs::temp_directory_path() / ("xnai_info_not_gguf_" + std::to_string(::getpid()) + ".txt");
+  const fs::path txt =
+      fs::temp_directory_path() / ("xnai_info_not_gguf_" + std::to_string(::getpid()) + ".txt");
   std::ofstream(txt) << "hello, I am not a model\n";
   RunResult r = run_xnai("model info '" + txt.string() + "'");
   EXPECT_EQ(r.code, 4);

@@ -23,8 +23,8 @@
 #include "models/llm/llm.h"
 #include "models/synth/synthetic_model.h"
 #include "runtime/llm_context.h"
-#include "text/tokenizer.h"
 #include "test_support.h"
+#include "text/tokenizer.h"
 
 namespace fs = std::filesystem;
 using xnai::DType;
@@ -57,11 +57,17 @@ RunResult run_xnai(const std::string& args) {
 #define REQUIRE_XNAI_BIN() \
   if (!std::getenv("XNAI_BIN")) GTEST_SKIP() << "XNAI_BIN not set (run through ctest)"
 
-fs::path temp_path(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("xnai_synth_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return dir / name;
-}
+// A file in the temp directory, unique to this process, removed when the guard goes out of
+// scope (also when an assertion ends the test early: synthetic models are large).
+struct TempFile {
+  explicit TempFile(const std::string& name)
+      : path(fs::temp_directory_path() / ("xnai_synth_test_" + std::to_string(::getpid()) + "_" + name)) {}
+  ~TempFile() {
+    std::error_code ec;
+    fs::remove(path, ec);
+  }
+  fs::path path;
+};
 
 std::map<std::string, int> type_counts(const std::vector<TensorPlan>& plan) {
   std::map<std::string, int> c;
@@ -114,7 +120,8 @@ TEST(SynthPlan, TypeMixOfRealModels) {
       {"tinyllama-1.1b", Recipe::Q4_0, 201, Mix{{"f32", 45}, {"q4_0", 155}, {"q6_K", 1}}},
       {"tinyllama-1.1b", Recipe::Q4_K_M, 201, Mix{{"f32", 45}, {"q4_K", 135}, {"q6_K", 21}}},
       {"qwen2.5-0.5b", Recipe::Q4_0, 290, Mix{{"f32", 121}, {"q4_0", 168}, {"q8_0", 1}}},
-      {"qwen2.5-0.5b", Recipe::Q4_K_M, 290, Mix{{"f32", 121}, {"q4_K", 12}, {"q5_0", 132}, {"q6_K", 12}, {"q8_0", 13}}},
+      {"qwen2.5-0.5b", Recipe::Q4_K_M, 290,
+       Mix{{"f32", 121}, {"q4_K", 12}, {"q5_0", 132}, {"q6_K", 12}, {"q8_0", 13}}},
       {"qwen2.5-0.5b", Recipe::Q8_0, 290, Mix{{"f32", 121}, {"q8_0", 169}}},
       {"llama-3.2-1b", Recipe::Q4_0, 147, Mix{{"f32", 34}, {"q4_0", 112}, {"q6_K", 1}}},
       {"llama-3.2-1b", Recipe::Q4_K_M, 147, Mix{{"f32", 34}, {"q4_K", 96}, {"q6_K", 17}}},
@@ -144,8 +151,8 @@ TEST(SynthPlan, ShapesAndFallbacks) {
   EXPECT_EQ(by_name.at("blk.0.attn_k.weight").ne, (std::vector<int64_t>{896, 128}));
   EXPECT_EQ(by_name.at("blk.0.attn_k.bias").ne, (std::vector<int64_t>{128}));
   EXPECT_EQ(by_name.at("blk.0.attn_k.bias").type, DType::F32);
-  EXPECT_EQ(by_name.at("blk.0.attn_v.weight").type, DType::Q8_0);   // layer 0 < 24/8: more bits
-  EXPECT_EQ(by_name.at("blk.3.attn_v.weight").type, DType::Q5_0);   // plain Q4_K, fallen back
+  EXPECT_EQ(by_name.at("blk.0.attn_v.weight").type, DType::Q8_0);  // layer 0 < 24/8: more bits
+  EXPECT_EQ(by_name.at("blk.3.attn_v.weight").type, DType::Q5_0);  // plain Q4_K, fallen back
   EXPECT_EQ(by_name.at("blk.0.ffn_down.weight").type, DType::Q6_K);
   EXPECT_EQ(by_name.at("blk.3.ffn_down.weight").type, DType::Q4_K);
   EXPECT_EQ(by_name.at("blk.5.ffn_down.weight").type, DType::Q6_K);  // (5 - 3) % 3 == 2
@@ -173,8 +180,10 @@ TEST(SynthPlan, Llama3RopeFactors) {
   const double kPi = 3.14159265358979323846;
   for (size_t i = 0; i < f.size(); ++i) {
     const double wavelen = 2 * kPi * std::pow(500000.0, 2.0 * static_cast<double>(i) / 64.0);
-    if (wavelen < 2048) EXPECT_FLOAT_EQ(f[i], 1.0f) << i;
-    else if (wavelen > 8192) EXPECT_FLOAT_EQ(f[i], 32.0f) << i;
+    if (wavelen < 2048)
+      EXPECT_FLOAT_EQ(f[i], 1.0f) << i;
+    else if (wavelen > 8192)
+      EXPECT_FLOAT_EQ(f[i], 32.0f) << i;
     else {
       const double smooth = (8192.0 / wavelen - 1.0) / 3.0;
       EXPECT_NEAR(f[i], 1.0 / ((1 - smooth) / 32.0 + smooth), 1e-4) << i;
@@ -201,9 +210,10 @@ TEST(SynthFile, EveryShapeOneLayer) {
     std::vector<std::string> recipes = {"q4_0"};
     if (shape.key == "qwen2.5-0.5b") recipes = {"q4_0", "q8_0", "q4_k_m", "f16"};
     for (const std::string& type : recipes) {
-      const fs::path out = temp_path(shape.key + "-" + type + ".gguf");
-      const RunResult r = run_xnai("model synth --like " + shape.key + " --type " + type + " --layers 1 -t 2 -o '" +
-                                   out.string() + "'");
+      const TempFile out_file(shape.key + "-" + type + ".gguf");
+      const fs::path& out = out_file.path;
+      const RunResult r = run_xnai("model synth --like " + shape.key + " --type " + type +
+                                   " --layers 1 -t 2 -o '" + out.string() + "'");
       ASSERT_EQ(r.code, 0) << r.out;
       const auto f = xnai::gguf::GgufFile::open(out.string());
       const Recipe recipe = parse_recipe(type);
@@ -246,7 +256,6 @@ TEST(SynthFile, EveryShapeOneLayer) {
         EXPECT_EQ(tokens[258], "<0xFF>");
         EXPECT_EQ(f.require_floats("tokenizer.ggml.scores").size(), tokens.size());
       }
-      fs::remove(out);
     }
   }
 }
@@ -259,7 +268,8 @@ TEST(SynthFile, WeightsAreFiniteAndSized) {
   for (const char* args : {"--like qwen2.5-0.5b --type q4_k_m --layers 2",  // q4_K, q5_0, q6_K, q8_0
                            "--like tinyllama-1.1b --type q4_0 --layers 1",  // q4_0, q6_K
                            "--like tinyllama-1.1b --type f16 --layers 1"}) {
-    const fs::path out = temp_path("weights.gguf");
+    const TempFile out_file("weights.gguf");
+    const fs::path& out = out_file.path;
     ASSERT_EQ(run_xnai(std::string("model synth ") + args + " -o '" + out.string() + "'").code, 0);
     const auto f = xnai::gguf::GgufFile::open(out.string());
     for (const auto& t : f.tensors()) {
@@ -272,13 +282,13 @@ TEST(SynthFile, WeightsAreFiniteAndSized) {
         ASSERT_TRUE(std::isfinite(x)) << t.name;
         sum += x, sq += static_cast<double>(x) * x;
       }
-      const double mean = sum / static_cast<double>(n), sd = std::sqrt(sq / static_cast<double>(n) - mean * mean);
+      const double mean = sum / static_cast<double>(n),
+                   sd = std::sqrt(sq / static_cast<double>(n) - mean * mean);
       EXPECT_LT(std::fabs(mean), 0.002) << args << ": " << t.name;
       EXPECT_GT(sd, 0.012) << args << ": " << t.name;
       EXPECT_LT(sd, 0.03) << args << ": " << t.name;
       ++seen[t.type];
     }
-    fs::remove(out);
   }
   EXPECT_EQ(seen.size(), 6u);
 }
@@ -286,7 +296,8 @@ TEST(SynthFile, WeightsAreFiniteAndSized) {
 // Same seed → same bytes, whatever the thread count; another seed → other weights.
 TEST(SynthFile, DeterministicAcrossThreadCounts) {
   REQUIRE_XNAI_BIN();
-  const fs::path a = temp_path("det-a.gguf"), b = temp_path("det-b.gguf"), c = temp_path("det-c.gguf");
+  const TempFile fa("det-a.gguf"), fb("det-b.gguf"), fc("det-c.gguf");
+  const fs::path &a = fa.path, &b = fb.path, &c = fc.path;
   const std::string base = "model synth --like tinyllama-1.1b --type q4_k_m --layers 1 ";
   ASSERT_EQ(run_xnai(base + "-t 1 --seed 7 -o '" + a.string() + "'").code, 0);
   ASSERT_EQ(run_xnai(base + "-t 3 --seed 7 -o '" + b.string() + "'").code, 0);
@@ -300,7 +311,6 @@ TEST(SynthFile, DeterministicAcrossThreadCounts) {
   EXPECT_TRUE(ba == bb);
   EXPECT_EQ(ba.size(), bc.size());  // the seed is in the description: same length here
   EXPECT_FALSE(ba == bc);
-  fs::remove(a), fs::remove(b), fs::remove(c);
 }
 
 // --vocab copies a real vocabulary, padding it with [PAD<id>] unused tokens to the model's
@@ -309,7 +319,8 @@ TEST(SynthFile, CopiesRealVocabulary) {
   REQUIRE_XNAI_BIN();
   XNAI_SKIP_IF_MISSING(qwen, "llm/tiny-qwen2-f16.gguf");
   XNAI_SKIP_IF_MISSING(spm, "vocab/ggml-vocab-llama-spm.gguf");
-  const fs::path out = temp_path("vocab.gguf");
+  const TempFile out_file("vocab.gguf");
+  const fs::path& out = out_file.path;
   ASSERT_EQ(run_xnai("model synth --like qwen2.5-7b --layers 1 --vocab '" + qwen.string() + "' -o '" +
                      out.string() + "'")
                 .code,
@@ -339,7 +350,6 @@ TEST(SynthFile, CopiesRealVocabulary) {
             0);
   EXPECT_EQ(xnai::gguf::GgufFile::open(out.string()).require_strings("tokenizer.ggml.tokens"),
             xnai::gguf::GgufFile::open(spm.string()).require_strings("tokenizer.ggml.tokens"));
-  fs::remove(out);
 }
 
 TEST(SynthCli, Errors) {
@@ -362,8 +372,10 @@ TEST(SynthCli, Errors) {
 TEST(SynthFile, LoadsAndDecodesWithoutNaN) {
   REQUIRE_XNAI_BIN();
   for (const char* like : {"tinyllama-1.1b", "qwen2.5-0.5b", "llama-3.2-1b"}) {
-    const fs::path out = temp_path(std::string(like) + "-run.gguf");
-    ASSERT_EQ(run_xnai(std::string("model synth --like ") + like + " --type q4_k_m --layers 2 -o '" + out.string() + "'")
+    const TempFile out_file(std::string(like) + "-run.gguf");
+    const fs::path& out = out_file.path;
+    ASSERT_EQ(run_xnai(std::string("model synth --like ") + like + " --type q4_k_m --layers 2 -o '" +
+                       out.string() + "'")
                   .code,
               0);
     auto backend = xnai::compute::make_cpu_backend({});
@@ -371,7 +383,8 @@ TEST(SynthFile, LoadsAndDecodesWithoutNaN) {
     xnai::runtime::ContextOptions co;
     co.n_ctx = 64;
     xnai::runtime::LlmContext ctx(*model, co);
-    std::vector<int32_t> prompt = model->tokenizer().encode("The quick brown fox jumps over the lazy dog", true);
+    std::vector<int32_t> prompt =
+        model->tokenizer().encode("The quick brown fox jumps over the lazy dog", true);
     auto logits = ctx.decode(prompt);
     for (int step = 0; step < 4; ++step) {
       ASSERT_EQ(static_cast<int64_t>(logits.size()), model->hparams().n_vocab);
@@ -382,6 +395,5 @@ TEST(SynthFile, LoadsAndDecodesWithoutNaN) {
       }
       logits = ctx.decode(std::span<const int32_t>(&best, 1));
     }
-    fs::remove(out);
   }
 }

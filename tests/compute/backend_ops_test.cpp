@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "compute/backend.h"
+#include "compute/cpu/cpu_vec.h"
 #include "compute/cpu/quant.h"
 #include "core/error.h"
 #include "core/fp16.h"
@@ -53,7 +54,8 @@ std::vector<float> read(Backend& be, const Tensor& t) {
 double max_abs_diff(const std::vector<float>& a, const std::vector<double>& b) {
   EXPECT_EQ(a.size(), b.size());
   double m = 0.0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) m = std::max(m, std::abs(static_cast<double>(a[i]) - b[i]));
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i)
+    m = std::max(m, std::abs(static_cast<double>(a[i]) - b[i]));
   return m;
 }
 
@@ -162,18 +164,22 @@ TEST_P(BackendOps, GeluMatchesTanhFormulaAndGgmlTable) {
 }
 
 // Double-precision rope reference with the same parameters.
-std::vector<double> rope_ref(const std::vector<float>& x, int64_t hd, int64_t n_head, const std::vector<int32_t>& pos,
-                             const RopeParams& p, const std::vector<float>* ff) {
+std::vector<double> rope_ref(const std::vector<float>& x, int64_t hd, int64_t n_head,
+                             const std::vector<int32_t>& pos, const RopeParams& p,
+                             const std::vector<float>* ff) {
   std::vector<double> y(x.begin(), x.end());
   const double pi = 3.14159265358979323846;
-  auto corr = [&](double beta) { return p.n_dims * std::log(p.n_ctx_orig / (beta * 2 * pi)) / (2 * std::log(p.freq_base)); };
+  auto corr = [&](double beta) {
+    return p.n_dims * std::log(p.n_ctx_orig / (beta * 2 * pi)) / (2 * std::log(p.freq_base));
+  };
   const double lo = std::max(0.0, std::floor(corr(p.beta_fast)));
   const double hi = std::min(double(p.n_dims - 1), std::ceil(corr(p.beta_slow)));
   for (size_t t = 0; t < pos.size(); ++t)
     for (int64_t h = 0; h < n_head; ++h) {
       const size_t base = (t * n_head + h) * hd;
       for (int64_t i = 0; i < p.n_dims / 2; ++i) {
-        const double extrap = pos[t] * std::pow(double(p.freq_base), -2.0 * i / p.n_dims) / (ff ? (*ff)[i] : 1.0);
+        const double extrap =
+            pos[t] * std::pow(double(p.freq_base), -2.0 * i / p.n_dims) / (ff ? (*ff)[i] : 1.0);
         const double interp = p.freq_scale * extrap;
         double theta = interp, mscale = p.attn_factor;
         if (p.ext_factor != 0) {
@@ -207,11 +213,13 @@ TEST_P(BackendOps, RopeModesScalingYarnAndFreqFactors) {
     float freq_scale, ext_factor, attn_factor;
     bool factors;
   };
-  for (const Case& c : {Case{RopeMode::Normal, 24, 1.0f, 0.0f, 1.0f, false}, Case{RopeMode::Neox, 24, 1.0f, 0.0f, 1.0f, false},
-                        Case{RopeMode::Neox, 16, 1.0f, 0.0f, 1.0f, false},  // partial: dims 16..23 pass through
-                        Case{RopeMode::Normal, 24, 0.25f, 0.0f, 1.0f, false},  // linear scaling
-                        Case{RopeMode::Neox, 24, 0.25f, 1.0f, 1.0f, false},    // YaRN
-                        Case{RopeMode::Normal, 24, 0.5f, 1.0f, 0.9f, true}}) {  // YaRN + factors
+  for (const Case& c :
+       {Case{RopeMode::Normal, 24, 1.0f, 0.0f, 1.0f, false},
+        Case{RopeMode::Neox, 24, 1.0f, 0.0f, 1.0f, false},
+        Case{RopeMode::Neox, 16, 1.0f, 0.0f, 1.0f, false},      // partial: dims 16..23 pass through
+        Case{RopeMode::Normal, 24, 0.25f, 0.0f, 1.0f, false},   // linear scaling
+        Case{RopeMode::Neox, 24, 0.25f, 1.0f, 1.0f, false},     // YaRN
+        Case{RopeMode::Normal, 24, 0.5f, 1.0f, 0.9f, true}}) {  // YaRN + factors
     RopeParams p;
     p.n_dims = c.n_dims;
     p.mode = c.mode;
@@ -260,9 +268,9 @@ TEST_P(BackendOps, CopyRowsIntoF32AndF16Caches) {
 
 // Reference attention in double. With an F16 cache it applies ggml's two roundings (Q and the
 // probabilities to F16) to otherwise exact math.
-std::vector<double> attention_ref(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
-                                  int64_t hd, int64_t n_head, int64_t n_head_kv, int64_t n_tok, const AttentionParams& p,
-                                  bool f16) {
+std::vector<double> attention_ref(const std::vector<float>& q, const std::vector<float>& k,
+                                  const std::vector<float>& v, int64_t hd, int64_t n_head, int64_t n_head_kv,
+                                  int64_t n_tok, const AttentionParams& p, bool f16) {
   std::vector<double> out(hd * n_head * n_tok, 0.0);
   const int64_t kv_row = hd * n_head_kv;
   for (int64_t t = 0; t < n_tok; ++t)
@@ -301,8 +309,8 @@ TEST_P(BackendOps, AttentionGqaCausalAndFull) {
   };
   for (cpu::SimdLevel level : {cpu::detected_simd_level(), cpu::SimdLevel::Portable}) {
     cpu::set_simd_level(level);
-    for (const Case& c : {Case{20, 6, 2, 5, 37, true}, Case{36, 4, 4, 1, 300, true}, Case{17, 3, 1, 9, 9, true},
-                          Case{16, 4, 2, 7, 7, false}}) {
+    for (const Case& c : {Case{20, 6, 2, 5, 37, true}, Case{36, 4, 4, 1, 300, true},
+                          Case{17, 3, 1, 9, 9, true}, Case{16, 4, 2, 7, 7, false}}) {
       const int64_t n_ctx = c.n_kv + 3, kv_row = c.hd * c.n_head_kv;
       auto q = randn(c.hd * c.n_head * c.n_tok, 15, 1.0f);
       auto k = randn(kv_row * c.n_kv, 16, 1.0f);
@@ -314,16 +322,18 @@ TEST_P(BackendOps, AttentionGqaCausalAndFull) {
       p.causal = c.causal;
       for (DType kv : {DType::F32, DType::F16}) {
         Tensor tq = make(be(), DType::F32, {c.hd, c.n_head, c.n_tok, 1}, &q);
-        Tensor kc = be().alloc(kv, {kv_row, n_ctx, 1, 1}, "k"), vc = be().alloc(kv, {kv_row, n_ctx, 1, 1}, "v");
-        Tensor tk = make(be(), DType::F32, {kv_row, c.n_kv, 1, 1}, &k), tv = make(be(), DType::F32, {kv_row, c.n_kv, 1, 1}, &v);
+        Tensor kc = be().alloc(kv, {kv_row, n_ctx, 1, 1}, "k"),
+               vc = be().alloc(kv, {kv_row, n_ctx, 1, 1}, "v");
+        Tensor tk = make(be(), DType::F32, {kv_row, c.n_kv, 1, 1}, &k),
+               tv = make(be(), DType::F32, {kv_row, c.n_kv, 1, 1}, &v);
         be().copy_rows(tk, kc, 0);
         be().copy_rows(tv, vc, 0);
         Tensor out = make(be(), DType::F32, {c.hd * c.n_head, c.n_tok, 1, 1});
         be().attention(tq, kc, vc, int(c.n_head_kv), p, out);
         const auto ref = attention_ref(q, k, v, c.hd, c.n_head, c.n_head_kv, c.n_tok, p, kv == DType::F16);
         EXPECT_LT(max_abs_diff(read(be(), out), ref), kv == DType::F16 ? 2e-5 : 2e-6)
-            << "hd " << c.hd << " heads " << c.n_head << "/" << c.n_head_kv << " kv " << dtype_name(kv) << " level "
-            << cpu::simd_level_name(level);
+            << "hd " << c.hd << " heads " << c.n_head << "/" << c.n_head_kv << " kv " << dtype_name(kv)
+            << " level " << cpu::simd_level_name(level);
       }
     }
   }
@@ -337,8 +347,9 @@ TEST_P(BackendOps, MatmulPerWeightType) {
     DType type;
     int64_t K, N, M;
   };
-  for (const Case& c : {Case{DType::F32, 67, 13, 5}, Case{DType::F16, 67, 13, 3}, Case{DType::Q8_0, 96, 7, 4},
-                        Case{DType::Q4_0, 64, 9, 1}, Case{DType::Q4_K, 512, 5, 3}, Case{DType::Q6_K, 256, 3, 2}}) {
+  for (const Case& c :
+       {Case{DType::F32, 67, 13, 5}, Case{DType::F16, 67, 13, 3}, Case{DType::Q8_0, 96, 7, 4},
+        Case{DType::Q4_0, 64, 9, 1}, Case{DType::Q4_K, 512, 5, 3}, Case{DType::Q6_K, 256, 3, 2}}) {
     auto wf = randn(c.K * c.N, 18, 0.5f), x = randn(c.K * c.M, 19);
     Tensor tw = make(be(), c.type, {c.K, c.N, 1, 1}, &wf);
     Tensor tx = make(be(), DType::F32, {c.K, c.M, 1, 1}, &x), out = make(be(), DType::F32, {c.N, c.M, 1, 1});
@@ -401,6 +412,67 @@ TEST_P(BackendOps, ShapeMismatchesThrow) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, BackendOps, ::testing::Values(1, 3));
+
+// The AVX2 vector kernels must give the portable kernels' bits: both follow ggml's
+// summation orders (cpu_vec.h), which is what keeps logits identical to llama.cpp's.
+TEST(VecKernels, Avx2MatchesPortableBitForBit) {
+  if (cpu::detected_simd_level() == cpu::SimdLevel::Portable) GTEST_SKIP() << "no AVX2 on this CPU";
+  const cpu::VecKernels& p = cpu::vec_portable();
+  const cpu::VecKernels& v = *cpu::vec_avx2();
+  for (int64_t n : {int64_t{1}, int64_t{15}, int64_t{16}, int64_t{64}, int64_t{100}, int64_t{257}}) {
+    auto a = randn(n, 30), b = randn(n, 31);
+    std::vector<uint16_t> h(n);
+    p.to_f16(a.data(), h.data(), n);
+    std::vector<uint16_t> h2(n);
+    v.to_f16(a.data(), h2.data(), n);
+    EXPECT_EQ(h, h2);
+    auto b16 = b;
+    p.round_f16(b16.data(), n);
+    EXPECT_EQ(p.dot_f32(a.data(), b.data(), n), v.dot_f32(a.data(), b.data(), n)) << n;
+    EXPECT_EQ(p.dot_f16_gemm(h.data(), b16.data(), n), v.dot_f16_gemm(h.data(), b16.data(), n)) << n;
+    EXPECT_EQ(p.dot_f16_vecdot(h.data(), b16.data(), n), v.dot_f16_vecdot(h.data(), b16.data(), n)) << n;
+    auto s = randn(n, 32, 30.0f);  // includes exp arguments far below -87
+    s[0] = -INFINITY;
+    std::vector<float> e1(n), e2(n);
+    EXPECT_EQ(p.softmax_exp(e1.data(), s.data(), 5.0f, n), v.softmax_exp(e2.data(), s.data(), 5.0f, n));
+    EXPECT_EQ(e1, e2);
+    std::vector<float> y1(n), y2(n);
+    p.silu_mul(s.data(), b.data(), y1.data(), n);
+    v.silu_mul(s.data(), b.data(), y2.data(), n);
+    EXPECT_EQ(std::memcmp(y1.data(), y2.data(), n * sizeof(float)), 0);  // bitwise: silu(-inf) is NaN
+  }
+  const int64_t hd = 20, stride = 44, nrow = 150;
+  auto rows = randn(stride * nrow, 33), w = randn(nrow, 34);
+  w[3] = 0.0f;
+  std::vector<uint16_t> rows16(rows.size());
+  p.to_f16(rows.data(), rows16.data(), static_cast<int64_t>(rows.size()));
+  std::vector<float> lanes(64 * hd), o1(hd), o2(hd);
+  for (auto order : {cpu::DotOrder::Gemm, cpu::DotOrder::VecDot})
+    for (int64_t n : {int64_t{5}, int64_t{64}, int64_t{100}, int64_t{150}}) {
+      const int64_t n_pad = (n + 31) / 32 * 32;
+      p.weighted_rows_f16(o1.data(), w.data(), rows16.data(), stride, n, n_pad, hd, order, lanes.data());
+      v.weighted_rows_f16(o2.data(), w.data(), rows16.data(), stride, n, n_pad, hd, order, lanes.data());
+      EXPECT_EQ(o1, o2) << "f16 n=" << n;
+      p.weighted_rows_f32(o1.data(), w.data(), rows.data(), stride, n, n_pad, hd, order, lanes.data());
+      v.weighted_rows_f32(o2.data(), w.data(), rows.data(), stride, n, n_pad, hd, order, lanes.data());
+      EXPECT_EQ(o1, o2) << "f32 n=" << n;
+    }
+}
+
+// exp_ggml is within 2.5 ulp of the true e^x (ggml documents 1.45 + 0.5 ulp) and gets the
+// special cases right.
+TEST(VecKernels, ExpGgmlAccuracy) {
+  for (float x = -103.0f; x < 88.7f; x += 0.00737f) {
+    const double want = std::exp(static_cast<double>(x));
+    const float w = static_cast<float>(want);
+    const double ulp = std::nextafter(w, INFINITY) - w;
+    EXPECT_NEAR(cpu::exp_ggml(x), want, 2.5 * ulp) << "x=" << x;
+  }
+  EXPECT_EQ(cpu::exp_ggml(-INFINITY), 0.0f);
+  EXPECT_EQ(cpu::exp_ggml(0.0f), 1.0f);
+  EXPECT_EQ(cpu::exp_ggml(200.0f), INFINITY);
+  EXPECT_TRUE(std::isnan(cpu::exp_ggml(NAN)));
+}
 
 }  // namespace
 }  // namespace xnai::compute

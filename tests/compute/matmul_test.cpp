@@ -2,6 +2,8 @@
 // activations quantized to the weight type's partner layout), for every type, SIMD level,
 // awkward shapes (odd block counts, odd N and M covering the row and tile paths) and 1-3
 // threads. Also checks that the scratch buffer is reused without growing.
+#include "compute/cpu/matmul.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "compute/cpu/matmul.h"
 #include "compute/cpu/quant.h"
 #include "compute/quant_test_support.h"
 #include "core/error.h"
@@ -42,7 +43,8 @@ Reference reference(DType t, const std::vector<uint8_t>& w, const std::vector<fl
     ak.from_float(x.data() + m * K, aq.data() + m * a_row, K);
     ak.to_float(aq.data() + m * a_row, ad.data() + m * K, K);
   }
-  Reference r{std::vector<double>(static_cast<size_t>(N * M)), std::vector<double>(static_cast<size_t>(N * M))};
+  Reference r{std::vector<double>(static_cast<size_t>(N * M)),
+              std::vector<double>(static_cast<size_t>(N * M))};
   for (int64_t m = 0; m < M; ++m)
     for (int64_t n = 0; n < N; ++n) {
       double s = 0, mag = 0;
@@ -74,9 +76,12 @@ TEST_P(Matmul, MatchesFloat64ReferenceAtEveryLevelAndThreadCount) {
   const bool kq = bs == 256;
   // K = blocks · block size (odd counts of blocks; float types get odd K).
   const std::vector<Shape> shapes =
-      kq ? std::vector<Shape>{{1, 1, 1}, {3, 7, 3}, {1, 33, 7}, {3, 129, 5}, {5, 3, 33}, {1, 17, 129}}
-         : bs == 1 ? std::vector<Shape>{{33, 1, 1}, {97, 7, 3}, {231, 33, 7}, {129, 129, 5}, {65, 3, 33}, {33, 17, 129}}
-                   : std::vector<Shape>{{1, 1, 1}, {3, 7, 3}, {7, 33, 7}, {33, 129, 5}, {9, 3, 33}, {3, 17, 129}};
+      kq        ? std::vector<Shape>{{1, 1, 1},    {3, 7, 3}, {1, 33, 7}, {3, 129, 5}, {5, 3, 33},
+                                     {1, 17, 129}, {2, 9, 2}, {1, 11, 6}, {1, 5, 13}}
+      : bs == 1 ? std::vector<Shape>{{33, 1, 1},  {97, 7, 3},    {231, 33, 7}, {129, 129, 5},
+                                     {65, 3, 33}, {33, 17, 129}, {31, 9, 2},   {63, 11, 6}}
+                : std::vector<Shape>{{1, 1, 1},    {3, 7, 3}, {7, 33, 7},  {33, 129, 5}, {9, 3, 33},
+                                     {3, 17, 129}, {5, 9, 2}, {13, 11, 6}, {11, 5, 4}};
   uint32_t seed = 100;
   for (const Shape& s : shapes) {
     const int64_t K = s.blocks * bs, N = s.N, M = s.M;
@@ -89,8 +94,8 @@ TEST_P(Matmul, MatchesFloat64ReferenceAtEveryLevelAndThreadCount) {
       test::ScopedSimdLevel scoped(level);
       for (int threads : {1, 2, 3}) {
         SCOPED_TRACE(std::string(dtype_name(t)) + " K=" + std::to_string(K) + " N=" + std::to_string(N) +
-                     " M=" + std::to_string(M) + " " + cpu::simd_level_name(level) + " threads=" +
-                     std::to_string(threads));
+                     " M=" + std::to_string(M) + " " + cpu::simd_level_name(level) +
+                     " threads=" + std::to_string(threads));
         ThreadPool pool(threads);
         std::vector<float> y(static_cast<size_t>(N * M), NAN);
         std::vector<uint8_t> scratch;
@@ -98,8 +103,8 @@ TEST_P(Matmul, MatchesFloat64ReferenceAtEveryLevelAndThreadCount) {
         int bad = 0;
         for (size_t i = 0; i < y.size(); ++i)
           if (!(std::fabs(y[i] - ref.y[i]) <= ref.tol[i]) && ++bad <= 3)
-            ADD_FAILURE() << "y[" << i / N << "][" << i % N << "] = " << y[i] << ", want " << ref.y[i] << " ± "
-                          << ref.tol[i];
+            ADD_FAILURE() << "y[" << i / N << "][" << i % N << "] = " << y[i] << ", want " << ref.y[i]
+                          << " ± " << ref.tol[i];
         ASSERT_EQ(bad, 0);
         // Steady state: the same call again reuses the scratch buffer as it is.
         const size_t cap = scratch.size();

@@ -27,11 +27,16 @@ struct ModelCase {
 // each type reaches on Gaussian data (see quant_kernels_test), with a little margin.
 double rmse_bound(DType t) {
   switch (t) {
-    case DType::Q8_0: return 0.007;
-    case DType::Q4_0: return 0.10;
-    case DType::Q4_K: return 0.085;
-    case DType::Q6_K: return 0.021;
-    default: return 1.0;
+    case DType::Q8_0:
+      return 0.007;
+    case DType::Q4_0:
+      return 0.10;
+    case DType::Q4_K:
+      return 0.085;
+    case DType::Q6_K:
+      return 0.021;
+    default:
+      return 1.0;
   }
 }
 

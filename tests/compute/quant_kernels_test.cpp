@@ -52,7 +52,7 @@ TEST(QuantLayout, LegacyBlocksDecodeAsSpecified) {
     {
       BlockQ4_0 b{};
       b.d = f32_to_fp16(0.5f);
-      b.qs[0] = 0x1F;  // value 0 = 15, value 16 = 1
+      b.qs[0] = 0x1F;   // value 0 = 15, value 16 = 1
       b.qs[15] = 0x80;  // value 15 = 0, value 31 = 8
       float y[32];
       cpu::kernels(DType::Q4_0, level).to_float(&b, y, 32);
@@ -76,7 +76,7 @@ TEST(QuantLayout, LegacyBlocksDecodeAsSpecified) {
     {
       BlockQ5_0 b{};
       b.d = f32_to_fp16(1.0f);
-      b.qs[2] = 0x3C;          // value 2 low = 12, value 18 low = 3
+      b.qs[2] = 0x3C;                              // value 2 low = 12, value 18 low = 3
       const uint32_t qh = (1u << 2) | (1u << 18);  // fifth bits of values 2 and 18
       std::memcpy(b.qh, &qh, 4);
       float y[32];
@@ -132,8 +132,8 @@ TEST(QuantLayout, KQuantBlocksDecodeAsSpecified) {
       // scale 0 = 34 (low nibble 2 in byte 0, top bits 2 in byte 8 bits 0-1) -> 34 - 32 = 2.
       b.scales[0] = 0x02;
       b.scales[8] = 0x02;
-      b.qs[0] = 0x03;      // value 0 low bits = 3
-      b.hmask[0] = 0x01;   // value 0 high bit set -> q = 3; value 32 (bit 1) clear -> q - 4
+      b.qs[0] = 0x03;     // value 0 low bits = 3
+      b.hmask[0] = 0x01;  // value 0 high bit set -> q = 3; value 32 (bit 1) clear -> q - 4
       cpu::kernels(DType::Q3_K, level).to_float(&b, y, 256);
       EXPECT_EQ(y[0], 2.0f * 3.0f);
       EXPECT_EQ(y[1], 2.0f * -4.0f);
@@ -144,12 +144,12 @@ TEST(QuantLayout, KQuantBlocksDecodeAsSpecified) {
       BlockQ4_K b{};
       b.d = f32_to_fp16(1.0f);
       b.dmin = f32_to_fp16(2.0f);
-      b.scales[0] = 3;   // sub-block 0 scale
-      b.scales[4] = 1;   // sub-block 0 min
-      b.scales[8] = 0x25;  // sub-block 4: scale low 5, min low 2
+      b.scales[0] = 3;      // sub-block 0 scale
+      b.scales[4] = 1;      // sub-block 0 min
+      b.scales[8] = 0x25;   // sub-block 4: scale low 5, min low 2
       b.scales[0] |= 0x40;  // sub-block 4 scale top bits = 1 -> 16 + 5 = 21
-      b.qs[0] = 0x97;      // value 0 = 7, value 32 = 9
-      b.qs[64] = 0x02;     // value 128 (sub-block 4) = 2
+      b.qs[0] = 0x97;       // value 0 = 7, value 32 = 9
+      b.qs[64] = 0x02;      // value 128 (sub-block 4) = 2
       cpu::kernels(DType::Q4_K, level).to_float(&b, y, 256);
       EXPECT_EQ(y[0], 3 * 7 - 2.0f);
       EXPECT_EQ(y[32], 0.0f);  // sub-block 1 scale 0, min 0
@@ -159,10 +159,10 @@ TEST(QuantLayout, KQuantBlocksDecodeAsSpecified) {
       BlockQ5_K b{};
       b.d = f32_to_fp16(0.5f);
       b.dmin = f32_to_fp16(1.0f);
-      b.scales[1] = 4;   // sub-block 1 scale (values 32..63)
-      b.scales[5] = 3;   // sub-block 1 min
-      b.qs[0] = 0x70;    // value 32 low = 7
-      b.qh[0] = 0x02;    // value 32 fifth bit (bit 1 of qh[0])
+      b.scales[1] = 4;  // sub-block 1 scale (values 32..63)
+      b.scales[5] = 3;  // sub-block 1 min
+      b.qs[0] = 0x70;   // value 32 low = 7
+      b.qh[0] = 0x02;   // value 32 fifth bit (bit 1 of qh[0])
       cpu::kernels(DType::Q5_K, level).to_float(&b, y, 256);
       EXPECT_EQ(y[32], 0.5f * 4 * 23 - 3.0f);
       EXPECT_EQ(y[33], -3.0f);
@@ -171,10 +171,10 @@ TEST(QuantLayout, KQuantBlocksDecodeAsSpecified) {
       BlockQ6_K b{};
       b.d = f32_to_fp16(1.0f);
       b.scales[0] = 3;
-      b.scales[6] = -2;   // sub-block 6 = values 96..111
-      b.ql[0] = 0x85;     // value 0 low = 5, value 64 low = 8
-      b.qh[0] = 0x82;     // value 0 high = 2, value 96 high = 2
-      b.ql[32] = 0x40;    // value 96 low = 4
+      b.scales[6] = -2;  // sub-block 6 = values 96..111
+      b.ql[0] = 0x85;    // value 0 low = 5, value 64 low = 8
+      b.qh[0] = 0x82;    // value 0 high = 2, value 96 high = 2
+      b.ql[32] = 0x40;   // value 96 low = 4
       cpu::kernels(DType::Q6_K, level).to_float(&b, y, 256);
       EXPECT_EQ(y[0], 3.0f * (37 - 32));
       EXPECT_EQ(y[96], -2.0f * (36 - 32));
@@ -344,15 +344,27 @@ TEST(QuantRoundTrip, LegacyTypesWithinPerValueBound) {
       // fp16 scales add at most 2^-11 relative per stored number.
       float bound = 0;
       switch (t) {
-        case DType::Q4_0: bound = amax / 8 * (1 + 16.0f / 2048); break;
-        case DType::Q5_0: bound = amax / 16 * (1 + 32.0f / 2048); break;
-        case DType::Q8_0: bound = amax / 127 * (0.5f + 128.0f / 2048); break;
-        case DType::Q4_1: bound = (mx - mn) / 15 * (0.5f + 16.0f / 2048) + std::fabs(mn) / 2048; break;
-        case DType::Q5_1: bound = (mx - mn) / 31 * (0.5f + 32.0f / 2048) + std::fabs(mn) / 2048; break;
-        default: break;
+        case DType::Q4_0:
+          bound = amax / 8 * (1 + 16.0f / 2048);
+          break;
+        case DType::Q5_0:
+          bound = amax / 16 * (1 + 32.0f / 2048);
+          break;
+        case DType::Q8_0:
+          bound = amax / 127 * (0.5f + 128.0f / 2048);
+          break;
+        case DType::Q4_1:
+          bound = (mx - mn) / 15 * (0.5f + 16.0f / 2048) + std::fabs(mn) / 2048;
+          break;
+        case DType::Q5_1:
+          bound = (mx - mn) / 31 * (0.5f + 32.0f / 2048) + std::fabs(mn) / 2048;
+          break;
+        default:
+          break;
       }
       for (int j = 0; j < 32; ++j)
-        ASSERT_LE(std::fabs(x[b * 32 + j] - y[b * 32 + j]), bound * 1.0001f) << "block " << b << " value " << j;
+        ASSERT_LE(std::fabs(x[b * 32 + j] - y[b * 32 + j]), bound * 1.0001f)
+            << "block " << b << " value " << j;
     }
   }
 }
@@ -362,8 +374,11 @@ TEST(QuantRoundTrip, KQuantRelativeRmseOnGaussianData) {
   // (0.294 / 0.149 / 0.072 / 0.036 / 0.018 for this data); a broken layout or scale gives ~1.
   const int64_t n = 256 * 16;
   const auto x = gaussian(n, 11);
-  const std::pair<DType, double> cases[] = {
-      {DType::Q2_K, 0.32}, {DType::Q3_K, 0.16}, {DType::Q4_K, 0.08}, {DType::Q5_K, 0.04}, {DType::Q6_K, 0.02}};
+  const std::pair<DType, double> cases[] = {{DType::Q2_K, 0.32},
+                                            {DType::Q3_K, 0.16},
+                                            {DType::Q4_K, 0.08},
+                                            {DType::Q5_K, 0.04},
+                                            {DType::Q6_K, 0.02}};
   for (const auto& [t, bound] : cases) {
     SCOPED_TRACE(dtype_name(t));
     const auto q = quantize_weight_row(t, x);

@@ -43,7 +43,8 @@ struct TinyModel {
   };
   std::map<std::string, T> tensors;
 
-  explicit TinyModel(std::string a = "llama", bool biases = false, bool qk_norm = false) : arch(std::move(a)) {
+  explicit TinyModel(std::string a = "llama", bool biases = false, bool qk_norm = false)
+      : arch(std::move(a)) {
     const int64_t hd = n_embd / n_head;
     arch_keys["context_length"] = gguf::Value::u32(128);
     arch_keys["embedding_length"] = gguf::Value::u32(static_cast<uint32_t>(n_embd));
@@ -121,12 +122,15 @@ Error load_error(const std::string& path) {
   return Error(ErrorKind::Internal, "");
 }
 
-void expect_error(const TinyModel& m, const std::string& file, ErrorKind kind, std::vector<std::string> parts) {
+void expect_error(const TinyModel& m, const std::string& file, ErrorKind kind,
+                  std::vector<std::string> parts) {
   const std::string path = m.write(file);
   const Error e = load_error(path);
   EXPECT_EQ(e.kind(), kind) << e.what();
-  EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << "message should name the file: " << e.what();
-  for (const auto& p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << "missing '" << p << "' in: " << e.what();
+  EXPECT_NE(std::string(e.what()).find(path), std::string::npos)
+      << "message should name the file: " << e.what();
+  for (const auto& p : parts)
+    EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << "missing '" << p << "' in: " << e.what();
 }
 
 TEST(LlmLoadErrors, MissingTensorIsNamedWithItsShape) {
@@ -138,13 +142,15 @@ TEST(LlmLoadErrors, MissingTensorIsNamedWithItsShape) {
 TEST(LlmLoadErrors, WrongShapeNamesExpectedAndActual) {
   TinyModel m;
   m.tensors["blk.0.attn_k.weight"].ne = {32, 24};
-  expect_error(m, "shape.gguf", ErrorKind::InvalidFormat, {"blk.0.attn_k.weight", "[32, 24]", "expected [32, 16]"});
+  expect_error(m, "shape.gguf", ErrorKind::InvalidFormat,
+               {"blk.0.attn_k.weight", "[32, 24]", "expected [32, 16]"});
 }
 
 TEST(LlmLoadErrors, WrongEmbeddingRowsForVocab) {
   TinyModel m;
   m.tensors["token_embd.weight"].ne = {32, 99};
-  expect_error(m, "vocab.gguf", ErrorKind::InvalidFormat, {"token_embd.weight", "[32, 99]", "expected [32, 100]"});
+  expect_error(m, "vocab.gguf", ErrorKind::InvalidFormat,
+               {"token_embd.weight", "[32, 99]", "expected [32, 100]"});
 }
 
 TEST(LlmLoadErrors, QuantizedNormIsRejected) {

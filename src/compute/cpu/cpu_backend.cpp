@@ -5,7 +5,6 @@
 // Thread-safety: one thread drives a backend at a time (ops share the pool and scratch).
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -32,14 +31,17 @@ std::string shape_str(const Tensor& t) {
 }
 
 // Op contract violations are engine bugs, never user input: Error(Internal) with the shapes.
-void require(bool ok, const char* op, const std::string& what) {
-  if (!ok) throw Error(ErrorKind::Internal, std::string("cpu backend: ") + op + ": " + what);
+// The message is only built on failure, so checks cost no allocation in the token loop.
+template <class Msg>
+void require(bool ok, const char* op, const Msg& what) {
+  if (!ok) throw Error(ErrorKind::Internal, std::string("cpu backend: ") + op + ": " + what());
 }
 
 void require_type(const Tensor& t, DType type, const char* op, const char* arg) {
-  require(t.type == type, op,
-          std::string(arg) + " '" + t.name + "' must be " + dtype_name(type) + ", got " + dtype_name(t.type));
-  require(t.data != nullptr, op, std::string(arg) + " '" + t.name + "' has no host data");
+  require(t.type == type, op, [&] {
+    return std::string(arg) + " '" + t.name + "' must be " + dtype_name(type) + ", got " + dtype_name(t.type);
+  });
+  require(t.data != nullptr, op, [&] { return std::string(arg) + " '" + t.name + "' has no host data"; });
 }
 
 bool has_data(const Tensor& t) { return t.data != nullptr || t.buffer != 0; }
@@ -97,16 +99,18 @@ class CpuBackend final : public Backend {
   }
 
   void upload(Tensor& dst, const void* src, size_t bytes, size_t dst_offset) override {
-    require(dst.data && dst_offset + bytes <= dst.nbytes(), "upload",
-            "'" + dst.name + "': " + std::to_string(bytes) + " bytes at offset " + std::to_string(dst_offset) +
-                " exceed its " + std::to_string(dst.nbytes()));
+    require(dst.data && dst_offset + bytes <= dst.nbytes(), "upload", [&] {
+      return "'" + dst.name + "': " + std::to_string(bytes) + " bytes at offset " +
+             std::to_string(dst_offset) + " exceed its " + std::to_string(dst.nbytes());
+    });
     std::memcpy(static_cast<uint8_t*>(dst.data) + dst_offset, src, bytes);
   }
 
   void download(const Tensor& src, void* dst, size_t bytes, size_t src_offset) override {
-    require(src.data && src_offset + bytes <= src.nbytes(), "download",
-            "'" + src.name + "': " + std::to_string(bytes) + " bytes at offset " + std::to_string(src_offset) +
-                " exceed its " + std::to_string(src.nbytes()));
+    require(src.data && src_offset + bytes <= src.nbytes(), "download", [&] {
+      return "'" + src.name + "': " + std::to_string(bytes) + " bytes at offset " +
+             std::to_string(src_offset) + " exceed its " + std::to_string(src.nbytes());
+    });
     std::memcpy(dst, static_cast<const uint8_t*>(src.data) + src_offset, bytes);
   }
 
@@ -116,11 +120,12 @@ class CpuBackend final : public Backend {
   void get_rows(const Tensor& table, const Tensor& ids, Tensor& out) override {
     require_type(ids, DType::I32, "get_rows", "ids");
     require_type(out, DType::F32, "get_rows", "out");
-    require(table.data != nullptr, "get_rows", "table '" + table.name + "' has no host data");
+    require(table.data != nullptr, "get_rows", [&] { return "table '" + table.name + "' has no host data"; });
     const int64_t n = ids.nelements();
     const int64_t ne0 = table.ne[0];
-    require(out.ne[0] == ne0 && out.nrows() == n, "get_rows",
-            "out " + shape_str(out) + " must be [" + std::to_string(ne0) + ", " + std::to_string(n) + "]");
+    require(out.ne[0] == ne0 && out.nrows() == n, "get_rows", [&] {
+      return "out " + shape_str(out) + " must be [" + std::to_string(ne0) + ", " + std::to_string(n) + "]";
+    });
     const auto& k = cpu::kernels(table.type);  // throws Unsupported for unknown types
     const auto* rows = static_cast<const uint8_t*>(table.data);
     const size_t row_bytes = table.row_bytes();
@@ -141,7 +146,7 @@ class CpuBackend final : public Backend {
     require_type(out, DType::F32, "rms_norm", "out");
     const int64_t n = w.ne[0];
     require(n > 0 && x.nelements() % n == 0 && out.nelements() == x.nelements(), "rms_norm",
-            "x " + shape_str(x) + ", w " + shape_str(w) + ", out " + shape_str(out));
+            [&] { return "x " + shape_str(x) + ", w " + shape_str(w) + ", out " + shape_str(out); });
     const int64_t rows = x.nelements() / n;
     parallel(rows, x.nelements() >= kMinParallelElems, [&](int64_t b, int64_t e) {
       cpu::rms_norm_rows(x.as<const float>(), w.as<const float>(), n, eps, b, e, out.as<float>());
@@ -156,7 +161,8 @@ class CpuBackend final : public Backend {
     const bool with_bias = has_data(b);
     if (with_bias) require_type(b, DType::F32, "layer_norm", "b");
     require(w.nelements() == n && (!with_bias || b.nelements() == n) && out.nelements() == x.nelements(),
-            "layer_norm", "x " + shape_str(x) + ", w " + shape_str(w) + ", out " + shape_str(out));
+            "layer_norm",
+            [&] { return "x " + shape_str(x) + ", w " + shape_str(w) + ", out " + shape_str(out); });
     const float* bias = with_bias ? b.as<const float>() : nullptr;
     parallel(x.nrows(), x.nelements() >= kMinParallelElems, [&](int64_t r0, int64_t r1) {
       cpu::layer_norm_rows(x.as<const float>(), w.as<const float>(), bias, n, eps, r0, r1, out.as<float>());
@@ -166,32 +172,11 @@ class CpuBackend final : public Backend {
   void matmul(const Tensor& w, const Tensor& x, Tensor& out) override {
     require_type(x, DType::F32, "matmul", "x");
     require_type(out, DType::F32, "matmul", "out");
-    require(w.data != nullptr, "matmul", "w '" + w.name + "' has no host data");
+    require(w.data != nullptr, "matmul", [&] { return "w '" + w.name + "' has no host data"; });
     const int64_t K = w.ne[0], N = w.nrows(), M = x.nrows();
-    require(x.ne[0] == K && out.ne[0] == N && out.nrows() == M, "matmul",
-            "w '" + w.name + "' " + shape_str(w) + ", x " + shape_str(x) + ", out " + shape_str(out));
-    static const bool xg = std::getenv("XGGML") != nullptr;
-    if (xg && (w.type == DType::F32 || w.type == DType::F16)) {
-      const auto& vk = cpu::vec();
-      std::vector<float> xr(x.as<const float>(), x.as<const float>() + K * M);
-      if (w.type == DType::F16) vk.round_f16(xr.data(), K * M);
-      float* y = out.as<float>();
-      parallel(N, true, [&](int64_t n0, int64_t n1) {
-        for (int64_t m = 0; m < M; ++m)
-          for (int64_t n = n0; n < n1; ++n) {
-            const float* xm = xr.data() + m * K;
-            if (w.type == DType::F32) {
-              const float* wr = w.as<const float>() + n * K;
-              if (M == 1) y[n] = vk.dot_f32(wr, xm, K);
-              else { float acc[16] = {}; for (int64_t i = 0; i < K; ++i) acc[i & 15] = std::fma(wr[i], xm[i], acc[i & 15]); y[m * N + n] = cpu::tree_sum16(acc); }
-            } else {
-              const uint16_t* wr = w.as<const uint16_t>() + n * K;
-              y[m * N + n] = M == 1 ? vk.dot_f16_vecdot(wr, xm, K) : vk.dot_f16_gemm(wr, xm, K);
-            }
-          }
-      });
-      return;
-    }
+    require(x.ne[0] == K && out.ne[0] == N && out.nrows() == M, "matmul", [&] {
+      return "w '" + w.name + "' " + shape_str(w) + ", x " + shape_str(x) + ", out " + shape_str(out);
+    });
     if (w.type == DType::F16 && !round_f16_activations_) {
       matmul_f16_f32(w, x, out);
       return;
@@ -206,7 +191,7 @@ class CpuBackend final : public Backend {
     const int64_t n = a.nelements();
     const bool broadcast = b.nelements() != n;
     require(out.nelements() == n && (!broadcast || (b.ne[0] == a.ne[0] && b.nrows() == 1)), "add",
-            "a " + shape_str(a) + ", b " + shape_str(b) + ", out " + shape_str(out));
+            [&] { return "a " + shape_str(a) + ", b " + shape_str(b) + ", out " + shape_str(out); });
     const int64_t period = broadcast ? b.ne[0] : 0;
     parallel(n, n >= kMinParallelElems, [&](int64_t i0, int64_t i1) {
       cpu::add_range(a.as<const float>(), b.as<const float>(), period, i0, i1, out.as<float>());
@@ -219,7 +204,7 @@ class CpuBackend final : public Backend {
     require_type(out, DType::F32, "silu_mul", "out");
     const int64_t n = gate.nelements();
     require(up.nelements() == n && out.nelements() == n, "silu_mul",
-            "gate " + shape_str(gate) + ", up " + shape_str(up) + ", out " + shape_str(out));
+            [&] { return "gate " + shape_str(gate) + ", up " + shape_str(up) + ", out " + shape_str(out); });
     const int64_t row = gate.ne[0];
     parallel(n, n >= kMinParallelElems, [&](int64_t i0, int64_t i1) {
       cpu::silu_mul_range(gate.as<const float>(), up.as<const float>(), row, i0, i1, out.as<float>());
@@ -230,7 +215,7 @@ class CpuBackend final : public Backend {
     require_type(x, DType::F32, "gelu", "x");
     require_type(out, DType::F32, "gelu", "out");
     const int64_t n = x.nelements();
-    require(out.nelements() == n, "gelu", "x " + shape_str(x) + ", out " + shape_str(out));
+    require(out.nelements() == n, "gelu", [&] { return "x " + shape_str(x) + ", out " + shape_str(out); });
     parallel(n, n >= kMinParallelElems,
              [&](int64_t i0, int64_t i1) { cpu::gelu_range(x.as<const float>(), i0, i1, out.as<float>()); });
   }
@@ -241,13 +226,15 @@ class CpuBackend final : public Backend {
     require_type(out, DType::F32, "rope", "out");
     const int64_t head_dim = x.ne[0], n_head = x.ne[1], n_tok = x.ne[2] * x.ne[3];
     require(out.nelements() == x.nelements() && pos.nelements() == n_tok, "rope",
-            "x " + shape_str(x) + ", pos " + shape_str(pos) + ", out " + shape_str(out));
-    require(p.n_dims > 0 && p.n_dims % 2 == 0 && p.n_dims <= head_dim && p.n_dims <= 1024, "rope",
-            "n_dims " + std::to_string(p.n_dims) + " must be even and <= head_dim " + std::to_string(head_dim));
+            [&] { return "x " + shape_str(x) + ", pos " + shape_str(pos) + ", out " + shape_str(out); });
+    require(p.n_dims > 0 && p.n_dims % 2 == 0 && p.n_dims <= head_dim && p.n_dims <= 1024, "rope", [&] {
+      return "n_dims " + std::to_string(p.n_dims) + " must be even and <= head_dim " +
+             std::to_string(head_dim);
+    });
     cpu::RopeShape s{head_dim, n_head, nullptr};
     if (p.freq_factors) {
       require_type(*p.freq_factors, DType::F32, "rope", "freq_factors");
-      require(p.freq_factors->nelements() >= p.n_dims / 2, "rope", "freq_factors too short");
+      require(p.freq_factors->nelements() >= p.n_dims / 2, "rope", [&] { return "freq_factors too short"; });
       s.freq_factors = p.freq_factors->as<const float>();
     }
     const int64_t items = n_tok * n_head;
@@ -259,11 +246,12 @@ class CpuBackend final : public Backend {
   void copy_rows(const Tensor& src, Tensor& dst, int64_t row0) override {
     require_type(src, DType::F32, "copy_rows", "src");
     require(dst.data != nullptr && (dst.type == DType::F32 || dst.type == DType::F16), "copy_rows",
-            "dst '" + dst.name + "' must be F32 or F16 host memory");
+            [&] { return "dst '" + dst.name + "' must be F32 or F16 host memory"; });
     const int64_t ne0 = src.ne[0], n = src.nrows();
-    require(dst.ne[0] == ne0 && row0 >= 0 && row0 + n <= dst.nrows(), "copy_rows",
-            "src " + shape_str(src) + " into rows [" + std::to_string(row0) + ", " + std::to_string(row0 + n) +
-                ") of dst " + shape_str(dst));
+    require(dst.ne[0] == ne0 && row0 >= 0 && row0 + n <= dst.nrows(), "copy_rows", [&] {
+      return "src " + shape_str(src) + " into rows [" + std::to_string(row0) + ", " +
+             std::to_string(row0 + n) + ") of dst " + shape_str(dst);
+    });
     const float* s = src.as<const float>();
     if (dst.type == DType::F32) {
       std::memcpy(dst.as<float>() + row0 * ne0, s, static_cast<size_t>(ne0 * n) * sizeof(float));
@@ -279,21 +267,25 @@ class CpuBackend final : public Backend {
                  Tensor& out) override {
     require_type(q, DType::F32, "attention", "q");
     require_type(out, DType::F32, "attention", "out");
-    require(k.data && v.data && k.type == v.type && (k.type == DType::F16 || k.type == DType::F32), "attention",
-            "k and v caches must be both F16 or both F32 host memory");
+    require(k.data && v.data && k.type == v.type && (k.type == DType::F16 || k.type == DType::F32),
+            "attention", [&] { return "k and v caches must be both F16 or both F32 host memory"; });
     cpu::AttentionArgs a;
     a.head_dim = q.ne[0];
     a.n_head = q.ne[1];
     a.n_tok = q.ne[2] * q.ne[3];
     a.n_head_kv = n_head_kv;
-    require(n_head_kv > 0 && a.n_head % n_head_kv == 0, "attention",
-            std::to_string(a.n_head) + " heads are not a multiple of " + std::to_string(n_head_kv) + " kv heads");
+    require(n_head_kv > 0 && a.n_head % n_head_kv == 0, "attention", [&] {
+      return std::to_string(a.n_head) + " heads are not a multiple of " + std::to_string(n_head_kv) +
+             " kv heads";
+    });
     require(k.ne[0] == a.head_dim * n_head_kv && v.ne[0] == k.ne[0] && p.n_kv >= 0 && p.n_kv <= k.nrows() &&
                 p.n_kv <= v.nrows(),
-            "attention", "q " + shape_str(q) + ", k " + shape_str(k) + ", v " + shape_str(v) + ", n_kv " +
-                             std::to_string(p.n_kv));
+            "attention", [&] {
+              return "q " + shape_str(q) + ", k " + shape_str(k) + ", v " + shape_str(v) + ", n_kv " +
+                     std::to_string(p.n_kv);
+            });
     require(out.ne[0] == a.head_dim * a.n_head && out.nrows() == a.n_tok, "attention",
-            "out " + shape_str(out) + " for q " + shape_str(q));
+            [&] { return "out " + shape_str(out) + " for q " + shape_str(q); });
     a.q = q.as<const float>();
     a.k = k.data;
     a.v = v.data;
@@ -330,7 +322,8 @@ class CpuBackend final : public Backend {
  private:
   static Tensor make(DType type, std::array<int64_t, 4> ne, const std::string& name) {
     for (int64_t d : ne)
-      if (d < 0) throw Error(ErrorKind::InvalidArgument, "cpu backend: tensor '" + name + "' has a negative dim");
+      if (d < 0)
+        throw Error(ErrorKind::InvalidArgument, "cpu backend: tensor '" + name + "' has a negative dim");
     if (ne[0] % info(type).block_size != 0)
       throw Error(ErrorKind::InvalidArgument, "cpu backend: tensor '" + name + "': row of " +
                                                   std::to_string(ne[0]) + " is not a multiple of the " +
@@ -387,6 +380,8 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend(const BackendOptions& opts) { return std::make_unique<CpuBackend>(opts); }
+std::unique_ptr<Backend> make_cpu_backend(const BackendOptions& opts) {
+  return std::make_unique<CpuBackend>(opts);
+}
 
 }  // namespace xnai::compute

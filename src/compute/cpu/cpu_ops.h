@@ -11,17 +11,18 @@ namespace xnai::cpu {
 
 // --- normalisation (rows of n values) ---
 // y = x * (1/sqrt(mean(x²) + eps)) * w: squares in float, summed in double, as ggml.
-void rms_norm_rows(const float* x, const float* w, int64_t n, float eps, int64_t row_begin,
-                   int64_t row_end, float* y);
+void rms_norm_rows(const float* x, const float* w, int64_t n, float eps, int64_t row_begin, int64_t row_end,
+                   float* y);
 // y = (x - mean) * (1/sqrt(var + eps)) * w + b; b may be null.
-void layer_norm_rows(const float* x, const float* w, const float* b, int64_t n, float eps,
-                     int64_t row_begin, int64_t row_end, float* y);
+void layer_norm_rows(const float* x, const float* w, const float* b, int64_t n, float eps, int64_t row_begin,
+                     int64_t row_end, float* y);
 
 // --- element-wise on [begin, end) ---
 void add_range(const float* a, const float* b, int64_t b_period, int64_t begin, int64_t end, float* y);
 // Over rows of row_len values, as ggml_silu then ggml_mul: the first multiple of 16 of each
 // row takes the vector path (exp_ggml), the rest libm's expf.
-void silu_mul_range(const float* gate, const float* up, int64_t row_len, int64_t begin, int64_t end, float* y);
+void silu_mul_range(const float* gate, const float* up, int64_t row_len, int64_t begin, int64_t end,
+                    float* y);
 // ggml_gelu with its F16 table: x <= -10 → 0, x >= 10 → x, else gelu_tanh(f16(x)) rounded
 // to F16 (the table ggml builds by default, so BERT matches llama.cpp bit for bit).
 void gelu_range(const float* x, int64_t begin, int64_t end, float* y);

@@ -3,7 +3,8 @@
 // - F16 cache: Q is rounded to F16 before Q·K (mul_mat converts src1 to the cache type),
 //   and the softmax probabilities are rounded to F16 before they weight V.
 // - F32 cache: all F32.
-// - Q·K and the V sum use cpu_vec's ggml orders (GEMM for batches, vec_dot for one token); the softmax scales in F32, subtracts the
+// - Q·K and the V sum use cpu_vec's ggml orders (GEMM for batches, vec_dot for one token); the softmax scales
+// in F32, subtracts the
 //   max, sums exp_ggml in ggml's blocks and multiplies by the float reciprocal of the sum.
 // Keys the causal mask hides are skipped: their weight is exactly 0 in ggml too.
 #include <algorithm>
@@ -59,11 +60,11 @@ void attention_item(const AttentionArgs& a, int64_t item, float* scratch) {
 
   if (a.f16_cache) {
     vk.round_f16(scores, n_vis);
-    vk.weighted_rows_f16(out, scores, static_cast<const uint16_t*>(a.v) + kvh * hd, kv_row, n_vis, n_pad, hd, order,
-                         lanes);
+    vk.weighted_rows_f16(out, scores, static_cast<const uint16_t*>(a.v) + kvh * hd, kv_row, n_vis, n_pad, hd,
+                         order, lanes);
   } else {
-    vk.weighted_rows_f32(out, scores, static_cast<const float*>(a.v) + kvh * hd, kv_row, n_vis, n_pad, hd, order,
-                         lanes);
+    vk.weighted_rows_f32(out, scores, static_cast<const float*>(a.v) + kvh * hd, kv_row, n_vis, n_pad, hd,
+                         order, lanes);
   }
 }
 

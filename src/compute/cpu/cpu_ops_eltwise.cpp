@@ -14,7 +14,8 @@ namespace {
 const std::array<uint16_t, 65536>& gelu_table() {
   static const auto* table = [] {
     auto* t = new std::array<uint16_t, 65536>;
-    for (uint32_t i = 0; i < 65536; ++i) (*t)[i] = f32_to_fp16(gelu_tanh(fp16_to_f32(static_cast<uint16_t>(i))));
+    for (uint32_t i = 0; i < 65536; ++i)
+      (*t)[i] = f32_to_fp16(gelu_tanh(fp16_to_f32(static_cast<uint16_t>(i))));
     return t;
   }();
   return *table;
@@ -36,7 +37,8 @@ void add_range(const float* a, const float* b, int64_t b_period, int64_t begin, 
   for (int64_t i = begin; i < end; ++i) y[i] = a[i] + b[i % b_period];
 }
 
-void silu_mul_range(const float* gate, const float* up, int64_t row_len, int64_t begin, int64_t end, float* y) {
+void silu_mul_range(const float* gate, const float* up, int64_t row_len, int64_t begin, int64_t end,
+                    float* y) {
   const VecKernels& vk = vec();
   const int64_t vec_len = row_len / 16 * 16;
   for (int64_t i = begin; i < end;) {

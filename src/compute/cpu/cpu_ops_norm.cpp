@@ -7,8 +7,8 @@
 
 namespace xnai::cpu {
 
-void rms_norm_rows(const float* x, const float* w, int64_t n, float eps, int64_t row_begin,
-                   int64_t row_end, float* y) {
+void rms_norm_rows(const float* x, const float* w, int64_t n, float eps, int64_t row_begin, int64_t row_end,
+                   float* y) {
   for (int64_t r = row_begin; r < row_end; ++r) {
     const float* xr = x + r * n;
     float* yr = y + r * n;
@@ -20,8 +20,8 @@ void rms_norm_rows(const float* x, const float* w, int64_t n, float eps, int64_t
   }
 }
 
-void layer_norm_rows(const float* x, const float* w, const float* b, int64_t n, float eps,
-                     int64_t row_begin, int64_t row_end, float* y) {
+void layer_norm_rows(const float* x, const float* w, const float* b, int64_t n, float eps, int64_t row_begin,
+                     int64_t row_end, float* y) {
   for (int64_t r = row_begin; r < row_end; ++r) {
     const float* xr = x + r * n;
     float* yr = y + r * n;

@@ -24,7 +24,7 @@ float dot_f32(const float* a, const float* b, int64_t n) {
   const int64_t np = n & ~int64_t{63};
   for (int64_t i = 0; i < np; ++i) acc[i & 63] = std::fma(a[i], b[i], acc[i & 63]);
   float s = combine64(acc);
-  for (int64_t i = np; i < n; ++i) s += a[i] * b[i];
+  for (int64_t i = np; i < n; ++i) s = std::fma(a[i], b[i], s);
   return s;
 }
 
@@ -33,7 +33,7 @@ float dot_f16_gemm(const uint16_t* a, const float* b, int64_t n) {
   const int64_t n16 = n & ~int64_t{15};
   for (int64_t i = 0; i < n16; ++i) acc[i & 15] = std::fma(fp16_to_f32(a[i]), b[i], acc[i & 15]);
   float s = tree_sum16(acc);
-  for (int64_t i = n16; i < n; ++i) s += fp16_to_f32(a[i]) * b[i];
+  for (int64_t i = n16; i < n; ++i) s = std::fma(fp16_to_f32(a[i]), b[i], s);
   return s;
 }
 
@@ -66,8 +66,8 @@ double softmax_exp(float* y, const float* x, float max, int64_t n) {
 }
 
 template <class Row, class ToF32>
-void weighted_rows(float* out, const float* p, const Row* rows, int64_t stride, int64_t n, int64_t n_pad, int64_t hd,
-                   DotOrder order, float* lanes, ToF32 to_f32) {
+void weighted_rows(float* out, const float* p, const Row* rows, int64_t stride, int64_t n, int64_t n_pad,
+                   int64_t hd, DotOrder order, float* lanes, ToF32 to_f32) {
   const int64_t n_lanes = order == DotOrder::Gemm ? 16 : 64;
   // Rows from `n_vec` on are the VecDot remainder (none for Gemm).
   const int64_t n_vec = order == DotOrder::Gemm ? n : std::min(n, n_pad & ~int64_t{63});
@@ -86,13 +86,13 @@ void weighted_rows(float* out, const float* p, const Row* rows, int64_t stride, 
   add_remainder(out, p, rows, stride, n_vec, n, hd, to_f32);
 }
 
-void weighted_rows_f16(float* out, const float* p, const uint16_t* rows, int64_t stride, int64_t n, int64_t n_pad,
-                       int64_t hd, DotOrder order, float* lanes) {
+void weighted_rows_f16(float* out, const float* p, const uint16_t* rows, int64_t stride, int64_t n,
+                       int64_t n_pad, int64_t hd, DotOrder order, float* lanes) {
   weighted_rows(out, p, rows, stride, n, n_pad, hd, order, lanes, [](uint16_t h) { return fp16_to_f32(h); });
 }
 
-void weighted_rows_f32(float* out, const float* p, const float* rows, int64_t stride, int64_t n, int64_t n_pad,
-                       int64_t hd, DotOrder order, float* lanes) {
+void weighted_rows_f32(float* out, const float* p, const float* rows, int64_t stride, int64_t n,
+                       int64_t n_pad, int64_t hd, DotOrder order, float* lanes) {
   weighted_rows(out, p, rows, stride, n, n_pad, hd, order, lanes, [](float f) { return f; });
 }
 
@@ -100,9 +100,8 @@ void silu_mul(const float* g, const float* u, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = (g[i] / (1.0f + exp_ggml(-g[i]))) * u[i];
 }
 
-constexpr VecKernels kPortable{dot_f32,           dot_f16_gemm,      dot_f16_vecdot,
-                               to_f16,            round_f16,         softmax_exp,
-                               weighted_rows_f16, weighted_rows_f32, silu_mul};
+constexpr VecKernels kPortable{dot_f32,     dot_f16_gemm,      dot_f16_vecdot,    to_f16,  round_f16,
+                               softmax_exp, weighted_rows_f16, weighted_rows_f32, silu_mul};
 
 const VecKernels* detect_avx2() {
 #if defined(__x86_64__) || defined(__i386__)

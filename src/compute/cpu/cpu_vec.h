@@ -23,16 +23,17 @@ namespace xnai::cpu {
 
 // Scalar e^x with exactly the arithmetic of the vector kernels below (see header comment).
 inline float exp_ggml(float x) {
-  constexpr float kRoundShift = 0x1.8p23f;   // adding it rounds to an integer
+  constexpr float kRoundShift = 0x1.8p23f;  // adding it rounds to an integer
   constexpr float kLog2e = 0x1.715476p+0f;
-  constexpr float kLn2Hi = 0x1.62e4p-1f;     // ln 2 = kLn2Hi + kLn2Lo
+  constexpr float kLn2Hi = 0x1.62e4p-1f;  // ln 2 = kLn2Hi + kLn2Lo
   constexpr float kLn2Lo = 0x1.7f7d1cp-20f;
   constexpr float kC1 = 0x1.ffffecp-1f, kC2 = 0x1.fffdb6p-2f, kC3 = 0x1.555e66p-3f;
   constexpr float kC4 = 0x1.573e2ep-5f, kC5 = 0x1.0e4020p-7f;
   const float n = std::fma(x, kLog2e, kRoundShift) - kRoundShift;  // x / ln2, rounded
-  const float r = std::fma(-n, kLn2Lo, std::fma(-n, kLn2Hi, x));  // x - n·ln2
+  const float r = std::fma(-n, kLn2Lo, std::fma(-n, kLn2Hi, x));   // x - n·ln2
   const float r2 = r * r;
-  const float p = std::fma(std::fma(std::fma(kC5, r, kC4), r2, std::fma(kC3, r, kC2)), r2, std::fma(kC1, r, 1.0f));
+  const float p =
+      std::fma(std::fma(std::fma(kC5, r, kC4), r2, std::fma(kC3, r, kC2)), r2, std::fma(kC1, r, 1.0f));
   if (std::isnan(n)) return n;
   if (std::fabs(n) > 192.0f) return n <= 0.0f ? 0.0f : INFINITY;
   return static_cast<float>(std::ldexp(static_cast<double>(p), static_cast<int>(n)));
@@ -45,10 +46,10 @@ enum class DotOrder { Gemm, VecDot };
 
 struct VecKernels {
   // ggml_vec_dot_f32: four 16-lane accumulators over steps of 64 combined as
-  // (a0 + a2) + (a1 + a3), the lane tree, then the tail added in float.
+  // (a0 + a2) + (a1 + a3), the lane tree, then the tail added with float FMAs.
   float (*dot_f32)(const float* a, const float* b, int64_t n);
   // Σ f32(a[i]) · b[i] where b holds F16-representable values. Gemm: one 16-lane
-  // accumulator and the tree, tail in float. VecDot (ggml_vec_dot_f16): as dot_f32's
+  // accumulator and the tree, tail with float FMAs. VecDot (ggml_vec_dot_f16): as dot_f32's
   // vector part, then the tail added in double.
   float (*dot_f16_gemm)(const uint16_t* a, const float* b, int64_t n);
   float (*dot_f16_vecdot)(const uint16_t* a, const float* b, int64_t n);
@@ -88,10 +89,12 @@ inline float tree_sum16(const float* v) {
 }
 
 // The VecDot remainder of weighted_rows_*: rows [j0, n) added on sequentially, in double
-// for F16 rows (ggml_vec_dot_f16) and in float for F32 rows (ggml_vec_dot_f32).
+// for F16 rows (ggml_vec_dot_f16) and with float FMAs for F32 rows (ggml_vec_dot_f32 as
+// GCC contracts it). Float tails elsewhere use explicit fma too, so that no result depends
+// on whether a translation unit was compiled with FMA enabled.
 template <class Row, class ToF32>
-void add_remainder(float* out, const float* p, const Row* rows, int64_t stride, int64_t j0, int64_t n, int64_t hd,
-                   ToF32 to_f32) {
+void add_remainder(float* out, const float* p, const Row* rows, int64_t stride, int64_t j0, int64_t n,
+                   int64_t hd, ToF32 to_f32) {
   if (j0 >= n) return;
   for (int64_t d = 0; d < hd; ++d) {
     if constexpr (sizeof(Row) == 2) {
@@ -100,7 +103,7 @@ void add_remainder(float* out, const float* p, const Row* rows, int64_t stride, 
       out[d] = static_cast<float>(s);
     } else {
       float s = out[d];
-      for (int64_t j = j0; j < n; ++j) s += to_f32(rows[j * stride + d]) * p[j];
+      for (int64_t j = j0; j < n; ++j) s = std::fma(to_f32(rows[j * stride + d]), p[j], s);
       out[d] = s;
     }
   }

@@ -76,9 +76,12 @@ SimdLevel simd_level() { return current_level().load(std::memory_order_relaxed);
 
 const char* simd_level_name(SimdLevel level) {
   switch (level) {
-    case SimdLevel::Portable: return "portable";
-    case SimdLevel::Avx2: return "avx2";
-    case SimdLevel::Avx512: return "avx512";
+    case SimdLevel::Portable:
+      return "portable";
+    case SimdLevel::Avx2:
+      return "avx2";
+    case SimdLevel::Avx512:
+      return "avx512";
   }
   return "unknown";
 }
@@ -97,20 +100,32 @@ namespace detail {
 
 QuantizeRowFn reference_quantizer(DType t) {
   switch (t) {
-    case DType::Q4_0: return quantize_row_q4_0_ref;
-    case DType::Q4_1: return quantize_row_q4_1_ref;
-    case DType::Q5_0: return quantize_row_q5_0_ref;
-    case DType::Q5_1: return quantize_row_q5_1_ref;
-    case DType::Q8_0: return quantize_row_q8_0_ref;
-    case DType::Q2_K: return quantize_row_q2_K_ref;
-    case DType::Q3_K: return quantize_row_q3_K_ref;
-    case DType::Q4_K: return quantize_row_q4_K_ref;
-    case DType::Q5_K: return quantize_row_q5_K_ref;
-    case DType::Q6_K: return quantize_row_q6_K_ref;
+    case DType::Q4_0:
+      return quantize_row_q4_0_ref;
+    case DType::Q4_1:
+      return quantize_row_q4_1_ref;
+    case DType::Q5_0:
+      return quantize_row_q5_0_ref;
+    case DType::Q5_1:
+      return quantize_row_q5_1_ref;
+    case DType::Q8_0:
+      return quantize_row_q8_0_ref;
+    case DType::Q2_K:
+      return quantize_row_q2_K_ref;
+    case DType::Q3_K:
+      return quantize_row_q3_K_ref;
+    case DType::Q4_K:
+      return quantize_row_q4_K_ref;
+    case DType::Q5_K:
+      return quantize_row_q5_K_ref;
+    case DType::Q6_K:
+      return quantize_row_q6_K_ref;
     case DType::F32:
     case DType::F16:
-    case DType::BF16: return kernels(t, SimdLevel::Portable).from_float;
-    default: return nullptr;
+    case DType::BF16:
+      return kernels(t, SimdLevel::Portable).from_float;
+    default:
+      return nullptr;
   }
 }
 
@@ -118,7 +133,8 @@ QuantizeRowFn reference_quantizer(DType t) {
 
 void quantize_weights(DType t, const float* src, void* dst, int64_t n_rows, int64_t n_per_row) {
   const detail::QuantizeRowFn fn = detail::reference_quantizer(t);
-  if (fn == nullptr) throw Error(ErrorKind::Unsupported, "no weight quantizer for tensor type " + type_label(t));
+  if (fn == nullptr)
+    throw Error(ErrorKind::Unsupported, "no weight quantizer for tensor type " + type_label(t));
   const size_t row_bytes = row_size(t, n_per_row);  // throws InvalidArgument on a partial block
   auto* out = static_cast<uint8_t*>(dst);
   for (int64_t r = 0; r < n_rows; ++r) fn(src + r * n_per_row, out + r * row_bytes, n_per_row);

@@ -21,6 +21,10 @@
 //   float  d[16], dmin[16]
 //
 // Activations: legacy types use one ActQ8 per 32 values; K-quants use plain BlockQ8_K.
+//
+// Float weights (F32, F16, BF16) use a float panel: for every k, the 16 rows' values as f32
+// (64 bytes), K padded with zeros to a multiple of 8; activations are f32 columns padded the
+// same way, rounded to F16 / BF16 first for those weights (ggml's vec_dot_type).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -34,13 +38,22 @@ inline constexpr int kPanelRows = 16;
 struct ActQ8 {
   int8_t qs[32];
   float d;      // fp16 scale of the Q8_0 / Q8_1 block, as float
-  int32_t aux;  // Q8_0 family: the weight offset times Σqs (negated); Q8_1: s as float bits
+  int32_t aux;  // Q8_0 family: −(weight offset)·Σqs (0 for Q8_0S); Q8_1: s as float bits
 };
 static_assert(sizeof(ActQ8) == 40);
 
 enum class PanelKind {
-  Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,  // legacy
-  Q2_K, Q3_K, Q4_K, Q5_K, Q6_K,  // K-quants
+  Q4_0,
+  Q4_1,
+  Q5_0,
+  Q5_1,
+  Q8_0,   // legacy
+  Q8_0S,  // Q8_0 kept signed, for vpmaddubsw's sign trick (AVX2)
+  Q2_K,
+  Q3_K,
+  Q4_K,
+  Q5_K,
+  Q6_K,  // K-quants
 };
 
 struct PanelGeometry {
@@ -53,15 +66,21 @@ struct PanelGeometry {
 constexpr PanelGeometry panel_geometry(PanelKind k) {
   switch (k) {
     case PanelKind::Q4_1:
-    case PanelKind::Q5_1: return {false, 0, true, 512 + 128};
+    case PanelKind::Q5_1:
+      return {false, 0, true, 512 + 128};
     case PanelKind::Q4_0:
     case PanelKind::Q5_0:
-    case PanelKind::Q8_0: return {false, 0, false, 512 + 64};
+    case PanelKind::Q8_0:
+    case PanelKind::Q8_0S:
+      return {false, 0, false, 512 + 64};
     case PanelKind::Q4_K:
-    case PanelKind::Q5_K: return {true, 8, true, 4096 + 8 * 64 + 8 * 64 + 128};
-    case PanelKind::Q2_K: return {true, 16, true, 4096 + 16 * 64 + 8 * 64 + 128};
+    case PanelKind::Q5_K:
+      return {true, 8, true, 4096 + 8 * 64 + 8 * 64 + 128};
+    case PanelKind::Q2_K:
+      return {true, 16, true, 4096 + 16 * 64 + 8 * 64 + 128};
     case PanelKind::Q3_K:
-    case PanelKind::Q6_K: return {true, 16, false, 4096 + 16 * 64 + 8 * 64 + 128};
+    case PanelKind::Q6_K:
+      return {true, 16, false, 4096 + 16 * 64 + 8 * 64 + 128};
   }
   return {};
 }
@@ -70,5 +89,10 @@ constexpr PanelGeometry panel_geometry(PanelKind k) {
 void pack_panel_avx2(PanelKind kind, int64_t K, const uint8_t* w, size_t w_stride, int nr, uint8_t* panel);
 // One F32 column into ActQ8 blocks with ggml's Q8_0 / Q8_1 bytes; aux as described above.
 void pack_act_q8_avx2(PanelKind kind, const float* x, int64_t K, uint8_t* out);
+
+// Float panels (wtype F32 / F16 / BF16).
+inline int64_t float_panel_k(int64_t K) { return (K + 7) / 8 * 8; }
+void pack_panel_float_avx2(DType wtype, int64_t K, const uint8_t* w, size_t w_stride, int nr, uint8_t* panel);
+void pack_act_float_avx2(DType wtype, const float* x, int64_t K, uint8_t* out);
 
 }  // namespace xnai::cpu::detail

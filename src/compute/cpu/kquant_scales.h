@@ -25,9 +25,9 @@ inline void k4_unpack_scales(const uint8_t* q, uint8_t out[16]) {
   uint32_t w[3];
   std::memcpy(w, q, 12);
   const uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, low2 = 0x03030303;
-  const uint32_t sc_lo = w[0] & low6;                                   // scales 0-3
-  const uint32_t sc_hi = (w[2] & low4) | (((w[0] >> 6) & low2) << 4);   // scales 4-7
-  const uint32_t m_lo = w[1] & low6;                                    // mins 0-3
+  const uint32_t sc_lo = w[0] & low6;                                        // scales 0-3
+  const uint32_t sc_hi = (w[2] & low4) | (((w[0] >> 6) & low2) << 4);        // scales 4-7
+  const uint32_t m_lo = w[1] & low6;                                         // mins 0-3
   const uint32_t m_hi = ((w[2] >> 4) & low4) | (((w[1] >> 6) & low2) << 4);  // mins 4-7
   const uint32_t o[4] = {sc_lo, sc_hi, m_lo, m_hi};
   std::memcpy(out, o, 16);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <thread>
 
 #include "compute/cpu/matmul_kernels.h"
 #include "compute/cpu/quant.h"
@@ -20,7 +21,7 @@ namespace xnai::cpu {
 namespace {
 
 constexpr size_t kAlign = 64;
-constexpr int64_t kGemmMinColumns = 4;  // below this the row kernels win (no packing cost)
+constexpr int64_t kGemmMinColumns = 4;  // without a row kernel, the tiles win from here on
 constexpr int64_t kRowChunk = 32;       // rows per work item of the row path
 
 size_t align_up(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
@@ -36,7 +37,13 @@ class SpinBarrier {
       generation_.fetch_add(1, std::memory_order_release);
       return;
     }
-    while (generation_.load(std::memory_order_acquire) == gen) XNAI_SPIN_PAUSE();
+    // Spin (the other threads are microseconds away), but yield if one was descheduled.
+    for (int spins = 0; generation_.load(std::memory_order_acquire) == gen; ++spins) {
+      if (spins < 20000)
+        XNAI_SPIN_PAUSE();
+      else
+        std::this_thread::yield();
+    }
   }
 
  private:
@@ -74,14 +81,15 @@ void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, 
   const SimdLevel level = simd_level();
   const TypeKernels& k = kernels(wtype, level);
   if (k.vec_dot == nullptr)
-    throw Error(ErrorKind::Unsupported, std::string("tensor type ") + dtype_name(wtype) + " cannot be a matmul weight");
+    throw Error(ErrorKind::Unsupported,
+                std::string("tensor type ") + dtype_name(wtype) + " cannot be a matmul weight");
   const size_t w_stride = row_size(wtype, K);  // throws InvalidArgument on a partial block
   if (N <= 0 || M <= 0) return;
   const detail::MatmulKernels mk = detail::matmul_kernels(wtype, level);
   const int nth = std::max(1, std::min<int>(pool.size(), static_cast<int>(std::max(N, M))));
 
   const uint8_t* wb = static_cast<const uint8_t*>(w);
-  const bool use_gemm = mk.gemm != nullptr && M >= kGemmMinColumns;
+  const bool use_gemm = mk.gemm != nullptr && M >= (mk.gemv ? mk.gemv->max_columns + 1 : kGemmMinColumns);
   const bool use_gemv = !use_gemm && mk.gemv != nullptr;
   const DType act_type = k.vec_dot_type;
   const TypeKernels& act_k = kernels(act_type, level);
@@ -117,9 +125,10 @@ void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, 
       if (use_gemm) {
         for (int64_t c = ith; c < M; c += nth) mk.gemm->pack_act(x + c * K, K, act + c * act_stride);
       } else if (use_gemv) {
-        // Decode: one column is small (a few KB); thread 0 converts it while the others wait.
-        if (ith == 0)
-          for (int64_t c = 0; c < M; ++c) mk.gemv->pack_act(x + c * K, K, act + c * act_stride);
+        const int64_t gu = (K + mk.gemv->act_unit - 1) / mk.gemv->act_unit;
+        const auto [u0, u1] = ThreadPool::split(gu, ith, nth);
+        for (int64_t c = 0; c < M && u0 < u1; ++c)
+          mk.gemv->pack_act(x + c * K, K, u0, u1, act + c * act_stride);
       } else if (M >= nth) {
         for (int64_t c = ith; c < M; c += nth) act_k.from_float(x + c * K, act + c * act_stride, K);
       } else {
@@ -137,12 +146,21 @@ void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, 
     if (use_gemm) {
       const detail::GemmKernel& g = *mk.gemm;
       uint8_t* panel = panels + panel_bytes * static_cast<size_t>(ith);
-      for (int64_t p = next_item.fetch_add(1, std::memory_order_relaxed); p < n_panels;
-           p = next_item.fetch_add(1, std::memory_order_relaxed)) {
+      // Work item = (panel, slice of column tiles). Slices only when there are too few
+      // panels to keep every thread busy; a thread packs a panel once per item it takes.
+      const int64_t tiles = (M + g.cols - 1) / g.cols;
+      const int64_t slices = n_panels >= 2 * nth ? 1 : std::min(tiles, (2 * nth + n_panels - 1) / n_panels);
+      int64_t packed = -1;
+      for (int64_t item = next_item.fetch_add(1, std::memory_order_relaxed); item < n_panels * slices;
+           item = next_item.fetch_add(1, std::memory_order_relaxed)) {
+        const int64_t p = item / slices;
+        const auto [t0, t1] =
+            ThreadPool::split(tiles, static_cast<int>(item % slices), static_cast<int>(slices));
         const int64_t r0 = p * g.rows;
         const int nr = static_cast<int>(std::min<int64_t>(g.rows, N - r0));
-        g.pack_panel(K, wb + r0 * w_stride, w_stride, nr, panel);
-        for (int64_t c0 = 0; c0 < M; c0 += g.cols) {
+        if (packed != p) g.pack_panel(K, wb + r0 * w_stride, w_stride, nr, panel);
+        packed = p;
+        for (int64_t c0 = t0 * g.cols; c0 < std::min(M, t1 * g.cols); c0 += g.cols) {
           const int nc = static_cast<int>(std::min<int64_t>(g.cols, M - c0));
           g.tile(K, panel, act + c0 * act_stride, act_stride, nc, y + c0 * N + r0, N, nr);
         }
@@ -152,8 +170,10 @@ void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, 
            item = next_item.fetch_add(1, std::memory_order_relaxed)) {
         const int64_t r0 = item * kRowChunk;
         const int64_t nr = std::min(kRowChunk, N - r0);
-        if (use_gemv) mk.gemv->run(K, wb + r0 * w_stride, w_stride, nr, act, act_stride, M, y + r0, N);
-        else gemv_generic(k, K, wb + r0 * w_stride, w_stride, nr, act, act_stride, M, y + r0, N);
+        if (use_gemv)
+          mk.gemv->run(K, wb + r0 * w_stride, w_stride, nr, act, act_stride, M, y + r0, N);
+        else
+          gemv_generic(k, K, wb + r0 * w_stride, w_stride, nr, act, act_stride, M, y + r0, N);
       }
     }
   });

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "compute/cpu/gemm_panel.h"
+#include "compute/cpu/simd_avx512.h"
 #include "core/quant_blocks.h"
 
 namespace xnai::cpu::detail {
@@ -16,9 +17,6 @@ inline __m512i bcast32(const void* p) {
   std::memcpy(&v, p, 4);
   return _mm512_set1_epi32(v);
 }
-
-// _mm512_cvtepi32_ps, spelled so GCC 12 does not warn about its internal undefined operand.
-inline __m512 to_ps(__m512i v) { return _mm512_maskz_cvtepi32_ps(0xFFFF, v); }
 
 inline __m512 load_ps(const uint8_t* p) { return _mm512_loadu_ps(reinterpret_cast<const float*>(p)); }
 inline __m512i load_si(const uint8_t* p) { return _mm512_loadu_si512(p); }
@@ -107,6 +105,58 @@ void tile_kquant(int64_t nsb, size_t unit, const uint8_t* panel, const uint8_t* 
   for (int c = 0; c < NC; ++c) _mm512_mask_storeu_ps(y + c * ldy, mask, acc[c]);
 }
 
+// Float panels: acc[j][c] sums k ≡ j (mod 4), which keeps the f32 summation chains a
+// quarter as long (ggml sums 16-wide partial vectors; both are far below the 1e-2 budget).
+template <int NC>
+void tile_float(int64_t K8, const uint8_t* panel, const uint8_t* act, size_t astride, float* y, int64_t ldy,
+                int nr) {
+  __m512 acc[4][NC];
+  for (int j = 0; j < 4; ++j)
+    for (int c = 0; c < NC; ++c) acc[j][c] = _mm512_setzero_ps();
+  const float* a[NC];
+  for (int c = 0; c < NC; ++c) a[c] = reinterpret_cast<const float*>(act + c * astride);
+  for (int64_t k = 0; k < K8; k += 4) {
+    for (int j = 0; j < 4; ++j) {
+      const __m512 w = load_ps(panel + 64 * (k + j));
+      for (int c = 0; c < NC; ++c) acc[j][c] = _mm512_fmadd_ps(w, _mm512_set1_ps(a[c][k + j]), acc[j][c]);
+    }
+  }
+  const __mmask16 mask = static_cast<__mmask16>((1u << nr) - 1);
+  for (int c = 0; c < NC; ++c)
+    _mm512_mask_storeu_ps(
+        y + c * ldy, mask,
+        _mm512_add_ps(_mm512_add_ps(acc[0][c], acc[1][c]), _mm512_add_ps(acc[2][c], acc[3][c])));
+}
+
+template <DType kType>
+struct FloatKernel {
+  static size_t act_bytes(int64_t K) { return static_cast<size_t>(float_panel_k(K)) * 4; }
+  static size_t panel_bytes(int64_t K) { return static_cast<size_t>(float_panel_k(K)) * 64; }
+  static void pack_act(const float* x, int64_t K, uint8_t* out) { pack_act_float_avx2(kType, x, K, out); }
+  static void pack_panel(int64_t K, const uint8_t* w, size_t w_stride, int nr, uint8_t* panel) {
+    pack_panel_float_avx2(kType, K, w, w_stride, nr, panel);
+  }
+  static void tile(int64_t K, const uint8_t* panel, const uint8_t* act, size_t astride, int nc, float* y,
+                   int64_t ldy, int nr) {
+    const int64_t K8 = float_panel_k(K);
+    switch (nc) {
+      case 1:
+        return tile_float<1>(K8, panel, act, astride, y, ldy, nr);
+      case 2:
+        return tile_float<2>(K8, panel, act, astride, y, ldy, nr);
+      case 3:
+        return tile_float<3>(K8, panel, act, astride, y, ldy, nr);
+      case 4:
+        return tile_float<4>(K8, panel, act, astride, y, ldy, nr);
+      case 5:
+        return tile_float<5>(K8, panel, act, astride, y, ldy, nr);
+      default:
+        return tile_float<6>(K8, panel, act, astride, y, ldy, nr);
+    }
+  }
+  static constexpr GemmKernel kGemm{kPanelRows, 6, act_bytes, panel_bytes, pack_act, pack_panel, tile};
+};
+
 constexpr int kLegacyCols = 8;
 constexpr int kKQuantCols = 6;
 
@@ -121,29 +171,38 @@ struct Kernel {
   }
   static size_t panel_bytes(int64_t K) { return static_cast<size_t>(K / kValues) * kGeo.unit_bytes; }
   static void pack_act(const float* x, int64_t K, uint8_t* out) {
-    if constexpr (kGeo.kquant) kernels(DType::Q8_K, SimdLevel::Avx2).from_float(x, out, K);
-    else pack_act_q8_avx2(kKind, x, K, out);
+    if constexpr (kGeo.kquant)
+      kernels(DType::Q8_K, SimdLevel::Avx2).from_float(x, out, K);
+    else
+      pack_act_q8_avx2(kKind, x, K, out);
   }
   static void pack_panel(int64_t K, const uint8_t* w, size_t w_stride, int nr, uint8_t* panel) {
     pack_panel_avx2(kKind, K, w, w_stride, nr, panel);
   }
   template <int NC>
-  static void tile_n(int64_t K, const uint8_t* panel, const uint8_t* act, size_t astride, float* y, int64_t ldy,
-                     int nr) {
+  static void tile_n(int64_t K, const uint8_t* panel, const uint8_t* act, size_t astride, float* y,
+                     int64_t ldy, int nr) {
     if constexpr (kGeo.kquant)
-      tile_kquant<NC, kGeo.sub_blocks, kGeo.has_min>(K / 256, kGeo.unit_bytes, panel, act, astride, y, ldy, nr);
+      tile_kquant<NC, kGeo.sub_blocks, kGeo.has_min>(K / 256, kGeo.unit_bytes, panel, act, astride, y, ldy,
+                                                     nr);
     else
       tile_legacy<NC, kGeo.has_min>(K / 32, kGeo.unit_bytes, panel, act, astride, y, ldy, nr);
   }
   static void tile(int64_t K, const uint8_t* panel, const uint8_t* act, size_t astride, int nc, float* y,
                    int64_t ldy, int nr) {
     switch (nc) {
-      case 1: return tile_n<1>(K, panel, act, astride, y, ldy, nr);
-      case 2: return tile_n<2>(K, panel, act, astride, y, ldy, nr);
-      case 3: return tile_n<3>(K, panel, act, astride, y, ldy, nr);
-      case 4: return tile_n<4>(K, panel, act, astride, y, ldy, nr);
-      case 5: return tile_n<5>(K, panel, act, astride, y, ldy, nr);
-      case 6: return tile_n<6>(K, panel, act, astride, y, ldy, nr);
+      case 1:
+        return tile_n<1>(K, panel, act, astride, y, ldy, nr);
+      case 2:
+        return tile_n<2>(K, panel, act, astride, y, ldy, nr);
+      case 3:
+        return tile_n<3>(K, panel, act, astride, y, ldy, nr);
+      case 4:
+        return tile_n<4>(K, panel, act, astride, y, ldy, nr);
+      case 5:
+        return tile_n<5>(K, panel, act, astride, y, ldy, nr);
+      case 6:
+        return tile_n<6>(K, panel, act, astride, y, ldy, nr);
       default:
         if constexpr (kCols >= 8) {
           if (nc == 7) return tile_n<7>(K, panel, act, astride, y, ldy, nr);
@@ -160,17 +219,47 @@ MatmulKernels matmul_kernels_avx512(DType wtype) {
   MatmulKernels k;
   k.gemv = gemv_kernel_avx512(wtype);
   switch (wtype) {
-    case DType::Q4_0: k.gemm = &Kernel<PanelKind::Q4_0>::kGemm; break;
-    case DType::Q4_1: k.gemm = &Kernel<PanelKind::Q4_1>::kGemm; break;
-    case DType::Q5_0: k.gemm = &Kernel<PanelKind::Q5_0>::kGemm; break;
-    case DType::Q5_1: k.gemm = &Kernel<PanelKind::Q5_1>::kGemm; break;
-    case DType::Q8_0: k.gemm = &Kernel<PanelKind::Q8_0>::kGemm; break;
-    case DType::Q2_K: k.gemm = &Kernel<PanelKind::Q2_K>::kGemm; break;
-    case DType::Q3_K: k.gemm = &Kernel<PanelKind::Q3_K>::kGemm; break;
-    case DType::Q4_K: k.gemm = &Kernel<PanelKind::Q4_K>::kGemm; break;
-    case DType::Q5_K: k.gemm = &Kernel<PanelKind::Q5_K>::kGemm; break;
-    case DType::Q6_K: k.gemm = &Kernel<PanelKind::Q6_K>::kGemm; break;
-    default: break;
+    case DType::Q4_0:
+      k.gemm = &Kernel<PanelKind::Q4_0>::kGemm;
+      break;
+    case DType::Q4_1:
+      k.gemm = &Kernel<PanelKind::Q4_1>::kGemm;
+      break;
+    case DType::Q5_0:
+      k.gemm = &Kernel<PanelKind::Q5_0>::kGemm;
+      break;
+    case DType::Q5_1:
+      k.gemm = &Kernel<PanelKind::Q5_1>::kGemm;
+      break;
+    case DType::Q8_0:
+      k.gemm = &Kernel<PanelKind::Q8_0>::kGemm;
+      break;
+    case DType::Q2_K:
+      k.gemm = &Kernel<PanelKind::Q2_K>::kGemm;
+      break;
+    case DType::Q3_K:
+      k.gemm = &Kernel<PanelKind::Q3_K>::kGemm;
+      break;
+    case DType::Q4_K:
+      k.gemm = &Kernel<PanelKind::Q4_K>::kGemm;
+      break;
+    case DType::Q5_K:
+      k.gemm = &Kernel<PanelKind::Q5_K>::kGemm;
+      break;
+    case DType::Q6_K:
+      k.gemm = &Kernel<PanelKind::Q6_K>::kGemm;
+      break;
+    case DType::F32:
+      k.gemm = &FloatKernel<DType::F32>::kGemm;
+      break;
+    case DType::F16:
+      k.gemm = &FloatKernel<DType::F16>::kGemm;
+      break;
+    case DType::BF16:
+      k.gemm = &FloatKernel<DType::BF16>::kGemm;
+      break;
+    default:
+      break;
   }
   return k;
 }

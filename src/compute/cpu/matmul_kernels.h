@@ -14,7 +14,11 @@ namespace xnai::cpu::detail {
 // and scales as ggml's partner type, arranged for the kernel).
 struct GemvKernel {
   size_t (*act_bytes)(int64_t K);  // bytes of one converted activation column
-  void (*pack_act)(const float* x, int64_t K, uint8_t* out);
+  int64_t act_unit;                // values per independently converted unit
+  int64_t max_columns;             // above this many columns the tiled kernel is faster (measured)
+  // Converts units [u0, u1) of column x (K values; the last unit may be partial and is
+  // zero-padded) into their place in out, so threads can split a column.
+  void (*pack_act)(const float* x, int64_t K, int64_t u0, int64_t u1, uint8_t* out);
   // y[c * ldy + r] = dot(row r of w, column c of act) for r < nr, c < nc; rows w_stride
   // bytes apart, converted columns act_stride bytes apart.
   void (*run)(int64_t K, const uint8_t* w, size_t w_stride, int64_t nr, const uint8_t* act, size_t act_stride,

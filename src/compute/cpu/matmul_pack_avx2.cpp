@@ -10,12 +10,23 @@
 #include "compute/cpu/gemm_panel.h"
 #include "compute/cpu/kquant_scales.h"
 #include "compute/cpu/simd_avx2.h"
+#include "core/fp16.h"
 #include "core/quant_blocks.h"
 
 namespace xnai::cpu::detail {
 namespace {
 
 inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+// f32 -> bf16 (round to nearest even, as core/fp16.h) -> f32, for finite values; NaNs stay NaNs.
+inline __m256 bf16_round_trip(__m256 v) {
+  const __m256i u = _mm256_castps_si256(v);
+  const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+  const __m256i r = _mm256_add_epi32(u, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7fff)));
+  const __m256 rounded =
+      _mm256_castsi256_ps(_mm256_and_si256(r, _mm256_set1_epi32(static_cast<int>(0xffff0000u))));
+  return _mm256_blendv_ps(rounded, v, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+}
 inline void store32(void* p, __m256i v) { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
 
 inline uint32_t load_u32(const void* p) {
@@ -59,13 +70,15 @@ inline void decode_q5_1(const uint8_t* blk, uint8_t* u) {
 inline void decode_q8_0(const uint8_t* blk, uint8_t* u) {
   store32(u, _mm256_xor_si256(load32(blk + 2), _mm256_set1_epi8(static_cast<char>(0x80))));
 }
+inline void decode_q8_0s(const uint8_t* blk, uint8_t* u) { store32(u, load32(blk + 2)); }
 
 inline void decode_q2_K(const uint8_t* blk, uint8_t* u) {
   const auto* b = reinterpret_cast<const BlockQ2_K*>(blk);
   const __m256i m3 = _mm256_set1_epi8(3);
   for (int h = 0; h < 2; ++h) {
     const __m256i q = load32(b->qs + 32 * h);
-    for (int s = 0; s < 4; ++s) store32(u + 128 * h + 32 * s, _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3));
+    for (int s = 0; s < 4; ++s)
+      store32(u + 128 * h + 32 * s, _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3));
   }
 }
 
@@ -123,71 +136,87 @@ inline void decode_q6_K(const uint8_t* blk, uint8_t* u) {
   }
 }
 
-// Per-row scale fields of a K-quant super-block into the panel's sc / pr / d / dmin arrays.
-struct KFields {
-  int32_t* sc;    // [S][16]
-  int32_t* pr;    // [8][16]
-  float* d;       // [16]
-  float* dmin;    // [16]
+// Per-row scale fields of a K-quant super-block, row-major: sc[S] and pr[8] as int32, d, dmin.
+// They are transposed into the panel's [field][row] arrays afterwards.
+struct alignas(32) KRow {
+  int32_t sc[16];
+  int32_t pr[8];
 };
 
-inline int32_t pair16(int lo, int hi) {
-  return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(lo)) |
-                              (static_cast<uint32_t>(static_cast<uint16_t>(hi)) << 16));
+inline void store_epi32(int32_t* p, __m256i v) { _mm256_store_si256(reinterpret_cast<__m256i*>(p), v); }
+
+// Q4_K / Q5_K header (d, dmin, scales[12]) -> 8 scales and 8 (min, min) int16 pairs.
+inline void k4_fields(const uint8_t* blk, KRow& row) {
+  const __m128i v =
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk));  // dwords: d|dmin, s0-3, s4-7, s8-11
+  const __m128i lo = _mm_and_si128(_mm_srlv_epi32(_mm_shuffle_epi32(v, 0xED), _mm_setr_epi32(0, 0, 0, 4)),
+                                   _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
+  const __m128i hi = _mm_and_si128(_mm_srli_epi32(_mm_shuffle_epi32(v, 0x84), 2),
+                                   _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+  const __m128i sm = _mm_or_si128(lo, hi);  // bytes sc0..7, m0..7
+  store_epi32(row.sc, _mm256_cvtepu8_epi32(sm));
+  const __m256i m = _mm256_cvtepu8_epi32(_mm_unpackhi_epi64(sm, sm));
+  store_epi32(row.pr, _mm256_or_si256(m, _mm256_slli_epi32(m, 16)));
 }
 
-void kfields_row(PanelKind kind, const uint8_t* blk, int r, const KFields& f) {
+inline void kfields_row(PanelKind kind, const uint8_t* blk, KRow& row, float& d, float& dmin) {
   switch (kind) {
     case PanelKind::Q4_K:
-    case PanelKind::Q5_K: {
-      // Same header layout: d, dmin, scales[12].
-      uint8_t sm[16];
-      k4_unpack_scales(blk + 4, sm);
-      for (int j = 0; j < 8; ++j) {
-        f.sc[j * 16 + r] = sm[j];
-        f.pr[j * 16 + r] = pair16(sm[8 + j], sm[8 + j]);
-      }
-      f.d[r] = half_to_float(load_u16(blk));
-      f.dmin[r] = half_to_float(load_u16(blk + 2));
+    case PanelKind::Q5_K:
+      k4_fields(blk, row);
+      d = half_to_float(load_u16(blk));
+      dmin = half_to_float(load_u16(blk + 2));
       break;
-    }
     case PanelKind::Q2_K: {
       const auto* b = reinterpret_cast<const BlockQ2_K*>(blk);
-      for (int j = 0; j < 16; ++j) f.sc[j * 16 + r] = b->scales[j] & 0x0F;
-      for (int k = 0; k < 8; ++k) f.pr[k * 16 + r] = pair16(b->scales[2 * k] >> 4, b->scales[2 * k + 1] >> 4);
-      f.d[r] = half_to_float(b->d);
-      f.dmin[r] = half_to_float(b->dmin);
+      const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b->scales));
+      const __m128i lo = _mm_and_si128(sc8, _mm_set1_epi8(0x0F));
+      store_epi32(row.sc, _mm256_cvtepu8_epi32(lo));
+      store_epi32(row.sc + 8, _mm256_cvtepu8_epi32(_mm_unpackhi_epi64(lo, lo)));
+      // Mins of sub-blocks (2k, 2k+1) as an int16 pair: the 16 mins widened to words.
+      store_epi32(row.pr, _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(0x0F))));
+      d = half_to_float(b->d);
+      dmin = half_to_float(b->dmin);
       break;
     }
     case PanelKind::Q3_K: {
       const auto* b = reinterpret_cast<const BlockQ3_K*>(blk);
       int8_t sc[16];
       q3_K_unpack_scales(b->scales, sc);
-      for (int j = 0; j < 16; ++j) f.sc[j * 16 + r] = sc[j] - 32;
+      const __m256i s16 = _mm256_sub_epi16(
+          _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc))), _mm256_set1_epi16(32));
+      store_epi32(row.sc, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(s16)));
+      store_epi32(row.sc + 8, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(s16, 1)));
       // Values are u − 4: fold −4·sc·bsum into the integer sum.
-      for (int k = 0; k < 8; ++k) f.pr[k * 16 + r] = pair16(-4 * (sc[2 * k] - 32), -4 * (sc[2 * k + 1] - 32));
-      f.d[r] = half_to_float(b->d);
-      f.dmin[r] = 0.0f;
+      store_epi32(row.pr, _mm256_mullo_epi16(s16, _mm256_set1_epi16(-4)));
+      d = half_to_float(b->d);
+      dmin = 0.0f;
       break;
     }
     case PanelKind::Q6_K: {
       const auto* b = reinterpret_cast<const BlockQ6_K*>(blk);
-      for (int j = 0; j < 16; ++j) f.sc[j * 16 + r] = b->scales[j];
+      const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b->scales));
+      store_epi32(row.sc, _mm256_cvtepi8_epi32(sc8));
+      store_epi32(row.sc + 8, _mm256_cvtepi8_epi32(_mm_unpackhi_epi64(sc8, sc8)));
       // Values are u − 32: fold −32·sc·bsum into the integer sum.
-      for (int k = 0; k < 8; ++k) f.pr[k * 16 + r] = pair16(-32 * b->scales[2 * k], -32 * b->scales[2 * k + 1]);
-      f.d[r] = half_to_float(b->d);
-      f.dmin[r] = 0.0f;
+      store_epi32(row.pr, _mm256_mullo_epi16(_mm256_cvtepi8_epi16(sc8), _mm256_set1_epi16(-32)));
+      d = half_to_float(b->d);
+      dmin = 0.0f;
       break;
     }
-    default: break;
+    default:
+      break;
   }
 }
 
 template <void (*Decode)(const uint8_t*, uint8_t*)>
 void pack_legacy(PanelKind kind, int64_t K, const uint8_t* w, size_t w_stride, int nr, uint8_t* panel) {
   const PanelGeometry g = panel_geometry(kind);
-  const size_t blk_bytes = kind == PanelKind::Q4_0 ? 18 : kind == PanelKind::Q4_1 ? 20 : kind == PanelKind::Q5_0 ? 22
-                           : kind == PanelKind::Q5_1 ? 24 : 34;
+  const size_t blk_bytes = kind == PanelKind::Q4_0   ? 18
+                           : kind == PanelKind::Q4_1 ? 20
+                           : kind == PanelKind::Q5_0 ? 22
+                           : kind == PanelKind::Q5_1 ? 24
+                                                     : 34;  // Q8_0, Q8_0S
   const uint8_t* rows[kPanelRows];
   for (int r = 0; r < kPanelRows; ++r) rows[r] = w + static_cast<size_t>(std::min(r, nr - 1)) * w_stride;
   alignas(32) uint8_t u[kPanelRows][32];
@@ -210,21 +239,32 @@ void pack_legacy(PanelKind kind, int64_t K, const uint8_t* w, size_t w_stride, i
 template <void (*Decode)(const uint8_t*, uint8_t*)>
 void pack_kquant(PanelKind kind, int64_t K, const uint8_t* w, size_t w_stride, int nr, uint8_t* panel) {
   const PanelGeometry g = panel_geometry(kind);
-  const size_t blk_bytes = kind == PanelKind::Q2_K ? 84 : kind == PanelKind::Q3_K ? 110 : kind == PanelKind::Q4_K ? 144
-                           : kind == PanelKind::Q5_K ? 176 : 210;
+  const size_t blk_bytes = kind == PanelKind::Q2_K   ? 84
+                           : kind == PanelKind::Q3_K ? 110
+                           : kind == PanelKind::Q4_K ? 144
+                           : kind == PanelKind::Q5_K ? 176
+                                                     : 210;
   const uint8_t* rows[kPanelRows];
   for (int r = 0; r < kPanelRows; ++r) rows[r] = w + static_cast<size_t>(std::min(r, nr - 1)) * w_stride;
   alignas(32) uint8_t u[kPanelRows][256];
+  KRow fields[kPanelRows];
   for (int64_t b = 0; b < K / 256; ++b, panel += g.unit_bytes) {
-    KFields f;
-    f.sc = reinterpret_cast<int32_t*>(panel + 4096);
-    f.pr = f.sc + g.sub_blocks * 16;
-    f.d = reinterpret_cast<float*>(f.pr + 8 * 16);
-    f.dmin = f.d + 16;
+    uint8_t* sc = panel + 4096;
+    uint8_t* pr = sc + g.sub_blocks * 64;
+    float* d = reinterpret_cast<float*>(pr + 8 * 64);
     for (int r = 0; r < kPanelRows; ++r) {
       const uint8_t* blk = rows[r] + b * blk_bytes;
       Decode(blk, u[r]);
-      kfields_row(kind, blk, r, f);
+      kfields_row(kind, blk, fields[r], d[r], d[16 + r]);
+    }
+    for (int half = 0; half < 2; ++half) {
+      __m256i v[8];
+      for (int c = 0; c < g.sub_blocks; c += 8) {
+        for (int i = 0; i < 8; ++i) v[i] = load32(fields[8 * half + i].sc + c);
+        transpose_8x8_store(v, sc + 32 * half + 64 * c);
+      }
+      for (int i = 0; i < 8; ++i) v[i] = load32(fields[8 * half + i].pr);
+      transpose_8x8_store(v, pr + 32 * half);
     }
     for (int half = 0; half < 2; ++half)
       for (int c = 0; c < 8; ++c) {  // 8 dwords (32 values) per transpose
@@ -239,22 +279,97 @@ void pack_kquant(PanelKind kind, int64_t K, const uint8_t* w, size_t w_stride, i
 
 void pack_panel_avx2(PanelKind kind, int64_t K, const uint8_t* w, size_t w_stride, int nr, uint8_t* panel) {
   switch (kind) {
-    case PanelKind::Q4_0: return pack_legacy<decode_q4_0>(kind, K, w, w_stride, nr, panel);
-    case PanelKind::Q4_1: return pack_legacy<decode_q4_1>(kind, K, w, w_stride, nr, panel);
-    case PanelKind::Q5_0: return pack_legacy<decode_q5_0>(kind, K, w, w_stride, nr, panel);
-    case PanelKind::Q5_1: return pack_legacy<decode_q5_1>(kind, K, w, w_stride, nr, panel);
-    case PanelKind::Q8_0: return pack_legacy<decode_q8_0>(kind, K, w, w_stride, nr, panel);
-    case PanelKind::Q2_K: return pack_kquant<decode_q2_K>(kind, K, w, w_stride, nr, panel);
-    case PanelKind::Q3_K: return pack_kquant<decode_q3_K>(kind, K, w, w_stride, nr, panel);
-    case PanelKind::Q4_K: return pack_kquant<decode_q4_K>(kind, K, w, w_stride, nr, panel);
-    case PanelKind::Q5_K: return pack_kquant<decode_q5_K>(kind, K, w, w_stride, nr, panel);
-    case PanelKind::Q6_K: return pack_kquant<decode_q6_K>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q4_0:
+      return pack_legacy<decode_q4_0>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q4_1:
+      return pack_legacy<decode_q4_1>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q5_0:
+      return pack_legacy<decode_q5_0>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q5_1:
+      return pack_legacy<decode_q5_1>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q8_0:
+      return pack_legacy<decode_q8_0>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q8_0S:
+      return pack_legacy<decode_q8_0s>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q2_K:
+      return pack_kquant<decode_q2_K>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q3_K:
+      return pack_kquant<decode_q3_K>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q4_K:
+      return pack_kquant<decode_q4_K>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q5_K:
+      return pack_kquant<decode_q5_K>(kind, K, w, w_stride, nr, panel);
+    case PanelKind::Q6_K:
+      return pack_kquant<decode_q6_K>(kind, K, w, w_stride, nr, panel);
   }
+}
+
+// Up to 8 values of row `src` (type t) from k to f32; missing values are zero.
+inline __m256i load8_as_f32(DType t, const uint8_t* src, int64_t k, int64_t K) {
+  alignas(32) float tmp[8];
+  const int64_t n = std::min<int64_t>(8, K - k);
+  if (n == 8) {
+    switch (t) {
+      case DType::F16:
+        return _mm256_castps_si256(
+            _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * k))));
+      case DType::BF16:
+        return _mm256_slli_epi32(
+            _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * k))), 16);
+      default:
+        return load32(src + 4 * k);
+    }
+  }
+  for (int64_t i = 0; i < 8; ++i) {
+    if (i >= n)
+      tmp[i] = 0.0f;
+    else if (t == DType::F16)
+      tmp[i] = half_to_float(load_u16(src + 2 * (k + i)));
+    else if (t == DType::BF16)
+      tmp[i] = bf16_to_f32(load_u16(src + 2 * (k + i)));
+    else
+      std::memcpy(&tmp[i], src + 4 * (k + i), 4);
+  }
+  return load32(tmp);
+}
+
+void pack_panel_float_avx2(DType wtype, int64_t K, const uint8_t* w, size_t w_stride, int nr,
+                           uint8_t* panel) {
+  for (int half = 0; half < 2; ++half)
+    for (int64_t k = 0; k < K; k += 8) {
+      __m256i v[8];
+      for (int i = 0; i < 8; ++i) {
+        const int r = std::min(8 * half + i, nr - 1);
+        v[i] = load8_as_f32(wtype, w + static_cast<size_t>(r) * w_stride, k, K);
+      }
+      transpose_8x8_store(v, panel + k * 64 + 32 * half);
+    }
+}
+
+void pack_act_float_avx2(DType wtype, const float* x, int64_t K, uint8_t* out) {
+  float* o = reinterpret_cast<float*>(out);
+  int64_t k = 0;
+  for (; k + 8 <= K; k += 8) {
+    __m256 v = _mm256_loadu_ps(x + k);
+    if (wtype == DType::F16)
+      v = _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    else if (wtype == DType::BF16)
+      v = bf16_round_trip(v);
+    _mm256_storeu_ps(o + k, v);
+  }
+  for (; k < K; ++k)
+    o[k] = wtype == DType::F16    ? fp16_to_f32(f32_to_fp16(x[k]))
+           : wtype == DType::BF16 ? bf16_to_f32(f32_to_bf16(x[k]))
+                                  : x[k];
+  for (; k < float_panel_k(K); ++k) o[k] = 0.0f;
 }
 
 void pack_act_q8_avx2(PanelKind kind, const float* x, int64_t K, uint8_t* out) {
   const bool q8_1 = kind == PanelKind::Q4_1 || kind == PanelKind::Q5_1;
-  const int offset = kind == PanelKind::Q4_0 ? 8 : kind == PanelKind::Q5_0 ? 16 : 128;
+  const int offset = kind == PanelKind::Q4_0   ? 8
+                     : kind == PanelKind::Q5_0 ? 16
+                     : kind == PanelKind::Q8_0 ? 128
+                                               : 0;
   const TypeKernels& q = kernels(q8_1 ? DType::Q8_1 : DType::Q8_0, SimdLevel::Avx2);
   auto* act = reinterpret_cast<ActQ8*>(out);
   constexpr int kChunk = 16;  // blocks quantized per call

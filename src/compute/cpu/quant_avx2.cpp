@@ -126,8 +126,9 @@ void f16_from_float(const float* src, void* dst, int64_t n) {
   uint16_t* h = static_cast<uint16_t*>(dst);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(h + i),
-                     _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    _mm_storeu_si128(
+        reinterpret_cast<__m128i*>(h + i),
+        _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
   for (; i < n; ++i) h[i] = f32_to_fp16(src[i]);
 }
 
@@ -149,7 +150,8 @@ inline __m256i bf16_round(__m256 v) {
   const __m256i abs = _mm256_and_si256(u, _mm256_set1_epi32(0x7fffffff));
   const __m256i nan = _mm256_cmpgt_epi32(abs, _mm256_set1_epi32(0x7f800000));
   const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
-  const __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(u, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7fff))), 16);
+  const __m256i rounded =
+      _mm256_srli_epi32(_mm256_add_epi32(u, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7fff))), 16);
   const __m256i quiet = _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(64));
   return _mm256_blendv_epi8(rounded, quiet, nan);
 }
@@ -183,7 +185,9 @@ void f32_vec_dot(int64_t n, float* result, const void* w, const void* a) {
 void f16_vec_dot(int64_t n, float* result, const void* w, const void* a) {
   const uint16_t* x = static_cast<const uint16_t*>(w);
   const uint16_t* y = static_cast<const uint16_t*>(a);
-  auto ld = [](const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); };
+  auto ld = [](const uint16_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  };
   __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
   int64_t i = 0;
   for (; i + 32 <= n; i += 32)
@@ -218,9 +222,11 @@ void q4_0_to_float(const void* src, float* y, int64_t n) {
     const __m256i q = _mm256_sub_epi8(unpack_nibbles(x[i].qs), eight);
     const __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
     _mm256_storeu_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)), d));
-    _mm256_storeu_ps(y + 8, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))), d));
+    _mm256_storeu_ps(y + 8,
+                     _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))), d));
     _mm256_storeu_ps(y + 16, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), d));
-    _mm256_storeu_ps(y + 24, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), d));
+    _mm256_storeu_ps(y + 24,
+                     _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), d));
   }
 }
 
@@ -282,7 +288,8 @@ void q5_0_vec_dot(int64_t n, float* result, const void* w, const void* a) {
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK32; ++i) {
     // q - 16 as a signed byte: set the top nibble where the fifth bit is clear.
-    const __m256i hi = _mm256_andnot_si256(expand_bits(load_u32(x[i].qh)), _mm256_set1_epi8(static_cast<char>(0xF0)));
+    const __m256i hi =
+        _mm256_andnot_si256(expand_bits(load_u32(x[i].qh)), _mm256_set1_epi8(static_cast<char>(0xF0)));
     const __m256i q = _mm256_or_si256(unpack_nibbles(x[i].qs), hi);
     const __m256 s = _mm256_cvtepi32_ps(dot_s8s8(q, load32(y[i].qs)));
     acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(x[i].d) * half_to_float(y[i].d)), s, acc);
@@ -349,7 +356,8 @@ void q2_K_vec_dot(int64_t n, float* result, const void* w, const void* a) {
         const int is = 8 * h + 2 * s;
         const __m256i u = _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3);
         const __m256i p = _mm256_maddubs_epi16(u, load32(y[i].qs + 128 * h + 32 * s));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(x[i].scales[is] & 0x0F, x[i].scales[is + 1] & 0x0F)));
+        sumi = _mm256_add_epi32(
+            sumi, _mm256_madd_epi16(p, scale_pair(x[i].scales[is] & 0x0F, x[i].scales[is + 1] & 0x0F)));
       }
     }
     const float dall = y[i].d * half_to_float(x[i].d), dmin = y[i].d * half_to_float(x[i].dmin);
@@ -472,7 +480,8 @@ void q6_K_vec_dot(int64_t n, float* result, const void* w, const void* a) {
       const __m256i qh = load32(x[i].qh + 32 * h);
       const __m256i u[4] = {
           _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4)),
-          _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m3), 4)),
+          _mm256_or_si256(_mm256_and_si256(ql1, m4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m3), 4)),
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m3), 4)),
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),

@@ -88,8 +88,10 @@ void q5_K_to_float(const void* src, float* y, int64_t n) {
       const float d1 = d * sc, m1 = dmin * m;
       k4_scale_min(2 * j + 1, x[i].scales, sc, m);
       const float d2 = d * sc, m2 = dmin * m;
-      for (int l = 0; l < 32; ++l) *y++ = d1 * static_cast<float>((ql[l] & 0x0F) + ((qh[l] & u1) ? 16 : 0)) - m1;
-      for (int l = 0; l < 32; ++l) *y++ = d2 * static_cast<float>((ql[l] >> 4) + ((qh[l] & u2) ? 16 : 0)) - m2;
+      for (int l = 0; l < 32; ++l)
+        *y++ = d1 * static_cast<float>((ql[l] & 0x0F) + ((qh[l] & u1) ? 16 : 0)) - m1;
+      for (int l = 0; l < 32; ++l)
+        *y++ = d2 * static_cast<float>((ql[l] >> 4) + ((qh[l] & u2) ? 16 : 0)) - m2;
     }
   }
 }
@@ -141,7 +143,8 @@ void q8_K_from_float(const float* x, void* dst, int64_t n) {
       continue;
     }
     const float iscale = -127.0f / max;
-    for (int j = 0; j < kQKK; ++j) y[i].qs[j] = static_cast<int8_t>(std::min(127, round_half_even(iscale * x[j])));
+    for (int j = 0; j < kQKK; ++j)
+      y[i].qs[j] = static_cast<int8_t>(std::min(127, round_half_even(iscale * x[j])));
     for (int j = 0; j < kQKK / 16; ++j) {
       int sum = 0;
       for (int l = 0; l < 16; ++l) sum += y[i].qs[16 * j + l];
@@ -225,7 +228,8 @@ void q4_K_vec_dot(int64_t n, float* result, const void* w, const void* a) {
         s1 += a8[l + 32] * (q[l] >> 4);
       }
       isum += sc0 * s0 + sc1 * s1;
-      summs += m0 * (y[i].bsums[4 * j] + y[i].bsums[4 * j + 1]) + m1 * (y[i].bsums[4 * j + 2] + y[i].bsums[4 * j + 3]);
+      summs += m0 * (y[i].bsums[4 * j] + y[i].bsums[4 * j + 1]) +
+               m1 * (y[i].bsums[4 * j + 2] + y[i].bsums[4 * j + 3]);
     }
     const float d = y[i].d * fp16_to_f32(x[i].d), dmin = y[i].d * fp16_to_f32(x[i].dmin);
     sum += d * static_cast<float>(isum) - dmin * static_cast<float>(summs);
@@ -252,7 +256,8 @@ void q5_K_vec_dot(int64_t n, float* result, const void* w, const void* a) {
         s1 += a8[l + 32] * ((q[l] >> 4) | (((qh[l] >> (2 * j + 1)) & 1) << 4));
       }
       isum += sc0 * s0 + sc1 * s1;
-      summs += m0 * (y[i].bsums[4 * j] + y[i].bsums[4 * j + 1]) + m1 * (y[i].bsums[4 * j + 2] + y[i].bsums[4 * j + 3]);
+      summs += m0 * (y[i].bsums[4 * j] + y[i].bsums[4 * j + 1]) +
+               m1 * (y[i].bsums[4 * j + 2] + y[i].bsums[4 * j + 3]);
     }
     const float d = y[i].d * fp16_to_f32(x[i].d), dmin = y[i].d * fp16_to_f32(x[i].dmin);
     sum += d * static_cast<float>(isum) - dmin * static_cast<float>(summs);

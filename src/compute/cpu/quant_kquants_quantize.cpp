@@ -217,8 +217,8 @@ void quantize_k4_scales(const float* x, int nmax, float rmin, int nstep, uint8_t
     for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
     const float av_x = std::sqrt(sum_x2 / 32.0f);
     for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(x[32 * j + l]);
-    s.scales[j] =
-        make_qkx2_quants(32, nmax, x + 32 * j, weights, L + 32 * j, &s.mins[j], Laux, rmin, 0.1f, nstep, false);
+    s.scales[j] = make_qkx2_quants(32, nmax, x + 32 * j, weights, L + 32 * j, &s.mins[j], Laux, rmin, 0.1f,
+                                   nstep, false);
     if (s.scales[j] > max_scale) max_scale = s.scales[j];
     if (s.mins[j] > max_min) max_min = s.mins[j];
   }
@@ -262,7 +262,8 @@ void quantize_row_q2_K_ref(const float* x, void* dst, int64_t n) {
     float max_scale = 0.0f, max_min = 0.0f;
     for (int j = 0; j < 16; ++j) {
       for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
-      scales[j] = make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, true);
+      scales[j] =
+          make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, true);
       if (scales[j] > max_scale) max_scale = scales[j];
       if (mins[j] > max_min) max_min = mins[j];
     }
@@ -310,8 +311,10 @@ void quantize_row_q3_K_ref(const float* x, void* dst, int64_t n) {
       for (int j = 0; j < 16; ++j) {
         int l = static_cast<int8_t>(round_half_even(iscale * scales[j]));
         l = clamp_int(l, -32, 31) + 32;
-        if (j < 8) y[i].scales[j] = static_cast<uint8_t>(l & 0x0F);
-        else y[i].scales[j - 8] |= static_cast<uint8_t>((l & 0x0F) << 4);
+        if (j < 8)
+          y[i].scales[j] = static_cast<uint8_t>(l & 0x0F);
+        else
+          y[i].scales[j - 8] |= static_cast<uint8_t>((l & 0x0F) << 4);
         l >>= 4;
         y[i].scales[j % 4 + 8] |= static_cast<uint8_t>(l << (2 * (j / 4)));
       }
@@ -405,8 +408,8 @@ void quantize_row_q6_K_ref(const float* x, void* dst, int64_t n) {
         const int q3 = L[j + l + 64] & 0x0F, q4 = L[j + l + 96] & 0x0F;
         ql[l] = static_cast<uint8_t>(q1 | (q3 << 4));
         ql[l + 32] = static_cast<uint8_t>(q2 | (q4 << 4));
-        qh[l] = static_cast<uint8_t>((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) | ((L[j + l + 64] >> 4) << 4) |
-                                     ((L[j + l + 96] >> 4) << 6));
+        qh[l] = static_cast<uint8_t>((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) |
+                                     ((L[j + l + 64] >> 4) << 4) | ((L[j + l + 96] >> 4) << 6));
       }
     }
   }

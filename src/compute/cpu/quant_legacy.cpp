@@ -141,7 +141,8 @@ void q4_1_vec_dot(int64_t n, float* result, const void* w, const void* a) {
   float sum = 0.0f;
   for (int64_t i = 0; i < n / kQK32; ++i) {
     int sumi = 0;
-    for (int j = 0; j < 16; ++j) sumi += (x[i].qs[j] & 0x0F) * y[i].qs[j] + (x[i].qs[j] >> 4) * y[i].qs[j + 16];
+    for (int j = 0; j < 16; ++j)
+      sumi += (x[i].qs[j] & 0x0F) * y[i].qs[j] + (x[i].qs[j] >> 4) * y[i].qs[j + 16];
     sum += (fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d)) * static_cast<float>(sumi) +
            fp16_to_f32(x[i].m) * fp16_to_f32(y[i].s);
   }
@@ -157,7 +158,8 @@ void q5_0_vec_dot(int64_t n, float* result, const void* w, const void* a) {
     int sumi = 0;
     for (int j = 0; j < 16; ++j) {
       const int h0 = ((qh >> j) << 4) & 0x10, h1 = (qh >> (j + 12)) & 0x10;
-      sumi += (((x[i].qs[j] & 0x0F) | h0) - 16) * y[i].qs[j] + (((x[i].qs[j] >> 4) | h1) - 16) * y[i].qs[j + 16];
+      sumi +=
+          (((x[i].qs[j] & 0x0F) | h0) - 16) * y[i].qs[j] + (((x[i].qs[j] >> 4) | h1) - 16) * y[i].qs[j + 16];
     }
     sum += (fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d)) * static_cast<float>(sumi);
   }

@@ -39,8 +39,8 @@ inline __m256i unpack_nibbles(const uint8_t* qs) {
 
 // Byte j of the result is 0xFF where bit j of `bits` is set, else 0.
 inline __m256i expand_bits(uint32_t bits) {
-  const __m256i shuf = _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101, 0x0202020202020202,
-                                          0x0303030303030303);
+  const __m256i shuf =
+      _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101, 0x0202020202020202, 0x0303030303030303);
   __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)), shuf);
   const __m256i bit = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ULL));
   return _mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit);

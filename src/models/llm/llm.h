@@ -32,18 +32,18 @@ enum class LlmArch { Llama, Qwen2, Qwen3 };
 
 struct LlmHParams {
   LlmArch arch = LlmArch::Llama;
-  std::string arch_name;     // general.architecture as written in the file
+  std::string arch_name;  // general.architecture as written in the file
   int64_t n_vocab = 0;
-  int64_t n_ctx_train = 0;   // <arch>.context_length
+  int64_t n_ctx_train = 0;  // <arch>.context_length
   int64_t n_embd = 0;
   int64_t n_ff = 0;
   int64_t n_layer = 0;
   int64_t n_head = 0;
   int64_t n_head_kv = 0;
-  int64_t head_dim = 0;      // attention.key_length (= value_length), default n_embd / n_head
+  int64_t head_dim = 0;  // attention.key_length (= value_length), default n_embd / n_head
   float rms_eps = 1e-5f;
-  bool qkv_bias = false;     // attn_q/k/v.bias present
-  bool qk_norm = false;      // per-head RMSNorm of q and k before rope (qwen3)
+  bool qkv_bias = false;  // attn_q/k/v.bias present
+  bool qk_norm = false;   // per-head RMSNorm of q and k before rope (qwen3)
   // Rope settings as ggml_rope_ext takes them; freq_factors points at the model's
   // rope_freqs tensor when the file has one (llama-3.1 style), else null.
   compute::RopeParams rope;
@@ -54,15 +54,15 @@ struct LlmHParams {
 
 struct LlmLayerWeights {
   compute::Tensor attn_norm, wq, wk, wv, wo;
-  compute::Tensor bq, bk, bv;          // empty (data == nullptr, buffer == 0) when absent
-  compute::Tensor q_norm, k_norm;      // qwen3 only
+  compute::Tensor bq, bk, bv;      // empty (data == nullptr, buffer == 0) when absent
+  compute::Tensor q_norm, k_norm;  // qwen3 only
   compute::Tensor ffn_norm, ffn_gate, ffn_up, ffn_down;
 };
 
 struct LlmWeights {
   compute::Tensor tok_embd, output_norm;
-  compute::Tensor output;              // tok_embd itself when the file ties the LM head
-  compute::Tensor rope_freqs;          // empty when absent
+  compute::Tensor output;      // tok_embd itself when the file ties the LM head
+  compute::Tensor rope_freqs;  // empty when absent
   std::vector<LlmLayerWeights> layers;
 };
 

@@ -16,11 +16,11 @@ namespace {
 enum class Need { No, Optional, Required };
 
 struct ArchSpec {
-  const char* name;            // general.architecture
+  const char* name;  // general.architecture
   LlmArch arch;
   compute::RopeMode rope_mode;
-  Need qkv_bias;               // blk.N.attn_{q,k,v}.bias
-  bool qk_norm;                // blk.N.attn_{q,k}_norm.weight, applied per head before rope
+  Need qkv_bias;  // blk.N.attn_{q,k,v}.bias
+  bool qk_norm;   // blk.N.attn_{q,k}_norm.weight, applied per head before rope
 };
 
 constexpr ArchSpec kArchs[] = {
@@ -71,8 +71,8 @@ class TensorMapper {
     if (ne.size() == 1) {
       // Gains and biases feed element-wise F32 ops.
       if (t->type != DType::F32)
-        throw Error(ErrorKind::Unsupported, file_.path() + ": tensor '" + name + "' is " + dtype_name(t->type) +
-                                                ", expected f32 for a 1-D tensor");
+        throw Error(ErrorKind::Unsupported, file_.path() + ": tensor '" + name + "' is " +
+                                                dtype_name(t->type) + ", expected f32 for a 1-D tensor");
     } else if (!info(t->type).computable) {
       throw Error(ErrorKind::Unsupported, file_.path() + ": tensor '" + name + "' has type " +
                                               dtype_name(t->type) + ", which xnai cannot compute with");
@@ -102,7 +102,9 @@ LlmHParams read_hparams(const gguf::GgufFile& f) {
   hp.arch = spec->arch;
   const std::string a = hp.arch_name + ".";
   auto positive = [&](const std::string& key, int64_t v) {
-    if (v <= 0) throw Error(ErrorKind::InvalidFormat, f.path() + ": key '" + key + "' must be positive, got " + std::to_string(v));
+    if (v <= 0)
+      throw Error(ErrorKind::InvalidFormat,
+                  f.path() + ": key '" + key + "' must be positive, got " + std::to_string(v));
     return v;
   };
 
@@ -114,11 +116,14 @@ LlmHParams read_hparams(const gguf::GgufFile& f) {
   hp.n_head_kv = positive(a + "attention.head_count_kv", f.get_int(a + "attention.head_count_kv", hp.n_head));
   if (hp.n_head % hp.n_head_kv != 0)
     throw Error(ErrorKind::InvalidFormat, f.path() + ": attention.head_count " + std::to_string(hp.n_head) +
-                                              " is not a multiple of head_count_kv " + std::to_string(hp.n_head_kv));
+                                              " is not a multiple of head_count_kv " +
+                                              std::to_string(hp.n_head_kv));
   if (hp.n_embd % hp.n_head != 0 && !f.find(a + "attention.key_length"))
-    throw Error(ErrorKind::InvalidFormat, f.path() + ": embedding_length " + std::to_string(hp.n_embd) +
-                                              " is not a multiple of head_count and attention.key_length is absent");
-  hp.head_dim = positive(a + "attention.key_length", f.get_int(a + "attention.key_length", hp.n_embd / hp.n_head));
+    throw Error(ErrorKind::InvalidFormat,
+                f.path() + ": embedding_length " + std::to_string(hp.n_embd) +
+                    " is not a multiple of head_count and attention.key_length is absent");
+  hp.head_dim =
+      positive(a + "attention.key_length", f.get_int(a + "attention.key_length", hp.n_embd / hp.n_head));
   const int64_t v_dim = f.get_int(a + "attention.value_length", hp.head_dim);
   if (v_dim != hp.head_dim)
     throw Error(ErrorKind::Unsupported, f.path() + ": attention.value_length " + std::to_string(v_dim) +
@@ -143,7 +148,8 @@ LlmHParams read_hparams(const gguf::GgufFile& f) {
   r.n_dims = static_cast<int>(f.get_int(a + "rope.dimension_count", hp.head_dim));
   if (r.n_dims <= 0 || r.n_dims % 2 != 0 || r.n_dims > hp.head_dim)
     throw Error(ErrorKind::InvalidFormat, f.path() + ": rope.dimension_count " + std::to_string(r.n_dims) +
-                                              " must be even and at most the head size " + std::to_string(hp.head_dim));
+                                              " must be even and at most the head size " +
+                                              std::to_string(hp.head_dim));
   r.freq_base = static_cast<float>(f.get_float(a + "rope.freq_base", 10000.0));
   const std::string scaling = f.get_string(a + "rope.scaling.type", "linear");
   float factor = static_cast<float>(f.get_float(a + "rope.scaling.factor", 0.0));
@@ -161,11 +167,12 @@ LlmHParams read_hparams(const gguf::GgufFile& f) {
   } else if (scaling == "yarn") {
     r.ext_factor = 1.0f;
   } else {
-    throw Error(ErrorKind::Unsupported, f.path() + ": rope.scaling.type '" + scaling +
-                                            "' is not supported (none, linear, yarn)");
+    throw Error(ErrorKind::Unsupported,
+                f.path() + ": rope.scaling.type '" + scaling + "' is not supported (none, linear, yarn)");
   }
   if (!(r.freq_base > 0.0f) || !(r.freq_scale > 0.0f))
-    throw Error(ErrorKind::InvalidFormat, f.path() + ": rope.freq_base and rope.scaling.factor must be positive");
+    throw Error(ErrorKind::InvalidFormat,
+                f.path() + ": rope.freq_base and rope.scaling.factor must be positive");
   return hp;
 }
 
@@ -197,8 +204,8 @@ LlmWeights map_weights(const gguf::GgufFile& f, LlmHParams& hp, compute::Backend
       l.bv = m.get(p + "attn_v.bias", {n_kv}, spec.qkv_bias);
       const int n_present = present(l.bq) + present(l.bk) + present(l.bv);
       if (n_present != 0 && n_present != 3)
-        throw Error(ErrorKind::InvalidFormat, f.path() + ": layer " + std::to_string(il) +
-                                                  " has only some of the attn_q/k/v biases");
+        throw Error(ErrorKind::InvalidFormat,
+                    f.path() + ": layer " + std::to_string(il) + " has only some of the attn_q/k/v biases");
       if (il == 0) hp.qkv_bias = n_present == 3;
       if ((n_present == 3) != hp.qkv_bias)
         throw Error(ErrorKind::InvalidFormat, f.path() + ": layer " + std::to_string(il) +

@@ -51,7 +51,8 @@ LlmWorkspace::LlmWorkspace(const LlmModel& model, int64_t n_ctx, int64_t n_batch
                 std::string("KV cache type must be f16 or f32, got ") + dtype_name(kv_type));
   if (n_ctx < 1 || n_batch < 1)
     throw Error(ErrorKind::InvalidArgument, "context size and batch size must be at least 1 (got n_ctx " +
-                                                std::to_string(n_ctx) + ", n_batch " + std::to_string(n_batch) + ")");
+                                                std::to_string(n_ctx) + ", n_batch " +
+                                                std::to_string(n_batch) + ")");
   const LlmHParams& hp = model.hparams();
   n_logit_rows_ = std::min(n_batch, kLogitRows);
   auto& be = *backend_;
@@ -93,7 +94,8 @@ void LlmWorkspace::release_all() {
   for (auto& t : v_cache_) backend_->release(t);
   k_cache_.clear();
   v_cache_.clear();
-  for (auto* t : {&ids_, &pos_, &x_, &h_, &o_, &q_, &qn_, &k_, &kn_, &v_, &attn_, &gate_, &up_, &act_, &logits_})
+  for (auto* t :
+       {&ids_, &pos_, &x_, &h_, &o_, &q_, &qn_, &k_, &kn_, &v_, &attn_, &gate_, &up_, &act_, &logits_})
     if (present(*t)) backend_->release(*t);
 }
 

@@ -18,9 +18,9 @@ std::unique_ptr<LlmModel> LlmModel::load(const std::string& path, compute::Backe
   m->hparams_.rope.freq_factors = (rf.data || rf.buffer) ? &m->weights_.rope_freqs : nullptr;
   m->tokenizer_ = text::Tokenizer::from_gguf(*m->file_);
   if (m->tokenizer_->n_vocab() > m->hparams_.n_vocab)
-    throw Error(ErrorKind::InvalidFormat, path + ": the tokenizer has " + std::to_string(m->tokenizer_->n_vocab()) +
-                                              " tokens but the model only " + std::to_string(m->hparams_.n_vocab) +
-                                              " embedding rows");
+    throw Error(ErrorKind::InvalidFormat,
+                path + ": the tokenizer has " + std::to_string(m->tokenizer_->n_vocab()) +
+                    " tokens but the model only " + std::to_string(m->hparams_.n_vocab) + " embedding rows");
   return m;
 }
 
@@ -33,7 +33,8 @@ LlmModel::~LlmModel() {
                     &l.ffn_norm, &l.ffn_gate, &l.ffn_up, &l.ffn_down})
       drop(*t);
   }
-  const bool tied = weights_.output.data == weights_.tok_embd.data && weights_.output.buffer == weights_.tok_embd.buffer;
+  const bool tied =
+      weights_.output.data == weights_.tok_embd.data && weights_.output.buffer == weights_.tok_embd.buffer;
   if (!tied) drop(weights_.output);
   drop(weights_.tok_embd);
   drop(weights_.output_norm);

@@ -24,13 +24,16 @@ std::vector<SpecialToken> spm_specials() {
 // Llama 3.1 / 3.2 names for ids 128000..128255 (all CONTROL).
 std::vector<SpecialToken> llama31_specials() {
   std::vector<SpecialToken> s = {
-      {128000, "<|begin_of_text|>", kTokenControl},       {128001, "<|end_of_text|>", kTokenControl},
+      {128000, "<|begin_of_text|>", kTokenControl},
+      {128001, "<|end_of_text|>", kTokenControl},
       {128002, "<|reserved_special_token_0|>", kTokenControl},
       {128003, "<|reserved_special_token_1|>", kTokenControl},
       {128004, "<|finetune_right_pad_id|>", kTokenControl},
       {128005, "<|reserved_special_token_2|>", kTokenControl},
-      {128006, "<|start_header_id|>", kTokenControl},     {128007, "<|end_header_id|>", kTokenControl},
-      {128008, "<|eom_id|>", kTokenControl},              {128009, "<|eot_id|>", kTokenControl},
+      {128006, "<|start_header_id|>", kTokenControl},
+      {128007, "<|end_header_id|>", kTokenControl},
+      {128008, "<|eom_id|>", kTokenControl},
+      {128009, "<|eot_id|>", kTokenControl},
       {128010, "<|python_tag|>", kTokenControl},
   };
   for (int32_t id = 128011; id < 128256; ++id)
@@ -41,12 +44,12 @@ std::vector<SpecialToken> llama31_specials() {
 // Qwen2.5's 22 added tokens. <tool_call> and </tool_call> are not "special" in the HF
 // tokenizer and do not look special to the converter, so they are USER_DEFINED.
 std::vector<SpecialToken> qwen25_specials() {
-  const char* names[] = {"<|endoftext|>",     "<|im_start|>",     "<|im_end|>",      "<|object_ref_start|>",
-                         "<|object_ref_end|>", "<|box_start|>",    "<|box_end|>",     "<|quad_start|>",
-                         "<|quad_end|>",      "<|vision_start|>", "<|vision_end|>",  "<|vision_pad|>",
-                         "<|image_pad|>",     "<|video_pad|>",    "<tool_call>",     "</tool_call>",
-                         "<|fim_prefix|>",    "<|fim_middle|>",   "<|fim_suffix|>",  "<|fim_pad|>",
-                         "<|repo_name|>",     "<|file_sep|>"};
+  const char* names[] = {"<|endoftext|>",      "<|im_start|>",     "<|im_end|>",     "<|object_ref_start|>",
+                         "<|object_ref_end|>", "<|box_start|>",    "<|box_end|>",    "<|quad_start|>",
+                         "<|quad_end|>",       "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>",
+                         "<|image_pad|>",      "<|video_pad|>",    "<tool_call>",    "</tool_call>",
+                         "<|fim_prefix|>",     "<|fim_middle|>",   "<|fim_suffix|>", "<|fim_pad|>",
+                         "<|repo_name|>",      "<|file_sep|>"};
   std::vector<SpecialToken> s;
   for (int32_t i = 0; i < 22; ++i) {
     const std::string t = names[i];
@@ -179,11 +182,13 @@ const ModelShape& find_shape(std::string_view key) {
     if (s.key == k) return s;
     known += (known.empty() ? "" : ", ") + s.key;
   }
-  throw Error(ErrorKind::InvalidArgument, "unknown model shape '" + std::string(key) + "' (known: " + known + ")");
+  throw Error(ErrorKind::InvalidArgument,
+              "unknown model shape '" + std::string(key) + "' (known: " + known + ")");
 }
 
 ModelShape with_layers(const ModelShape& shape, int64_t n_layer) {
-  if (n_layer < 1) throw Error(ErrorKind::InvalidArgument, "layer count must be >= 1, got " + std::to_string(n_layer));
+  if (n_layer < 1)
+    throw Error(ErrorKind::InvalidArgument, "layer count must be >= 1, got " + std::to_string(n_layer));
   ModelShape m = shape;
   m.n_layer = std::min(n_layer, shape.n_layer);
   return m;

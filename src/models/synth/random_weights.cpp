@@ -56,11 +56,11 @@ struct Rng {
 uint16_t jittered_scale(Rng& rng, float base) { return f32_to_fp16(base * (0.75f + 0.5f * rng.uniform())); }
 
 // Standard deviations of the uniform code distributions (sqrt((k² − 1) / 12) for k codes).
-constexpr float kStd16 = 4.6097722f;   // 16 codes (4 bits)
-constexpr float kStd15 = 4.1833001f;   // Q4_0 codes −7..7 with 0 twice: sqrt(2·140 / 16)
-constexpr float kStd32 = 9.2330927f;   // 32 codes (5 bits)
-constexpr float kStd64 = 18.472953f;   // 64 codes (6 bits)
-constexpr float kStd255 = 73.611F;     // int8 codes in [-127, 127]
+constexpr float kStd16 = 4.6097722f;    // 16 codes (4 bits)
+constexpr float kStd15 = 4.1833001f;    // Q4_0 codes −7..7 with 0 twice: sqrt(2·140 / 16)
+constexpr float kStd32 = 9.2330927f;    // 32 codes (5 bits)
+constexpr float kStd64 = 18.472953f;    // 64 codes (6 bits)
+constexpr float kStd255 = 73.611F;      // int8 codes in [-127, 127]
 constexpr float kQ4KMeanScale = 47.5f;  // sub-block scales uniform in [32, 63]
 constexpr float kQ6KMeanScale = 11.5f;  // sub-block scales uniform in [8, 15]
 
@@ -174,11 +174,16 @@ void fill_gaussian_f32(float* dst, size_t n, uint64_t seed, float mean, float st
 
 void fill_random(DType type, uint8_t* dst, size_t nbytes, uint64_t seed, float stddev, ThreadPool& pool) {
   switch (type) {
-    case DType::Q4_0: return fill_blocks<fill_q4_0>(dst, nbytes, sizeof(BlockQ4_0), seed, stddev, pool);
-    case DType::Q5_0: return fill_blocks<fill_q5_0>(dst, nbytes, sizeof(BlockQ5_0), seed, stddev, pool);
-    case DType::Q8_0: return fill_blocks<fill_q8_0>(dst, nbytes, sizeof(BlockQ8_0), seed, stddev, pool);
-    case DType::Q4_K: return fill_blocks<fill_q4_k>(dst, nbytes, sizeof(BlockQ4_K), seed, stddev, pool);
-    case DType::Q6_K: return fill_blocks<fill_q6_k>(dst, nbytes, sizeof(BlockQ6_K), seed, stddev, pool);
+    case DType::Q4_0:
+      return fill_blocks<fill_q4_0>(dst, nbytes, sizeof(BlockQ4_0), seed, stddev, pool);
+    case DType::Q5_0:
+      return fill_blocks<fill_q5_0>(dst, nbytes, sizeof(BlockQ5_0), seed, stddev, pool);
+    case DType::Q8_0:
+      return fill_blocks<fill_q8_0>(dst, nbytes, sizeof(BlockQ8_0), seed, stddev, pool);
+    case DType::Q4_K:
+      return fill_blocks<fill_q4_k>(dst, nbytes, sizeof(BlockQ4_K), seed, stddev, pool);
+    case DType::Q6_K:
+      return fill_blocks<fill_q6_k>(dst, nbytes, sizeof(BlockQ6_K), seed, stddev, pool);
     case DType::F16: {
       const std::vector<float> table = normal_table(stddev);
       std::vector<uint16_t> half(table.size());

@@ -29,7 +29,8 @@ void add_metadata(gguf::GgufWriter& w, const ModelShape& s, const SynthOptions& 
   w.set_string("general.basename", s.basename);
   // Not in a converted file: says plainly that the weights are not the real ones.
   w.set_string("general.description", "random weights with the shapes of " + s.hf_repo +
-                                          ", written by xnai model synth (seed " + std::to_string(o.seed) + ")");
+                                          ", written by xnai model synth (seed " + std::to_string(o.seed) +
+                                          ")");
   w.set_string("general.size_label", s.size_label);
   w.set_string("general.license", s.license);
 
@@ -50,8 +51,10 @@ void add_metadata(gguf::GgufWriter& w, const ModelShape& s, const SynthOptions& 
     w.set_u32(a + "vocab_size", static_cast<uint32_t>(s.n_vocab));
     w.set_u32(a + "rope.dimension_count", static_cast<uint32_t>(s.effective_head_dim()));
   }
-  if (o.vocab_from.empty()) detail::add_synthetic_vocab(w, s);
-  else detail::add_vocab_from_file(w, s, o.vocab_from);
+  if (o.vocab_from.empty())
+    detail::add_synthetic_vocab(w, s);
+  else
+    detail::add_vocab_from_file(w, s, o.vocab_from);
   w.set_u32("general.quantization_version", 2);
 }
 
@@ -62,7 +65,8 @@ bool ends_with(const std::string& s, const char* suffix) {
 
 }  // namespace
 
-SynthSummary write_synthetic_model(const ModelShape& shape, const SynthOptions& options, const std::string& path) {
+SynthSummary write_synthetic_model(const ModelShape& shape, const SynthOptions& options,
+                                   const std::string& path) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<TensorPlan> plan = plan_tensors(shape, options.recipe);
 

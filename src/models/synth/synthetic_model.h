@@ -29,8 +29,12 @@ enum class VocabKind {
 
 // GGUF token types (tokenizer.ggml.token_type), as llama.cpp numbers them.
 enum TokenType : int32_t {
-  kTokenNormal = 1, kTokenUnknown = 2, kTokenControl = 3, kTokenUserDefined = 4,
-  kTokenUnused = 5, kTokenByte = 6,
+  kTokenNormal = 1,
+  kTokenUnknown = 2,
+  kTokenControl = 3,
+  kTokenUserDefined = 4,
+  kTokenUnused = 5,
+  kTokenByte = 6,
 };
 
 struct SpecialToken {
@@ -57,8 +61,9 @@ struct ModelShape {
   std::string name, version, finetune, basename, size_label, license;
 
   int64_t n_vocab = 0, n_embd = 0, n_ff = 0, n_layer = 0, n_head = 0, n_head_kv = 0;
-  int64_t head_dim = 0;  // config.json "head_dim" (then also written as key/value_length); 0 = n_embd / n_head
-  int64_t n_ctx = 0;     // max_position_embeddings
+  int64_t head_dim =
+      0;              // config.json "head_dim" (then also written as key/value_length); 0 = n_embd / n_head
+  int64_t n_ctx = 0;  // max_position_embeddings
   double rope_theta = 0;  // 0: config.json has no rope_theta, so no rope.freq_base key is written
   double rms_eps = 1e-5;
   bool tied_embeddings = false;  // no output.weight; token_embd doubles as the LM head
@@ -68,9 +73,9 @@ struct ModelShape {
 
   // Tokenizer.
   VocabKind vocab = VocabKind::Spm;
-  std::string tokenizer_pre;            // tokenizer.ggml.pre: "default", "llama-bpe", "qwen2"
-  int32_t n_normal_tokens = 0;          // BPE: ids [0, n) are byte symbols + merged filler
-  std::vector<SpecialToken> specials;   // at their real ids (SPM: <unk>, <s>, </s>)
+  std::string tokenizer_pre;           // tokenizer.ggml.pre: "default", "llama-bpe", "qwen2"
+  int32_t n_normal_tokens = 0;         // BPE: ids [0, n) are byte symbols + merged filler
+  std::vector<SpecialToken> specials;  // at their real ids (SPM: <unk>, <s>, </s>)
   // "tokenizer.ggml.<x>_token_id" / "tokenizer.ggml.add_<x>_token" in the converter's order.
   std::vector<std::pair<std::string, int32_t>> special_ids;
   std::vector<std::pair<std::string, bool>> add_flags;
@@ -90,8 +95,8 @@ ModelShape with_layers(const ModelShape& shape, int64_t n_layer);
 enum class Recipe { F16, Q4_0, Q8_0, Q4_K_M };
 // "f16", "q4_0", "q8_0", "q4_k_m" (case-insensitive); throws Error(InvalidArgument).
 Recipe parse_recipe(std::string_view name);
-const char* recipe_name(Recipe r);       // "F16", "Q4_0", "Q8_0", "Q4_K_M"
-uint32_t recipe_file_type(Recipe r);     // general.file_type: 1, 2, 7, 15
+const char* recipe_name(Recipe r);    // "F16", "Q4_0", "Q8_0", "Q4_K_M"
+uint32_t recipe_file_type(Recipe r);  // general.file_type: 1, 2, 7, 15
 
 struct TensorPlan {
   std::string name;

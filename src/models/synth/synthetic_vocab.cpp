@@ -158,8 +158,10 @@ void add_bpe(gguf::GgufWriter& w, const ModelShape& shape) {
 }  // namespace
 
 void add_synthetic_vocab(gguf::GgufWriter& w, const ModelShape& shape) {
-  if (shape.vocab == VocabKind::Spm) add_spm(w, shape);
-  else add_bpe(w, shape);
+  if (shape.vocab == VocabKind::Spm)
+    add_spm(w, shape);
+  else
+    add_bpe(w, shape);
 }
 
 void add_vocab_from_file(gguf::GgufWriter& w, const ModelShape& shape, const std::string& path) {
@@ -169,8 +171,9 @@ void add_vocab_from_file(gguf::GgufWriter& w, const ModelShape& shape, const std
     throw Error(ErrorKind::InvalidFormat, path + ": no tokenizer.ggml.tokens array to copy");
   const size_t have = tokens->size(), want = static_cast<size_t>(shape.n_vocab);
   if (have > want)
-    throw Error(ErrorKind::InvalidArgument, path + ": vocabulary of " + std::to_string(have) + " tokens does not fit " +
-                                                shape.key + " (n_vocab " + std::to_string(want) + ")");
+    throw Error(ErrorKind::InvalidArgument, path + ": vocabulary of " + std::to_string(have) +
+                                                " tokens does not fit " + shape.key + " (n_vocab " +
+                                                std::to_string(want) + ")");
   for (const auto& [key, value] : f.metadata()) {
     if (key.rfind("tokenizer.", 0) != 0) continue;
     if (have < want && key == "tokenizer.ggml.tokens") {

@@ -43,10 +43,14 @@ bool use_more_bits(int64_t i_layer, int64_t n_layers) {
 
 DType default_type(Recipe r) {
   switch (r) {
-    case Recipe::F16: return DType::F16;
-    case Recipe::Q4_0: return DType::Q4_0;
-    case Recipe::Q8_0: return DType::Q8_0;
-    case Recipe::Q4_K_M: return DType::Q4_K;
+    case Recipe::F16:
+      return DType::F16;
+    case Recipe::Q4_0:
+      return DType::Q4_0;
+    case Recipe::Q8_0:
+      return DType::Q8_0;
+    case Recipe::Q4_K_M:
+      return DType::Q4_K;
   }
   return DType::F16;
 }
@@ -55,7 +59,8 @@ bool fits(DType t, int64_t ne0) { return ne0 % info(t).block_size == 0; }
 
 DType choose_type(const ModelShape& shape, Recipe recipe, const TensorPlan& t) {
   const std::string& name = t.name;
-  const bool is_matrix = t.ne.size() >= 2 && name.size() >= 6 && name.compare(name.size() - 6, 6, "weight") == 0 &&
+  const bool is_matrix = t.ne.size() >= 2 && name.size() >= 6 &&
+                         name.compare(name.size() - 6, 6, "weight") == 0 &&
                          name.find("_norm.weight") == std::string::npos;
   if (!is_matrix) return DType::F32;
   DType type = default_type(recipe);
@@ -64,8 +69,10 @@ DType choose_type(const ModelShape& shape, Recipe recipe, const TensorPlan& t) {
   const int64_t ne0 = t.ne[0];
   const bool is_head = name == "output.weight" || (shape.tied_embeddings && name == "token_embd.weight");
   if (is_head) {
-    if (!fits(type, ne0)) type = DType::Q8_0;
-    else if (type != DType::Q8_0) type = DType::Q6_K;
+    if (!fits(type, ne0))
+      type = DType::Q8_0;
+    else if (type != DType::Q8_0)
+      type = DType::Q6_K;
   } else if (recipe == Recipe::Q4_K_M && (name.find("attn_v.weight") != std::string::npos ||
                                           name.find("ffn_down") != std::string::npos)) {
     if (use_more_bits(layer_of(name), shape.n_layer)) type = DType::Q6_K;
@@ -73,9 +80,15 @@ DType choose_type(const ModelShape& shape, Recipe recipe, const TensorPlan& t) {
 
   if (!fits(type, ne0)) {
     switch (type) {
-      case DType::Q4_K: type = DType::Q5_0; break;
-      case DType::Q5_K: type = DType::Q5_1; break;
-      case DType::Q6_K: type = DType::Q8_0; break;
+      case DType::Q4_K:
+        type = DType::Q5_0;
+        break;
+      case DType::Q5_K:
+        type = DType::Q5_1;
+        break;
+      case DType::Q6_K:
+        type = DType::Q8_0;
+        break;
       default:
         throw Error(ErrorKind::Unsupported, "tensor " + name + ": row of " + std::to_string(ne0) +
                                                 " values does not fit " + dtype_name(type) + " blocks");
@@ -100,10 +113,14 @@ Recipe parse_recipe(std::string_view name) {
 
 const char* recipe_name(Recipe r) {
   switch (r) {
-    case Recipe::F16: return "F16";
-    case Recipe::Q4_0: return "Q4_0";
-    case Recipe::Q8_0: return "Q8_0";
-    case Recipe::Q4_K_M: return "Q4_K_M";
+    case Recipe::F16:
+      return "F16";
+    case Recipe::Q4_0:
+      return "Q4_0";
+    case Recipe::Q8_0:
+      return "Q8_0";
+    case Recipe::Q4_K_M:
+      return "Q4_K_M";
   }
   return "?";
 }
@@ -111,10 +128,14 @@ const char* recipe_name(Recipe r) {
 // LLAMA_FTYPE_MOSTLY_* numbers.
 uint32_t recipe_file_type(Recipe r) {
   switch (r) {
-    case Recipe::F16: return 1;
-    case Recipe::Q4_0: return 2;
-    case Recipe::Q8_0: return 7;
-    case Recipe::Q4_K_M: return 15;
+    case Recipe::F16:
+      return 1;
+    case Recipe::Q4_0:
+      return 2;
+    case Recipe::Q8_0:
+      return 7;
+    case Recipe::Q4_K_M:
+      return 15;
   }
   return 0;
 }
@@ -124,7 +145,9 @@ std::vector<TensorPlan> plan_tensors(const ModelShape& shape, Recipe recipe) {
   const int64_t q_dim = shape.n_head * hd, kv_dim = shape.n_head_kv * hd;
   const int64_t e = shape.n_embd;
   std::vector<TensorPlan> out;
-  auto add = [&](std::string name, std::vector<int64_t> ne) { out.push_back({std::move(name), DType::F32, std::move(ne)}); };
+  auto add = [&](std::string name, std::vector<int64_t> ne) {
+    out.push_back({std::move(name), DType::F32, std::move(ne)});
+  };
 
   add("token_embd.weight", {e, shape.n_vocab});
   add("output_norm.weight", {e});
