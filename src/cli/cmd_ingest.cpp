@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
 #include <filesystem>
 
 #include "cli/progress_bar.h"
@@ -19,15 +20,16 @@ std::vector<OptionSpec> ingest_specs() {
   s.push_back({"--max-tokens", "", true, "largest chunk in tokens (default: the chunker's)", ""});
   s.push_back({"--overlap", "", true, "tokens shared by neighbouring chunks (default: the chunker's)", ""});
   s.push_back({"--quiet", "-q", false, "no progress bar", ""});
+  s.push_back({"--threads", "-t", true, "CPU threads of the embedding model (default: physical cores)", "N_THREADS"});
   return s;
 }
 
-// The loader's reasons begin with the path; the summary already shows it.
+// The loader's reasons begin with the path as it was given ("docs/a.pdf: not a valid PDF");
+// the summary already shows the absolute path, so that prefix goes.
 std::string reason_without_path(const rag::IngestFailure& f) {
-  const std::string prefix = f.path + ": ";
-  if (f.reason.starts_with(prefix)) return f.reason.substr(prefix.size());
-  const std::string name_prefix = short_path(f.path) + ": ";
-  if (f.reason.starts_with(name_prefix)) return f.reason.substr(name_prefix.size());
+  const std::string marker = short_path(f.path) + ": ";
+  const size_t at = f.reason.find(marker);
+  if (at != std::string::npos && at + marker.size() < f.reason.size()) return f.reason.substr(at + marker.size());
   return f.reason;
 }
 
@@ -52,13 +54,18 @@ int run_ingest(const std::vector<std::string>& argv) {
   opts.max_chunk_tokens = args.get_int("--max-tokens", 0);
   opts.overlap_tokens = args.get_int("--overlap", -1);
   opts.prune = args.has("--prune");
+  // The bar is made once the number of files is known: on a terminal always, in logs only
+  // for long runs (a line per quarter).
   const bool show = !args.has("--quiet") && !json;
-  ProgressBar bar("ingesting", show && ::isatty(STDERR_FILENO));
+  std::unique_ptr<ProgressBar> bar;
   opts.progress = [&](const rag::IngestProgress& p) {
-    if (p.files_total > 0) bar.update(static_cast<float>(p.files_done) / static_cast<float>(p.files_total));
+    if (!bar)
+      bar = std::make_unique<ProgressBar>("ingesting " + std::to_string(p.files_total) + " files",
+                                          show && (::isatty(STDERR_FILENO) || p.files_total >= 200));
+    if (p.files_total > 0) bar->update(static_cast<float>(p.files_done) / static_cast<float>(p.files_total));
   };
   const rag::IngestSummary s = rag::ingest(*store, embedder.get(), args.positionals(), opts);
-  bar.finish();
+  if (bar) bar->finish();
 
   const double chunks_per_s = s.seconds > 0 ? static_cast<double>(s.chunks_added) / s.seconds : 0;
   const size_t n_files = s.added.size() + s.updated.size() + s.skipped.size() + s.failed.size();

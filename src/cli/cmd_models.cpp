@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/args.h"
+#include "cli/model_labels.h"
 #include "core/error.h"
 #include "hub/hub.h"
-#include "runtime/bench_llm.h"
 
 namespace fs = std::filesystem;
 
@@ -23,19 +23,10 @@ std::string default_role(const hub::CachedModel& m, const hub::Defaults& d) {
   if (same(d.llm, m.path)) return "llm";
   if (same(d.embedding, m.path)) return "embedding";
   if (same(d.voice, m.path)) return "voice";
-  if ((m.kind == hub::ModelKind::Tts || m.kind == hub::ModelKind::Config) && same(d.kokoro_dir, m.path.parent_path()))
+  if ((m.kind == hub::ModelKind::Tts || m.kind == hub::ModelKind::Config) &&
+      same(d.kokoro_dir, m.path.parent_path()))
     return "kokoro_dir";
   return "";
-}
-
-// general.file_type as llama-quantize names it ("Q4_K_M"), else the tensor type holding
-// most of the weights ("q4_K").
-std::string quantization(const hub::CachedModel& m) {
-  if (m.file_type >= 0) {
-    const std::string name = runtime::file_type_name(m.file_type);
-    if (name != "unknown") return name;
-  }
-  return m.dominant_type;
 }
 
 }  // namespace
@@ -66,20 +57,21 @@ int run_models(const std::vector<std::string>& argv) {
     j["models"] = nlohmann::ordered_json::array();
     for (const auto& m : models) {
       const std::string role = default_role(m, defaults);
-      j["models"].push_back({{"path", m.path.string()},
-                             {"rel", m.rel},
-                             {"kind", hub::kind_name(m.kind)},
-                             {"architecture", m.architecture},
-                             {"quantization", quantization(m)},
-                             {"size", m.size},
-                             {"sha256", m.sha256},
-                             {"verified_by", m.verified_by},
-                             {"source", m.source},
-                             {"revision", m.revision},
-                             {"commit", m.commit},
-                             {"pulled", m.pulled},
-                             {"default", role.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(role)},
-                             {"missing", m.missing}});
+      j["models"].push_back(
+          {{"path", m.path.string()},
+           {"rel", m.rel},
+           {"kind", hub::kind_name(m.kind)},
+           {"architecture", m.architecture},
+           {"quantization", quantization_label(m)},
+           {"size", m.size},
+           {"sha256", m.sha256},
+           {"verified_by", m.verified_by},
+           {"source", m.source},
+           {"revision", m.revision},
+           {"commit", m.commit},
+           {"pulled", m.pulled},
+           {"default", role.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(role)},
+           {"missing", m.missing}});
     }
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
@@ -95,12 +87,13 @@ int run_models(const std::vector<std::string>& argv) {
   for (const auto& m : models) {
     total += m.missing ? 0 : m.size;
     const std::string arch = m.architecture.empty() ? "-" : m.architecture;
-    const std::string quant = quantization(m).empty() ? "-" : quantization(m);
+    const std::string quant = quantization_label(m).empty() ? "-" : quantization_label(m);
     std::printf("%c %-10s %-12s %-8s %10s  %s%s\n", default_role(m, defaults).empty() ? ' ' : '*',
-                hub::kind_name(m.kind), arch.c_str(), quant.c_str(), hub::format_bytes(m.size).c_str(), m.rel.c_str(),
-                m.missing ? "  (missing: in the manifest, file gone)" : "");
+                hub::kind_name(m.kind), arch.c_str(), quant.c_str(), hub::format_bytes(m.size).c_str(),
+                m.rel.c_str(), m.missing ? "  (missing: in the manifest, file gone)" : "");
   }
-  std::printf("\n%zu files, %s; * = a default in the config\n", models.size(), hub::format_bytes(total).c_str());
+  std::printf("\n%zu files, %s; * = a default in the config\n", models.size(),
+              hub::format_bytes(total).c_str());
   return 0;
 }
 
@@ -108,7 +101,8 @@ int run_models_rm(const std::vector<std::string>& argv) {
   Args args("models rm", {});
   args.parse(argv);
   if (args.has("--help")) {
-    std::printf("usage: xnai models rm NAME   (a path in the cache, org/repo/file, a file name or the source)\n");
+    std::printf(
+        "usage: xnai models rm NAME   (a path in the cache, org/repo/file, a file name or the source)\n");
     return 0;
   }
   if (args.positionals().size() != 1)

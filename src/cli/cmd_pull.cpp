@@ -9,6 +9,7 @@
 
 #include "cli/args.h"
 #include "cli/download_progress.h"
+#include "cli/model_labels.h"
 #include "core/error.h"
 #include "hub/hub.h"
 
@@ -19,7 +20,7 @@ std::string describe(const hub::PullResult& r) {
   const hub::CachedModel& m = r.model;
   std::string what = hub::format_bytes(m.size) + ", " + hub::kind_name(m.kind);
   if (!m.architecture.empty()) what += " " + m.architecture;
-  if (!m.dominant_type.empty()) what += " " + m.dominant_type;
+  if (const std::string q = quantization_label(m); !q.empty()) what += " " + q;
   std::string check;
   if (m.verified_by == "sha256 given")
     check = "sha256 verified";
@@ -51,15 +52,17 @@ void adopt_as_default(const hub::CachedModel& m, const std::filesystem::path& co
 }  // namespace
 
 int run_pull(const std::vector<std::string>& argv) {
-  Args args("pull", {
-                        {"--recommended", "", false, "the tested default set (LLM, embedding, Kokoro + voices)", ""},
-                        {"--lang", "", true, "language of the recommended set (default en)", ""},
-                        {"--sha256", "", true, "expected sha256 of the file (64 hex digits)", ""},
-                        {"--offline", "", false, "never touch the network: succeed only from a verified cached copy", ""},
-                        {"--force", "", false, "download again even when a verified copy is cached", ""},
-                        {"--verify", "", false, "re-hash cached files instead of trusting size and mtime", ""},
-                        {"--quiet", "-q", false, "no progress bar", ""},
-                    });
+  Args args(
+      "pull",
+      {
+          {"--recommended", "", false, "the tested default set (LLM, embedding, Kokoro + voices)", ""},
+          {"--lang", "", true, "language of the recommended set (default en)", ""},
+          {"--sha256", "", true, "expected sha256 of the file (64 hex digits)", ""},
+          {"--offline", "", false, "never touch the network: succeed only from a verified cached copy", ""},
+          {"--force", "", false, "download again even when a verified copy is cached", ""},
+          {"--verify", "", false, "re-hash cached files instead of trusting size and mtime", ""},
+          {"--quiet", "-q", false, "no progress bar", ""},
+      });
   args.parse(argv);
   if (args.has("--help")) {
     std::printf(
@@ -74,10 +77,12 @@ int run_pull(const std::vector<std::string>& argv) {
   if (recommended && !args.positionals().empty())
     throw Error(ErrorKind::InvalidArgument, "pull: --recommended takes no SOURCE");
   if (!recommended && args.positionals().size() != 1)
-    throw Error(ErrorKind::InvalidArgument, "pull: expected one SOURCE (hf://org/repo/file or an https URL), or --recommended");
+    throw Error(ErrorKind::InvalidArgument,
+                "pull: expected one SOURCE (hf://org/repo/file or an https URL), or --recommended");
   if (recommended && args.has("--sha256"))
     throw Error(ErrorKind::InvalidArgument, "pull: --sha256 applies to one SOURCE, not to --recommended");
-  if (!recommended && args.has("--lang")) throw Error(ErrorKind::InvalidArgument, "pull: --lang goes with --recommended");
+  if (!recommended && args.has("--lang"))
+    throw Error(ErrorKind::InvalidArgument, "pull: --lang goes with --recommended");
 
   const hub::Cache cache = hub::Cache::open_default();
   const std::filesystem::path config = hub::config_path();
@@ -117,7 +122,8 @@ int run_pull(const std::vector<std::string>& argv) {
   for (const auto& r : results) std::printf("%s\n", describe(r).c_str());
   const hub::Defaults d = hub::load_defaults(config);
   std::printf("defaults written to %s:\n  llm        %s\n  embedding  %s\n  kokoro_dir %s\n  voice      %s\n",
-              config.string().c_str(), d.llm.c_str(), d.embedding.c_str(), d.kokoro_dir.c_str(), d.voice.c_str());
+              config.string().c_str(), d.llm.c_str(), d.embedding.c_str(), d.kokoro_dir.c_str(),
+              d.voice.c_str());
   return 0;
 }
 

@@ -14,9 +14,14 @@ int run_tokenize(const std::vector<std::string>& args);
 int run_model_info(const std::vector<std::string>& args);
 int run_model_synth(const std::vector<std::string>& args);
 int run_bench_llm(const std::vector<std::string>& args);
+int run_ingest(const std::vector<std::string>& args);
+int run_search(const std::vector<std::string>& args);
+int run_ask(const std::vector<std::string>& args);
+int run_bench_rag(const std::vector<std::string>& args);
 int run_pull(const std::vector<std::string>& args);
 int run_models(const std::vector<std::string>& args);
 int run_models_rm(const std::vector<std::string>& args);
+int run_embed(const std::vector<std::string>& args);
 
 const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {
@@ -26,9 +31,14 @@ const std::vector<Command>& all_commands() {
       {"model info", "print a GGUF model's architecture, size, quantization and context", run_model_info},
       {"model synth", "write a random-weight model with the shapes of a real one", run_model_synth},
       {"bench llm", "prompt-processing and generation speed (llama-bench style)", run_bench_llm},
+      {"ingest", "add files and folders (.txt .md .html .pdf .docx) to the document store", run_ingest},
+      {"search", "ranked passages from the document store for a query (BM25, vector or hybrid)", run_search},
+      {"ask", "answer a question from your documents, citing the sources", run_ask},
+      {"bench rag", "ingest throughput, search latency (vector, BM25, hybrid) and recall", run_bench_rag},
       {"pull", "download a model (hf://org/repo/file, https URL, or --recommended) into the cache", run_pull},
       {"models", "list the cached models and the defaults the config uses", run_models},
       {"models rm", "remove a cached model (file, manifest entry, config references)", run_models_rm},
+      {"embed", "sentence embeddings of texts (or stdin lines) with a bert-family model, as JSON", run_embed},
   };
   return commands;
 }

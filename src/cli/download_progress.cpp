@@ -10,7 +10,7 @@ namespace xnai::cli {
 namespace {
 
 int terminal_width() {
-  struct winsize ws{};
+  struct winsize ws {};
   if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) return ws.ws_col;
   return 80;
 }
@@ -35,7 +35,8 @@ std::string format_duration(double seconds) {
   return buf;
 }
 
-DownloadProgressBar::DownloadProgressBar(std::string label, bool terminal, bool enabled, double line_interval_s)
+DownloadProgressBar::DownloadProgressBar(std::string label, bool terminal, bool enabled,
+                                         double line_interval_s)
     : label_(std::move(label)), terminal_(terminal), enabled_(enabled), interval_s_(line_interval_s) {}
 
 DownloadProgressBar::~DownloadProgressBar() { finish(); }
@@ -46,32 +47,39 @@ double DownloadProgressBar::speed(const hub::DownloadProgress& p) {
   while (window_.size() > 2 && p.seconds - window_.front().first > 5.0) window_.pop_front();
   const double dt = p.seconds - window_.front().first;
   if (dt >= 0.5) return static_cast<double>(p.done - window_.front().second) / dt;
-  if (p.seconds > 0 && p.done >= p.resumed_from) return static_cast<double>(p.done - p.resumed_from) / p.seconds;
+  if (p.seconds > 0 && p.done >= p.resumed_from)
+    return static_cast<double>(p.done - p.resumed_from) / p.seconds;
   return 0;
 }
 
 std::string DownloadProgressBar::render(const hub::DownloadProgress& p, double bps, int width) const {
-  std::string tail;
+  std::string counts, bar, rate;
   if (p.total > 0) {
     const uint64_t done = std::min(p.done, p.total);
     const int pct = static_cast<int>(static_cast<double>(done) * 100.0 / static_cast<double>(p.total));
     char buf[160];
     std::snprintf(buf, sizeof(buf), "  %s / %s  %3d%%", hub::format_bytes(done).c_str(),
                   hub::format_bytes(p.total).c_str(), pct);
-    tail = buf;
+    counts = buf;
     if (terminal_) {
       constexpr int kBar = 20;
       const int filled = pct * kBar / 100;
-      tail += "  [" + std::string(static_cast<size_t>(filled), '#') + std::string(static_cast<size_t>(kBar - filled), '-') + "]";
+      bar = "  [" + std::string(static_cast<size_t>(filled), '#') +
+            std::string(static_cast<size_t>(kBar - filled), '-') + "]";
     }
   } else {
-    tail = "  " + hub::format_bytes(p.done);
+    counts = "  " + hub::format_bytes(p.done);
   }
   if (bps > 0) {
-    tail += "  " + hub::format_bytes(static_cast<uint64_t>(bps)) + "/s";
-    if (p.total > p.done) tail += "  " + format_duration(static_cast<double>(p.total - p.done) / bps) + " left";
+    rate = "  " + hub::format_bytes(static_cast<uint64_t>(bps)) + "/s";
+    if (p.total > p.done)
+      rate += "  " + format_duration(static_cast<double>(p.total - p.done) / bps) + " left";
   }
-  const size_t room = width > static_cast<int>(tail.size()) + 12 ? static_cast<size_t>(width) - tail.size() - 1 : 12;
+  // On a narrow terminal the bar goes before the file name is shortened.
+  const size_t w = static_cast<size_t>(std::max(width, 20)) - 1;
+  if (label_.size() + counts.size() + bar.size() + rate.size() > w) bar.clear();
+  const std::string tail = counts + bar + rate;
+  const size_t room = w > tail.size() + 12 ? w - tail.size() : 12;
   return fit(label_, room) + tail;
 }
 

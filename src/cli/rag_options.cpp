@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "rag/filter_parse.h"
+#include "runtime/bert_embedder.h"
 
 namespace xnai::cli {
 
@@ -19,7 +20,7 @@ std::vector<OptionSpec> rag_store_option_specs() {
 
 std::vector<OptionSpec> retrieval_option_specs(int default_k) {
   return {
-      {"--top-k", "-k", true, "results to return (default " + std::to_string(default_k) + ")", ""},
+      {"--hits", "-k", true, "results to return (default " + std::to_string(default_k) + ")", ""},
       {"--filter", "", true, "metadata filter, e.g. \"type = pdf and date >= 2024-01-01\" (docs/rag.md)", ""},
       {"--threshold", "", true, "drop results scoring below this (hybrid: 0–1; vector: cosine; bm25: BM25)", ""},
       {"--mode", "", true, "hybrid (default with an embedding model), vector or bm25", ""},
@@ -44,17 +45,24 @@ std::unique_ptr<rag::Store> open_rag_store(const Args& args) {
 std::unique_ptr<runtime::Embedder> load_embedder(const Args& args) {
   auto m = args.get("--embed-model");
   if (!m) return nullptr;
-  throw Error(ErrorKind::Unsupported,
-              "--embed-model " + *m + ": embedding models are not available in this build yet; leave it out for BM25 search");
+  runtime::BertEmbedderOptions o;
+  o.n_threads = args.get_int("--threads", 0);  // declared by the commands that run models
+  return runtime::BertEmbedder::load(*m, o);
 }
 
 rag::RetrieveOptions retrieve_options(const Args& args, int default_k) {
   rag::RetrieveOptions o;
-  o.top_k = args.get_int("--top-k", default_k);
+  o.top_k = args.get_int("--hits", default_k);
   if (o.top_k < 1 || o.top_k > 10000)
     throw Error(ErrorKind::InvalidArgument, "-k must be between 1 and 10000, got " + std::to_string(o.top_k));
   if (args.has("--threshold")) o.score_threshold = args.get_double("--threshold", 0);
-  if (auto f = args.get("--filter")) o.filter = rag::parse_filter(*f);
+  if (auto f = args.get("--filter")) {
+    try {
+      o.filter = rag::parse_filter(*f);
+    } catch (const Error& e) {
+      throw Error(e.kind(), "--filter '" + *f + "': " + e.what());
+    }
+  }
   const std::string mode = args.get_or("--mode", "hybrid");
   if (mode == "hybrid") o.mode = rag::RetrievalMode::Hybrid;
   else if (mode == "vector") o.mode = rag::RetrievalMode::Vector;

@@ -18,7 +18,7 @@ namespace xnai::cli {
 
 // --data DIR (env XNAI_DATA), --embed-model M (env XNAI_EMBED_MODEL), --json.
 std::vector<OptionSpec> rag_store_option_specs();
-// --filter EXPR, -k/--top-k N, --threshold X, --mode hybrid|vector|bm25.
+// --filter EXPR, -k/--hits N, --threshold X, --mode hybrid|vector|bm25.
 std::vector<OptionSpec> retrieval_option_specs(int default_k);
 
 // --data, else $XNAI_DATA, else $XDG_DATA_HOME/xnai, else ~/.local/share/xnai.
@@ -26,7 +26,7 @@ std::string rag_data_dir(const Args& args);
 std::unique_ptr<rag::Store> open_rag_store(const Args& args);
 // The embedding model of --embed-model / XNAI_EMBED_MODEL, or null when none is set.
 std::unique_ptr<runtime::Embedder> load_embedder(const Args& args);
-// top_k (-k), threshold, filter (parsed; a syntax error is InvalidArgument naming it), mode.
+// top_k (-k/--hits), threshold, filter (parsed; a syntax error is InvalidArgument naming it), mode.
 rag::RetrieveOptions retrieve_options(const Args& args, int default_k);
 
 // JSON of a hit / citation: chunk_id, doc_id, source_path, title, page_first, page_last,

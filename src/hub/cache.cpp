@@ -22,9 +22,10 @@ json read_manifest(const fs::path& file) {
   if (text.empty()) return json{{"version", kManifestVersion}, {"files", json::object()}};
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("files") || !j["files"].is_object())
-    throw Error(ErrorKind::InvalidFormat, file.string() +
-                                              " is not a valid xnai manifest; fix or delete it (the model files "
-                                              "stay; their checksums are learned again on the next pull)");
+    throw Error(ErrorKind::InvalidFormat,
+                file.string() +
+                    " is not a valid xnai manifest; fix or delete it (the model files "
+                    "stay; their checksums are learned again on the next pull)");
   return j;
 }
 
@@ -142,7 +143,8 @@ std::vector<CachedModel> Cache::list() const {
     }
   }
   for (const auto& [rel, e] : files.items()) {
-    const bool present = std::any_of(out.begin(), out.end(), [&](const CachedModel& m) { return m.rel == rel; });
+    const bool present =
+        std::any_of(out.begin(), out.end(), [&](const CachedModel& m) { return m.rel == rel; });
     if (present) continue;
     CachedModel m = from_entry(root_, rel, e);
     m.missing = true;
@@ -164,11 +166,16 @@ void Cache::record(const CachedModel& m) const {
   json manifest = read_manifest(manifest_path());
   manifest["version"] = kManifestVersion;
   manifest["files"][m.rel] = json{
-      {"source", m.source},        {"url", m.url},
-      {"revision", m.revision},    {"commit", m.commit},
-      {"sha256", m.sha256},        {"verified_by", m.verified_by},
-      {"size", m.size},            {"mtime_ns", m.mtime_ns},
-      {"kind", kind_name(m.kind)}, {"architecture", m.architecture},
+      {"source", m.source},
+      {"url", m.url},
+      {"revision", m.revision},
+      {"commit", m.commit},
+      {"sha256", m.sha256},
+      {"verified_by", m.verified_by},
+      {"size", m.size},
+      {"mtime_ns", m.mtime_ns},
+      {"kind", kind_name(m.kind)},
+      {"architecture", m.architecture},
       {"pulled", m.pulled},
   };
   detail::write_file_atomic(manifest_path(), manifest.dump(2) + "\n");
@@ -194,7 +201,8 @@ std::vector<CachedModel> Cache::match(std::string_view name, std::optional<Model
     const bool hit = n == m.rel || (!as_rel.empty() && as_rel == m.rel) ||
                      (m.rel.size() > n.size() && m.rel.compare(m.rel.size() - n.size(), n.size(), n) == 0 &&
                       m.rel[m.rel.size() - n.size() - 1] == '/') ||
-                     n_lower == file || n_lower == stem || (!m.source.empty() && (n == m.source || "hf://" + n == m.source));
+                     n_lower == file || n_lower == stem ||
+                     (!m.source.empty() && (n == m.source || "hf://" + n == m.source));
     if (hit) out.push_back(std::move(m));
   }
   return out;

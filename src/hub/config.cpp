@@ -34,9 +34,11 @@ std::string path_key(const json& j, const char* key, const fs::path& file) {
 
 fs::path config_path() {
   if (const char* env = std::getenv("XNAI_CONFIG"); env && *env) return env;
-  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg) return fs::path(xdg) / "xnai" / "config.json";
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg)
+    return fs::path(xdg) / "xnai" / "config.json";
   const char* home = std::getenv("HOME");
-  if (!home || !*home) throw Error(ErrorKind::InvalidArgument, "cannot find the config file: set XNAI_CONFIG (HOME is not set)");
+  if (!home || !*home)
+    throw Error(ErrorKind::InvalidArgument, "cannot find the config file: set XNAI_CONFIG (HOME is not set)");
   return fs::path(home) / ".config" / "xnai" / "config.json";
 }
 

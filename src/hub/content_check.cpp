@@ -74,7 +74,8 @@ void check_content(const std::filesystem::path& file, const std::string& name) {
   const std::string lower = to_lower(name);
   const auto fail = [&](const std::string& what) {
     throw Error(ErrorKind::InvalidFormat,
-                name + " is not " + what + (size == 0 ? " (the download is empty)" : " (starts with '" + preview(head) + "')"));
+                name + " is not " + what +
+                    (size == 0 ? " (the download is empty)" : " (starts with '" + preview(head) + "')"));
   };
   if (ends_with(lower, ".gguf")) {
     if (head.size() < 4 || head.compare(0, 4, "GGUF") != 0) fail("a GGUF file");
@@ -88,7 +89,8 @@ void check_content(const std::filesystem::path& file, const std::string& name) {
     return;
   }
   if (ends_with(lower, ".pt") || ends_with(lower, ".pth")) {
-    if (head.size() < 4 || head.compare(0, 4, "PK\x03\x04", 4) != 0) fail("a PyTorch checkpoint (a torch.save zip)");
+    if (head.size() < 4 || head.compare(0, 4, "PK\x03\x04", 4) != 0)
+      fail("a PyTorch checkpoint (a torch.save zip)");
     return;
   }
   if (ends_with(lower, ".safetensors")) {

@@ -86,7 +86,7 @@ std::string read_small_file(const fs::path& file) {
 }
 
 int64_t mtime_ns(const fs::path& file) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(file.c_str(), &st) != 0) return 0;
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
 }
@@ -98,6 +98,16 @@ std::string utc_now_iso8601() {
   char buf[32];
   std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+void prune_empty_dirs(fs::path dir, const fs::path& root) {
+  std::error_code ec;
+  while (!dir.empty() && dir != root) {
+    const fs::path rel = dir.lexically_relative(root);
+    if (rel.empty() || *rel.begin() == "..") return;
+    if (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec) || !fs::remove(dir, ec)) return;
+    dir = dir.parent_path();
+  }
 }
 
 FileLock::FileLock(const fs::path& file, bool blocking, const std::string& what) {
@@ -130,7 +140,7 @@ uint64_t free_space(const fs::path& dir) {
   std::error_code ec;
   while (!p.empty() && !fs::exists(p, ec)) p = p.parent_path();
   if (p.empty()) p = ".";
-  struct statvfs sv{};
+  struct statvfs sv {};
   if (::statvfs(p.c_str(), &sv) != 0)
     throw Error(ErrorKind::Io, p.string() + ": cannot read free space: " + std::strerror(errno));
   return static_cast<uint64_t>(sv.f_bavail) * static_cast<uint64_t>(sv.f_frsize);

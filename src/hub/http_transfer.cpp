@@ -5,6 +5,7 @@
 // and on a dropped connection ask for the rest with Range. A sidecar "<file>.part.json"
 // records which object the part holds, so a resume only continues the same bytes.
 #include <fcntl.h>
+#include <httplib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,7 +14,6 @@
 #include <chrono>
 #include <cstring>
 #include <exception>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
@@ -94,14 +94,16 @@ class PartFile {
   PartFile(const fs::path& p, const std::string& display) : path_(p) {
     std::error_code ec;
     fs::create_directories(p.parent_path(), ec);
-    if (ec) throw Error(ErrorKind::Io, p.parent_path().string() + ": cannot create directory: " + ec.message());
+    if (ec)
+      throw Error(ErrorKind::Io, p.parent_path().string() + ": cannot create directory: " + ec.message());
     fd_ = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) throw Error(ErrorKind::Io, p.string() + ": cannot open: " + std::strerror(errno));
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       ::close(fd_);
-      throw Error(ErrorKind::Io, "another xnai pull is already downloading " + display + " (into " + p.string() + ")");
+      throw BusyError(ErrorKind::Io,
+                      "another xnai pull is already downloading " + display + " (into " + p.string() + ")");
     }
-    struct stat st{};
+    struct stat st {};
     regular_ = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
   }
   ~PartFile() {
@@ -111,7 +113,7 @@ class PartFile {
   PartFile& operator=(const PartFile&) = delete;
 
   uint64_t size() const {
-    struct stat st{};
+    struct stat st {};
     return regular_ && ::fstat(fd_, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   }
   // Throws Error(Io).
@@ -158,9 +160,15 @@ class Transfer {
  public:
   explicit Transfer(const TransferJob& job)
       : job_(job), o_(*job.opts), first_(parse_url(job.url)), part_(job.part, job.display) {
+    // A Hub token is for the Hub: never sent to a plain URL's host (or anywhere else).
     token_ = o_.token;
     if (token_.empty())
       if (const char* t = std::getenv("HF_TOKEN"); t && *t) token_ = t;
+    try {
+      if (first_.origin() != parse_url(hub_endpoint()).origin()) token_.clear();
+    } catch (const Error&) {
+      token_.clear();
+    }
     free_space_ = o_.free_space ? o_.free_space : [](const fs::path& d) { return hub::free_space(d); };
   }
 
@@ -187,7 +195,8 @@ class Transfer {
       if (a.outcome == Outcome::Complete) break;
       if (a.outcome == Outcome::Restart) {
         if (++restarts > 3)
-          throw Error(ErrorKind::Io, job_.display + ": the server keeps sending a different file or range; giving up");
+          throw Error(ErrorKind::Io,
+                      job_.display + ": the server keeps sending a different file or range; giving up");
         restart();
         continue;
       }
@@ -197,8 +206,8 @@ class Transfer {
         delay_ms = o_.retry_delay_ms;
       }
       if (++failures >= o_.max_attempts)
-        throw Error(ErrorKind::Io, job_.display + ": download failed after " + std::to_string(o_.max_attempts) +
-                                       " attempts: " + last_problem);
+        throw Error(ErrorKind::Io, job_.display + ": download failed after " +
+                                       std::to_string(o_.max_attempts) + " attempts: " + last_problem);
       if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
       delay_ms = std::min(std::max(delay_ms, 1) * 2, 30000);
     }
@@ -214,6 +223,7 @@ class Transfer {
     hasher_.reset();
     have_ = 0;
     resumed_from_ = 0;
+    result_.resumed_from = 0;
     meta_ = PartMeta{};
   }
 
@@ -236,7 +246,8 @@ class Transfer {
     if (total > have_) {
       const uint64_t need = total - have_;
       const uint64_t free_bytes = free_space_(job_.part.parent_path());
-      if (need > free_bytes) throw Error(ErrorKind::Io, no_space_message(need, free_bytes, job_.part.parent_path()));
+      if (need > free_bytes)
+        throw Error(ErrorKind::Io, no_space_message(need, free_bytes, job_.part.parent_path()));
     }
   }
 
@@ -254,30 +265,33 @@ class Transfer {
       if (code == "RevisionNotFound")
         return Error(ErrorKind::NotFound, "revision '" + s->revision + "' not found in " + repo + where);
       if (code == "EntryNotFound")
-        return Error(ErrorKind::NotFound,
-                     "file '" + s->path + "' not found in " + repo + " at revision '" + s->revision + "'" + where);
+        return Error(ErrorKind::NotFound, "file '" + s->path + "' not found in " + repo + " at revision '" +
+                                              s->revision + "'" + where);
       if (code == "GatedRepo")
-        return Error(ErrorKind::InvalidArgument, repo + " is gated: accept its terms on " + first_.origin() + "/" +
-                                                     s->repo + ", then set HF_TOKEN to a token of that account" +
-                                                     where);
+        return Error(ErrorKind::InvalidArgument,
+                     repo + " is gated: accept its terms on " + first_.origin() + "/" + s->repo +
+                         ", then set HF_TOKEN to a token of that account" + where);
       if (status == 404 && url.origin() == first_.origin())
         return Error(ErrorKind::NotFound, "not found (HTTP 404): no file '" + s->path + "' in " + repo +
-                                              " at revision '" + s->revision + "', or no such repository" + where);
+                                              " at revision '" + s->revision + "', or no such repository" +
+                                              where);
     }
     if (status == 401 || status == 403) {
       if (url.origin() == first_.origin()) {
         if (token_.empty())
-          return Error(ErrorKind::InvalidArgument, url.origin() + " needs authentication (HTTP " +
-                                                       std::to_string(status) + ")" + where +
-                                                       ": set HF_TOKEN to a token with read access" + server_says);
-        return Error(ErrorKind::InvalidArgument, url.origin() + " rejected HF_TOKEN (HTTP " + std::to_string(status) +
-                                                     ")" + where + ": check the token and its access" + server_says);
+          return Error(ErrorKind::InvalidArgument,
+                       url.origin() + " needs authentication (HTTP " + std::to_string(status) + ")" + where +
+                           ": set HF_TOKEN to a token with read access" + server_says);
+        return Error(ErrorKind::InvalidArgument, url.origin() + " rejected HF_TOKEN (HTTP " +
+                                                     std::to_string(status) + ")" + where +
+                                                     ": check the token and its access" + server_says);
       }
-      return Error(ErrorKind::Io, "access denied (HTTP " + std::to_string(status) + ") by " + url.origin() + where +
-                                      server_says);
+      return Error(ErrorKind::Io, "access denied (HTTP " + std::to_string(status) + ") by " + url.origin() +
+                                      where + server_says);
     }
     if (status == 404) return Error(ErrorKind::NotFound, url.str() + ": not found (HTTP 404)" + where);
-    return Error(ErrorKind::Io, "HTTP " + std::to_string(status) + " from " + url.origin() + where + server_says);
+    return Error(ErrorKind::Io,
+                 "HTTP " + std::to_string(status) + " from " + url.origin() + where + server_says);
   }
 
   Attempt attempt() {
@@ -376,27 +390,24 @@ class Transfer {
           if (body.size() < 4096) body.append(data, std::min(n, 4096 - body.size()));
           return true;
         }
-        if (const int err = part_.write(data, n)) {
-          const std::string dir = job_.part.parent_path().string();
-          try {
+        try {
+          if (const int err = part_.write(data, n)) {
             if (err == ENOSPC || err == EDQUOT) {
               const uint64_t need = total > have_ ? total - have_ : n;
-              failure = std::make_exception_ptr(
-                  Error(ErrorKind::Io, no_space_message(need, free_space_(job_.part.parent_path()), dir)));
-            } else {
-              failure = std::make_exception_ptr(
-                  Error(ErrorKind::Io, job_.part.string() + ": write failed: " + std::strerror(err)));
+              const fs::path dir = job_.part.parent_path();
+              throw Error(ErrorKind::Io, no_space_message(need, free_space_(dir), dir));
             }
-          } catch (...) {
-            failure = std::current_exception();
+            throw Error(ErrorKind::Io, job_.part.string() + ": write failed: " + std::strerror(err));
           }
+          hasher_.update(data, n);
+          have_ += n;
+          a.progressed = true;
+          report(total);
+          return true;
+        } catch (...) {
+          failure = std::current_exception();  // httplib's callbacks must not throw
           return false;
         }
-        hasher_.update(data, n);
-        have_ += n;
-        a.progressed = true;
-        report(total);
-        return true;
       };
 
       auto res = cli.Get(url.target, headers, on_response, on_content);
@@ -417,28 +428,33 @@ class Transfer {
         else if (status == 0)
           a.problem = "cannot reach " + url.origin() + " (" + httplib::to_string(err) + ")";
         else
-          a.problem = "HTTP " + std::to_string(status) + " from " + url.origin() + ", then " + httplib::to_string(err);
+          a.problem = "HTTP " + std::to_string(status) + " from " + url.origin() + ", then " +
+                      httplib::to_string(err);
         return a;
       }
       if (status >= 300 && status < 400) {
         if (location.empty())
-          throw Error(ErrorKind::Io, "HTTP " + std::to_string(status) + " from " + url.origin() + " without a Location");
+          throw Error(ErrorKind::Io,
+                      "HTTP " + std::to_string(status) + " from " + url.origin() + " without a Location");
         if (hop >= o_.max_redirects)
-          throw Error(ErrorKind::Io, job_.display + ": more than " + std::to_string(o_.max_redirects) + " redirects");
+          throw Error(ErrorKind::Io,
+                      job_.display + ": more than " + std::to_string(o_.max_redirects) + " redirects");
         // The Hub named the object before sending us away: drop a part of another version now.
         if (have_ > 0 && !meta_.etag.empty() && !hub_etag.empty() && hub_etag != meta_.etag) restart();
         // X-Linked-Size lets the size and space checks fail before any byte is fetched.
         if (hub_size > 0) check_size_and_space(hub_size);
-        const Url next = resolve_location(url, location);
+        const Url next = resolve_location(url, reencode_decoded_url(location));
         if (next.scheme == "http" && !is_loopback_host(next.host))
-          throw Error(ErrorKind::Io, url.origin() + " redirected to plain http (" + next.origin() + "); refusing");
+          throw Error(ErrorKind::Io,
+                      url.origin() + " redirected to plain http (" + next.origin() + "); refusing");
         url = next;
         continue;
       }
       if (status == 200 || status == 206) {
         if (total > 0 && have_ != total) {
           a.outcome = Outcome::Retry;
-          a.problem = "the body from " + url.origin() + " ended after " + format_bytes(have_) + " of " + format_bytes(total);
+          a.problem = "the body from " + url.origin() + " ended after " + format_bytes(have_) + " of " +
+                      format_bytes(total);
           return a;
         }
         result_.hub_etag = hub_etag;

@@ -68,11 +68,11 @@ struct CachedModel {
   int64_t mtime_ns = 0;        // of the file when it was recorded (detects later edits)
   std::string pulled;          // UTC, ISO 8601, when it was recorded
   ModelKind kind = ModelKind::Other;
-  std::string architecture;    // GGUF general.architecture, or ""
-  int64_t file_type = -1;      // GGUF general.file_type (llama.cpp's LLAMA_FTYPE), or -1
-  std::string dominant_type;   // GGUF tensor type holding most bytes ("q4_K"), or ""
+  std::string architecture;   // GGUF general.architecture, or ""
+  int64_t file_type = -1;     // GGUF general.file_type (llama.cpp's LLAMA_FTYPE), or -1
+  std::string dominant_type;  // GGUF tensor type holding most bytes ("q4_K"), or ""
   bool in_manifest = false;
-  bool missing = false;        // in the manifest, but the file is gone
+  bool missing = false;  // in the manifest, but the file is gone
 };
 
 // A model cache directory: files under hf/<org>/<repo>/<path> and url/<host>/<name>, plus
@@ -222,7 +222,8 @@ std::vector<PullResult> pull_set(const std::vector<RecommendedFile>& set, const 
 
 // What the commands call to turn `-m NAME` into a file: an existing path is returned as
 // is; else a cached file matching the name (and kind); else, when the name is empty, the
-// config's default for the kind (for Tts: kokoro_dir). Throws Error: InvalidArgument when
+// config's default for the kind. For Tts the result is the Kokoro folder (kokoro_dir, or
+// the folder of the checkpoint a name finds). Throws Error: InvalidArgument when
 // nothing is named and no default is set, NotFound for an unknown name, both saying how
 // to pull one; InvalidArgument listing the candidates when a name is ambiguous.
 std::string resolve_model(const std::string& name_or_path, ModelKind kind);

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/error.h"
 #include "hub/hub.h"
 
 struct evp_md_ctx_st;
@@ -32,6 +33,12 @@ bool is_loopback_host(std::string_view host);
 Url resolve_location(const Url& base, std::string_view location);
 // Percent-encodes everything but RFC 3986 unreserved characters (and '/' when keep_slash).
 std::string percent_encode(std::string_view s, bool keep_slash);
+// cpp-httplib 0.11 percent-decodes every response header value, Location included. This
+// puts back an encoding every server decodes to the same path and query parameters: bytes
+// a URI may not carry raw are encoded again, '%' included (after decoding it can only
+// stand for itself). The one loss: a "%2B" meant as '+' comes back as '+', which query
+// parsers may read as a space; the Hub's signed CDN URLs do not rely on it.
+std::string reencode_decoded_url(std::string_view s);
 
 // ---- sha256 (sha256.cpp)
 
@@ -61,10 +68,12 @@ std::string to_lower(std::string_view s);
 // Writes `content` to "<file>.tmp-XXXXXX", fsyncs it, renames it over `file`, fsyncs the
 // directory. Creates parent directories. Throws Error(Io) naming the file.
 void write_file_atomic(const std::filesystem::path& file, std::string_view content);
-void fsync_dir(const std::filesystem::path& dir);  // best effort
+void fsync_dir(const std::filesystem::path& dir);                // best effort
 std::string read_small_file(const std::filesystem::path& file);  // "" when absent; throws Error(Io)
-int64_t mtime_ns(const std::filesystem::path& file);              // 0 when absent
+int64_t mtime_ns(const std::filesystem::path& file);             // 0 when absent
 std::string utc_now_iso8601();
+// Removes `dir` and its parents while they are empty, stopping at `root` (kept).
+void prune_empty_dirs(std::filesystem::path dir, const std::filesystem::path& root);
 
 // An exclusive advisory lock (flock) on a file, created if needed; released on
 // destruction. blocking = false throws Error(Io) when another process holds it.
@@ -92,24 +101,30 @@ void check_content(const std::filesystem::path& file, const std::string& name);
 
 // ---- HTTP transfer (http_transfer.cpp)
 
+// Another process is downloading the same file: its partial file must not be touched.
+class BusyError : public Error {
+ public:
+  using Error::Error;
+};
+
 // What a transfer must do and where its bytes go.
 struct TransferJob {
-  std::string url;              // first URL
-  std::string token;            // Authorization: Bearer, for the first URL's origin only
-  std::filesystem::path part;   // "<final>.part": bytes go here (appended on resume)
-  std::filesystem::path meta;   // "<final>.part.json": which object the part belongs to
-  std::string display;          // the source as the user wrote it, for messages
+  std::string url;                 // first URL
+  std::string token;               // Authorization: Bearer, for the first URL's origin only
+  std::filesystem::path part;      // "<final>.part": bytes go here (appended on resume)
+  std::filesystem::path meta;      // "<final>.part.json": which object the part belongs to
+  std::string display;             // the source as the user wrote it, for messages
   const Source* source = nullptr;  // for Hub error messages (repo, path, revision)
   const PullOptions* opts = nullptr;
 };
 
 struct TransferResult {
   uint64_t size = 0;
-  std::string sha256;       // of the whole file, computed while writing
-  std::string hub_etag;     // X-Linked-Etag / ETag of the first host, unquoted, or ""
-  std::string hub_sha256;   // the Hub's claim of the file's sha256 (an LFS X-Linked-Etag), or ""
-  std::string commit;       // X-Repo-Commit, or ""
-  std::string final_url;    // after redirects
+  std::string sha256;      // of the whole file, computed while writing
+  std::string hub_etag;    // X-Linked-Etag / ETag of the first host, unquoted, or ""
+  std::string hub_sha256;  // the Hub's claim of the file's sha256 (an LFS X-Linked-Etag), or ""
+  std::string commit;      // X-Repo-Commit, or ""
+  std::string final_url;   // after redirects
   uint64_t resumed_from = 0;
 };
 

@@ -13,8 +13,8 @@ namespace xnai::hub {
 namespace {
 
 // GGUF architectures of encoder models llama.cpp runs for embeddings.
-constexpr const char* kEmbeddingArchs[] = {"bert",         "nomic-bert", "nomic-bert-moe", "jina-bert-v2",
-                                           "jina-bert-v3", "modern-bert", "neo-bert",      "t5encoder"};
+constexpr const char* kEmbeddingArchs[] = {"bert",         "nomic-bert",  "nomic-bert-moe", "jina-bert-v2",
+                                           "jina-bert-v3", "modern-bert", "neo-bert",       "t5encoder"};
 
 bool has_suffix(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -24,19 +24,25 @@ bool has_suffix(const std::string& s, std::string_view suffix) {
 
 const char* kind_name(ModelKind k) {
   switch (k) {
-    case ModelKind::Llm: return "llm";
-    case ModelKind::Embedding: return "embedding";
-    case ModelKind::Tts: return "tts";
-    case ModelKind::Voice: return "voice";
-    case ModelKind::Config: return "config";
-    case ModelKind::Other: return "other";
+    case ModelKind::Llm:
+      return "llm";
+    case ModelKind::Embedding:
+      return "embedding";
+    case ModelKind::Tts:
+      return "tts";
+    case ModelKind::Voice:
+      return "voice";
+    case ModelKind::Config:
+      return "config";
+    case ModelKind::Other:
+      return "other";
   }
   return "other";
 }
 
 std::optional<ModelKind> kind_from_name(std::string_view name) {
-  for (ModelKind k : {ModelKind::Llm, ModelKind::Embedding, ModelKind::Tts, ModelKind::Voice, ModelKind::Config,
-                      ModelKind::Other})
+  for (ModelKind k : {ModelKind::Llm, ModelKind::Embedding, ModelKind::Tts, ModelKind::Voice,
+                      ModelKind::Config, ModelKind::Other})
     if (name == kind_name(k)) return k;
   return std::nullopt;
 }
@@ -65,9 +71,9 @@ CachedModel inspect_file(const std::filesystem::path& file, const std::string& r
       for (const auto& [type, bytes] : bytes_by_type)
         if (bytes > best) best = bytes, m.dominant_type = type;
       if (!m.architecture.empty()) {
-        const bool encoder = std::find_if(std::begin(kEmbeddingArchs), std::end(kEmbeddingArchs), [&](const char* a) {
-                               return m.architecture == a;
-                             }) != std::end(kEmbeddingArchs);
+        const bool encoder =
+            std::find_if(std::begin(kEmbeddingArchs), std::end(kEmbeddingArchs),
+                         [&](const char* a) { return m.architecture == a; }) != std::end(kEmbeddingArchs);
         // Decoder families tuned for embeddings (Qwen3-Embedding …) declare a pooling type.
         const bool pooled = f.get_int(m.architecture + ".pooling_type", 0) > 0;
         m.kind = encoder || pooled ? ModelKind::Embedding : ModelKind::Llm;

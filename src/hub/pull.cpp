@@ -22,8 +22,8 @@ struct CacheCheck {
 
 // Is the file at `final` a verified copy of `source`? Trusts size + mtime against the
 // manifest (a later edit changes the mtime) unless reverify asks for a full hash.
-CacheCheck check_cached(const Cache& cache, const Source& source, const fs::path& final, const std::string& rel,
-                        const std::string& expected, const PullOptions& opts) {
+CacheCheck check_cached(const Cache& cache, const Source& source, const fs::path& final,
+                        const std::string& rel, const std::string& expected, const PullOptions& opts) {
   CacheCheck c;
   std::error_code ec;
   if (!fs::is_regular_file(final, ec)) {
@@ -42,14 +42,16 @@ CacheCheck check_cached(const Cache& cache, const Source& source, const fs::path
       return c;
     }
     if (size != e->size) {
-      c.why_not = "the cached copy has " + std::to_string(size) + " bytes, the manifest says " + std::to_string(e->size);
+      c.why_not = "the cached copy has " + std::to_string(size) + " bytes, the manifest says " +
+                  std::to_string(e->size);
       return c;
     }
     CachedModel m = inspect_file(final, rel);
     if (opts.reverify || e->mtime_ns != m.mtime_ns) {
       const std::string actual = detail::sha256_file(final);
       if (actual != e->sha256) {
-        c.why_not = "the cached copy was modified: its sha256 is " + actual + ", the manifest says " + e->sha256;
+        c.why_not =
+            "the cached copy was modified: its sha256 is " + actual + ", the manifest says " + e->sha256;
         return c;
       }
     }
@@ -84,7 +86,9 @@ CacheCheck check_cached(const Cache& cache, const Source& source, const fs::path
     c.model = std::move(m);
     return c;
   }
-  c.why_not = "the file in the cache has no recorded checksum to verify it against (pass --sha256, or pull it online)";
+  c.why_not =
+      "the file in the cache has no recorded checksum to verify it against (pass --sha256, or pull it "
+      "online)";
   return c;
 }
 
@@ -106,8 +110,7 @@ PullResult pull(const Source& source, const Cache& cache, const PullOptions& opt
   if (!opts.force) {
     CacheCheck c = check_cached(cache, source, final, rel, expected, opts);
     if (c.model) return PullResult{std::move(*c.model), false, 0};
-    if (opts.offline)
-      throw Error(ErrorKind::NotFound, source.text + ": offline, and " + c.why_not);
+    if (opts.offline) throw Error(ErrorKind::NotFound, source.text + ": offline, and " + c.why_not);
   } else if (opts.offline) {
     throw Error(ErrorKind::InvalidArgument, "--force downloads again, which --offline forbids");
   }
@@ -120,21 +123,25 @@ PullResult pull(const Source& source, const Cache& cache, const PullOptions& opt
   detail::TransferResult t;
   try {
     t = detail::transfer(job);
+  } catch (const detail::BusyError&) {
+    throw;
   } catch (const Error& e) {
     std::error_code ec;
     const auto kept = fs::file_size(part, ec);
     if (ec || kept == 0) {
       remove_quietly(part);
       remove_quietly(meta);
+      detail::prune_empty_dirs(final.parent_path(), cache.root());
       throw;
     }
-    throw Error(e.kind(), std::string(e.what()) + "; the partial download (" + format_bytes(kept) + ") is kept in " +
-                              part.string() + ": run the same command again to resume");
+    throw Error(e.kind(), std::string(e.what()) + "; the partial download (" + format_bytes(kept) +
+                              ") is kept in " + part.string() + ": run the same command again to resume");
   }
 
   const auto discard = [&](ErrorKind kind, const std::string& what) {
     remove_quietly(part);
     remove_quietly(meta);
+    detail::prune_empty_dirs(final.parent_path(), cache.root());
     throw Error(kind, what + "; the download was removed, nothing was added to the cache");
   };
   std::string verified_by;

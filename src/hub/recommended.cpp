@@ -61,7 +61,8 @@ std::vector<RecommendedFile> recommended_set(std::string_view lang) {
     std::string list;
     for (const char* l : kLanguages) list += std::string(list.empty() ? "" : ", ") + l;
     throw Error(ErrorKind::InvalidArgument, "no recommended set for language '" + std::string(lang) +
-                                                "' yet (known: " + list + "); pull files one by one with hf://");
+                                                "' yet (known: " + list +
+                                                "); pull files one by one with hf://");
   }
   std::vector<RecommendedFile> out;
   for (const Row& r : kRows)

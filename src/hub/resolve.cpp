@@ -23,23 +23,18 @@ std::string list_rels(const std::vector<CachedModel>& ms) {
 
 const char* how_to_get(ModelKind kind) {
   switch (kind) {
-    case ModelKind::Llm: return "pass -m FILE.gguf (or set MODEL_PATH), or run `xnai pull --recommended`";
-    case ModelKind::Embedding: return "pass the embedding model's path, or run `xnai pull --recommended`";
-    default: return "pass a path, or run `xnai pull --recommended`";
+    case ModelKind::Llm:
+      return "pass -m FILE.gguf (or set MODEL_PATH), or run `xnai pull --recommended`";
+    case ModelKind::Embedding:
+      return "pass the embedding model's path, or run `xnai pull --recommended`";
+    default:
+      return "pass a path, or run `xnai pull --recommended`";
   }
 }
 
 // Kokoro is a folder (weights, config.json, voices/); a name finds its checkpoint.
 std::string result_path(const CachedModel& m, ModelKind kind) {
   return kind == ModelKind::Tts ? m.path.parent_path().string() : m.path.string();
-}
-
-void prune_empty_dirs(fs::path dir, const fs::path& root) {
-  std::error_code ec;
-  while (!dir.empty() && dir != root && dir.lexically_relative(root).begin()->string() != "..") {
-    if (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec) || !fs::remove(dir, ec)) return;
-    dir = dir.parent_path();
-  }
 }
 
 }  // namespace
@@ -58,29 +53,42 @@ std::string resolve_model(const std::string& name_or_path, ModelKind kind, const
                                                   "; name one by its path in the cache (see `xnai models`)");
     const auto others = cache.match(name_or_path);
     if (!others.empty())
-      throw Error(ErrorKind::InvalidArgument, "'" + name_or_path + "' in the cache (" + others[0].rel + ") is a " +
-                                                  kind_name(others[0].kind) + " model, not " + k);
-    throw Error(ErrorKind::NotFound, "no file or cached model named '" + name_or_path + "' (cache: " +
-                                         cache.root().string() + "); pull one with `xnai pull hf://org/repo/FILE`, " +
-                                         how_to_get(kind));
+      throw Error(ErrorKind::InvalidArgument, "'" + name_or_path + "' in the cache (" + others[0].rel +
+                                                  ") is a model of kind '" + kind_name(others[0].kind) +
+                                                  "', not '" + k + "'");
+    throw Error(ErrorKind::NotFound,
+                "no file or cached model named '" + name_or_path + "' (cache: " + cache.root().string() +
+                    "); pull one with `xnai pull hf://org/repo/FILE`, " + how_to_get(kind));
   }
   const Defaults d = load_defaults(config_file);
   std::string v;
   switch (kind) {
-    case ModelKind::Llm: v = d.llm; break;
-    case ModelKind::Embedding: v = d.embedding; break;
-    case ModelKind::Tts: v = d.kokoro_dir; break;
-    case ModelKind::Voice: v = d.voice; break;
-    case ModelKind::Config: v = d.kokoro_dir.empty() ? "" : (fs::path(d.kokoro_dir) / "config.json").string(); break;
-    case ModelKind::Other: break;
+    case ModelKind::Llm:
+      v = d.llm;
+      break;
+    case ModelKind::Embedding:
+      v = d.embedding;
+      break;
+    case ModelKind::Tts:
+      v = d.kokoro_dir;
+      break;
+    case ModelKind::Voice:
+      v = d.voice;
+      break;
+    case ModelKind::Config:
+      v = d.kokoro_dir.empty() ? "" : (fs::path(d.kokoro_dir) / "config.json").string();
+      break;
+    case ModelKind::Other:
+      break;
   }
   if (v.empty())
-    throw Error(ErrorKind::InvalidArgument, "no " + k + " model given and no default in " + config_file.string() +
-                                                ": " + how_to_get(kind));
+    throw Error(ErrorKind::InvalidArgument, "no " + k + " model given and no default in " +
+                                                config_file.string() + ": " + how_to_get(kind));
   std::error_code ec;
   if (!fs::exists(v, ec))
-    throw Error(ErrorKind::NotFound, "the default " + k + " model " + v + " (from " + config_file.string() +
-                                         ") does not exist; run `xnai pull --recommended` again or edit that file");
+    throw Error(ErrorKind::NotFound,
+                "the default " + k + " model " + v + " (from " + config_file.string() +
+                    ") does not exist; run `xnai pull --recommended` again or edit that file");
   return v;
 }
 
@@ -98,7 +106,8 @@ CachedModel remove_model(std::string_view name, const Cache& cache, const fs::pa
       if (m.missing && (m.rel == name || m.path.filename() == name)) matches.push_back(m);
   }
   if (matches.empty())
-    throw Error(ErrorKind::NotFound, "no cached model matches '" + std::string(name) + "' (see `xnai models`)");
+    throw Error(ErrorKind::NotFound,
+                "no cached model matches '" + std::string(name) + "' (see `xnai models`)");
   if (matches.size() > 1)
     throw Error(ErrorKind::InvalidArgument, "'" + std::string(name) + "' matches several cached files: " +
                                                 list_rels(matches) + "; name one by its path in the cache");
@@ -124,7 +133,7 @@ CachedModel remove_model(std::string_view name, const Cache& cache, const fs::pa
   }
   cache.forget(m.rel);
   if (changed) save_defaults(config_file, d);
-  prune_empty_dirs(m.path.parent_path(), cache.root());
+  detail::prune_empty_dirs(m.path.parent_path(), cache.root());
   return m;
 }
 

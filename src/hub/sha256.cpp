@@ -26,13 +26,15 @@ void Sha256::reset() {
 }
 
 void Sha256::update(const void* data, size_t n) {
-  if (n && EVP_DigestUpdate(ctx_, data, n) != 1) throw Error(ErrorKind::Internal, "sha256: EVP_DigestUpdate failed");
+  if (n && EVP_DigestUpdate(ctx_, data, n) != 1)
+    throw Error(ErrorKind::Internal, "sha256: EVP_DigestUpdate failed");
 }
 
 std::string Sha256::hex_digest() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx_, md, &len) != 1) throw Error(ErrorKind::Internal, "sha256: EVP_DigestFinal_ex failed");
+  if (EVP_DigestFinal_ex(ctx_, md, &len) != 1)
+    throw Error(ErrorKind::Internal, "sha256: EVP_DigestFinal_ex failed");
   static const char* kHex = "0123456789abcdef";
   std::string out;
   for (unsigned int i = 0; i < len; ++i) {
@@ -44,7 +46,8 @@ std::string Sha256::hex_digest() {
 
 uint64_t hash_file_into(const std::filesystem::path& file, Sha256& h, uint64_t limit) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error(ErrorKind::Io, file.string() + ": cannot open for hashing: " + std::strerror(errno));
+  if (fd < 0)
+    throw Error(ErrorKind::Io, file.string() + ": cannot open for hashing: " + std::strerror(errno));
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   std::vector<unsigned char> buf(1 << 20);
   uint64_t done = 0;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,9 @@ Error bad_url(std::string_view text, const std::string& why) {
   return Error(ErrorKind::InvalidArgument, "'" + std::string(text) + "' is not a usable URL: " + why);
 }
 
-bool is_unreserved(unsigned char c) { return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
+bool is_unreserved(unsigned char c) {
+  return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -162,8 +165,10 @@ bool is_loopback_host(std::string_view host) {
   if (host.substr(0, 4) != "127.") return false;
   int dots = 0;
   for (char c : host) {
-    if (c == '.') ++dots;
-    else if (c < '0' || c > '9') return false;
+    if (c == '.')
+      ++dots;
+    else if (c < '0' || c > '9')
+      return false;
   }
   return dots == 3;
 }
@@ -189,6 +194,36 @@ std::string percent_encode(std::string_view s, bool keep_slash) {
   std::string out;
   for (unsigned char c : s) {
     if (is_unreserved(c) || (keep_slash && c == '/')) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string reencode_decoded_url(std::string_view s) {
+  static const char* kHex = "0123456789ABCDEF";
+  size_t start = 0;
+  if (const size_t scheme = s.find("://"); scheme != std::string_view::npos) {
+    const size_t path = s.find_first_of("/?", scheme + 3);
+    start = path == std::string_view::npos ? s.size() : path;
+  }
+  std::string out(s.substr(0, start));
+  bool in_query = false, seen_eq = false;  // '=' after a parameter's first one was "%3D"
+  for (unsigned char c : s.substr(start)) {
+    bool allowed = is_unreserved(c) || (c != 0 && std::strchr("!$&'()*+,;=:@/?", c) != nullptr);
+    if (c == '?' && !in_query) {
+      in_query = true;
+    } else if (in_query && c == '&') {
+      seen_eq = false;
+    } else if (in_query && c == '=') {
+      allowed = !seen_eq;
+      seen_eq = true;
+    }
+    if (allowed) {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -240,7 +275,8 @@ Source make_hf_source(std::string_view text, std::string org, std::string repo, 
   if (revision.empty()) revision = "main";
   for (unsigned char c : revision)
     if (c <= 0x20 || c == 0x7f)
-      throw Error(ErrorKind::InvalidArgument, "'" + std::string(text) + "': the revision contains a space or control character");
+      throw Error(ErrorKind::InvalidArgument,
+                  "'" + std::string(text) + "': the revision contains a space or control character");
   Source s;
   s.hf = true;
   s.repo = org + "/" + repo;
@@ -260,8 +296,8 @@ Source parse_source(std::string_view text) {
     const size_t s1 = rest.find('/');
     const size_t s2 = s1 == std::string_view::npos ? s1 : rest.find('/', s1 + 1);
     if (s2 == std::string_view::npos)
-      throw Error(ErrorKind::InvalidArgument, "'" + std::string(text) +
-                                                  "' names no file: use hf://org/repo/path/in/repo[@revision]");
+      throw Error(ErrorKind::InvalidArgument,
+                  "'" + std::string(text) + "' names no file: use hf://org/repo/path/in/repo[@revision]");
     std::string path(rest.substr(s2 + 1)), revision;
     if (const size_t at = path.rfind('@'); at != std::string::npos) {
       revision = path.substr(at + 1);
@@ -269,20 +305,23 @@ Source parse_source(std::string_view text) {
       if (revision.empty())
         throw Error(ErrorKind::InvalidArgument, "'" + std::string(text) + "': empty revision after '@'");
     }
-    return make_hf_source(text, std::string(rest.substr(0, s1)), std::string(rest.substr(s1 + 1, s2 - s1 - 1)),
-                          path, revision);
+    return make_hf_source(text, std::string(rest.substr(0, s1)),
+                          std::string(rest.substr(s1 + 1, s2 - s1 - 1)), path, revision);
   }
   if (text.find("://") == std::string_view::npos) {
     std::string hint;
-    if (std::count(text.begin(), text.end(), '/') >= 2) hint = " (did you mean hf://" + std::string(text) + "?)";
-    throw Error(ErrorKind::InvalidArgument, "'" + std::string(text) +
-                                                "' is not a model source: use hf://org/repo/file[@revision] or an "
-                                                "https:// URL" + hint);
+    if (std::count(text.begin(), text.end(), '/') >= 2)
+      hint = " (did you mean hf://" + std::string(text) + "?)";
+    throw Error(ErrorKind::InvalidArgument,
+                "'" + std::string(text) +
+                    "' is not a model source: use hf://org/repo/file[@revision] or an "
+                    "https:// URL" +
+                    hint);
   }
   const detail::Url u = detail::parse_url(text);
   if (u.scheme == "http" && !detail::is_loopback_host(u.host))
-    throw Error(ErrorKind::InvalidArgument, "'" + std::string(text) +
-                                                "': plain http is allowed only for loopback hosts; use https://");
+    throw Error(ErrorKind::InvalidArgument,
+                "'" + std::string(text) + "': plain http is allowed only for loopback hosts; use https://");
   // A Hub web address (resolve or blob) becomes a Hub source, so it gets the same checks.
   const detail::Url hub = detail::parse_url(hub_endpoint());
   if (u.host == hub.host && u.port == hub.port && u.target.find('?') == std::string::npos) {

@@ -7,10 +7,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include "core/error.h"
 #include "rag/answer_internal.h"
+#include "rag/loaders.h"
 
 namespace xnai::rag {
 namespace detail {
@@ -33,7 +35,8 @@ Citation citation_for_hit(const RetrievedHit& hit, int number) {
   return c;
 }
 
-Citation citation_for_span(const RetrievedHit& hit, int number, int64_t begin, int64_t end) {
+Citation citation_for_span(const RetrievedHit& hit, int number, int64_t begin, int64_t end,
+                           const std::vector<PageSpan>* pages) {
   const Chunk& ch = hit.hit.chunk;
   if (begin < ch.begin || end < begin || end > ch.end)
     throw Error(ErrorKind::Internal, "citation span [" + std::to_string(begin) + ", " + std::to_string(end) +
@@ -42,26 +45,22 @@ Citation citation_for_span(const RetrievedHit& hit, int number, int64_t begin, i
   c.begin = begin;
   c.end = end;
   c.text = ch.text.substr(static_cast<size_t>(begin - ch.begin), static_cast<size_t>(end - begin));
-  std::tie(c.page_first, c.page_last) = pages_of_span(ch, begin, end);
+  std::tie(c.page_first, c.page_last) = pages_of_span(ch, begin, end, pages);
   return c;
 }
 
-// A chunk records only its first and last page. Paginated loaders end every page but the last
-// with a form feed, so inside a chunk that spans pages, page = page_first + the form feeds
-// before the offset. When the chunk's form feeds do not account for its page range (a loader
-// that separates pages otherwise) the whole chunk range is the honest answer.
-std::pair<int, int> pages_of_span(const Chunk& chunk, int64_t begin, int64_t end) {
-  if (chunk.page_first == chunk.page_last) return {chunk.page_first, chunk.page_last};
-  const std::string& t = chunk.text;
-  if (std::count(t.begin(), t.end(), '\f') != chunk.page_last - chunk.page_first)
-    return {chunk.page_first, chunk.page_last};
-  const auto rel_b = static_cast<size_t>(std::clamp<int64_t>(begin - chunk.begin, 0, static_cast<int64_t>(t.size())));
-  const auto rel_e = static_cast<size_t>(std::clamp<int64_t>(end - chunk.begin, 0, static_cast<int64_t>(t.size())));
-  const int first = chunk.page_first + static_cast<int>(std::count(t.begin(), t.begin() + rel_b, '\f'));
-  // A span ending right after a form feed does not touch the next page.
-  const size_t last_char = rel_e > rel_b ? rel_e - 1 : rel_b;
-  const int last = chunk.page_first + static_cast<int>(std::count(t.begin(), t.begin() + last_char, '\f'));
-  return {first, std::max(first, last)};
+std::pair<int, int> pages_of_span(const Chunk& chunk, int64_t begin, int64_t end, const std::vector<PageSpan>* pages) {
+  if (chunk.page_first == chunk.page_last || !pages || pages->empty()) return {chunk.page_first, chunk.page_last};
+  // The page holding a byte: the last page that begins at or before it (text between two
+  // pages, the separator, counts with the page before).
+  auto page_at = [&](int64_t off) {
+    int p = chunk.page_first;
+    for (const auto& ps : *pages)
+      if (ps.begin <= off && ps.end > ps.begin) p = ps.page;
+    return std::clamp(p, chunk.page_first, chunk.page_last);
+  };
+  const int first = page_at(begin);
+  return {first, std::max(first, page_at(end > begin ? end - 1 : begin))};
 }
 
 std::string describe_source(const Citation& c) {
@@ -93,6 +92,18 @@ std::string collapse_space(std::string_view text) {
 }
 
 }  // namespace detail
+
+PageLookup page_lookup_from_files() {
+  auto cache = std::make_shared<std::map<std::string, std::optional<std::vector<PageSpan>>>>();
+  return [cache](const DocumentInfo& doc) -> std::optional<std::vector<PageSpan>> {
+    if (auto it = cache->find(doc.id); it != cache->end()) return it->second;
+    std::optional<std::vector<PageSpan>> pages;
+    LoadResult r = try_load_document(doc.source_path);
+    if (r.document && r.document->content_hash == doc.content_hash) pages = std::move(r.document->pages);
+    (*cache)[doc.id] = pages;
+    return pages;
+  };
+}
 
 // --- citation markers -----------------------------------------------------------------------
 
@@ -183,18 +194,43 @@ std::vector<CitationMarker> find_citation_markers(std::string_view text) {
   return out;
 }
 
+std::vector<Citation> cited_sources(std::string_view answer, const std::vector<Citation>& sources,
+                                    std::vector<int>* unknown) {
+  std::vector<Citation> out;
+  std::vector<bool> cited(sources.size(), false);
+  for (const auto& m : find_citation_markers(answer)) {
+    for (int n : m.numbers) {
+      if (n < 1 || n > static_cast<int>(sources.size())) {
+        if (unknown && std::find(unknown->begin(), unknown->end(), n) == unknown->end()) unknown->push_back(n);
+        continue;
+      }
+      if (cited[static_cast<size_t>(n - 1)]) continue;
+      cited[static_cast<size_t>(n - 1)] = true;
+      out.push_back(sources[static_cast<size_t>(n - 1)]);
+    }
+  }
+  return out;
+}
+
 // --- sentences ------------------------------------------------------------------------------
 
 namespace {
 
 bool is_space_byte(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
+// "===" / "---" under a line makes it a (setext) heading.
+bool is_setext_underline(std::string_view line) {
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+  if (line.size() < 3 || (line[0] != '=' && line[0] != '-')) return false;
+  return line.find_first_not_of(line[0]) == std::string_view::npos;
+}
+
 // Whether a line (without its newline) opens a list item or is a markdown heading.
 bool starts_block(std::string_view line) {
   size_t i = 0;
   while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
   line.remove_prefix(i);
-  if (line.empty()) return true;  // a blank line
+  if (line.empty() || is_setext_underline(line)) return true;  // a blank line, a heading's underline
   if (line[0] == '#' || line[0] == '>' || line[0] == '|') return true;
   if ((line[0] == '-' || line[0] == '*' || line[0] == '+') && line.size() > 1 && line[1] == ' ') return true;
   if (line.substr(0, 3) == "\xE2\x80\xA2") return true;  // •
@@ -206,7 +242,7 @@ bool starts_block(std::string_view line) {
 bool is_heading_line(std::string_view line) {
   size_t i = 0;
   while (i < line.size() && line[i] == ' ') ++i;
-  return i < line.size() && line[i] == '#';
+  return (i < line.size() && line[i] == '#') || is_setext_underline(line);
 }
 
 }  // namespace
@@ -230,7 +266,7 @@ std::vector<SentenceSpan> split_sentences(std::string_view text) {
   }
 
   UErrorCode status = U_ZERO_ERROR;
-  std::unique_ptr<icu::BreakIterator> it(icu::BreakIterator::createSentenceInstance(icu::Locale::getRoot(), status));
+  std::unique_ptr<icu::BreakIterator> it(icu::BreakIterator::createSentenceInstance(icu::Locale("en@ss=standard"), status));
   if (U_FAILURE(status)) throw Error(ErrorKind::Internal, std::string("ICU sentence iterator: ") + u_errorName(status));
   UText* ut = utext_openUTF8(nullptr, prepared.data(), static_cast<int64_t>(prepared.size()), &status);
   if (U_FAILURE(status)) throw Error(ErrorKind::Internal, std::string("ICU utext_openUTF8: ") + u_errorName(status));

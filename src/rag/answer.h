@@ -4,18 +4,20 @@
 // as many as fit the token budget; the model is asked to cite them as [n]; the answer streams
 // out through on_text, and every [n] marker in it is then mapped back to its source.
 // With no LLM: an extractive answer — the best sentences of the top hits (ICU sentence
-// boundaries; scored by BM25-weighted query-term overlap, term coverage and hit rank), each
-// followed by its [n] marker.
+// boundaries; scored by BM25-weighted query-term overlap, term coverage and hit rank; headings
+// and sentences scoring under 40% of the best left out), each followed by its [n] marker, in
+// reading order (the best sentence's source first; document order within a source).
 //
 // Citation semantics (the contract the tests check): for every Citation c,
 //   document_text.substr(c.begin, c.end - c.begin) == c.text
 // where document_text is Document::text of c.doc_id. For an LLM answer c.text is the source
 // text given to the model (the whole chunk, or its first part when the budget cut it); for an
 // extractive answer it is the quoted sentence. page_first/page_last are the pages that span
-// touches (0 when the document has no pages).
+// touches (0 when the document has no pages; see PageLookup for sentences).
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,10 +56,23 @@ struct Answer {
 // Receives answer text as it is produced; returning false stops the answer.
 using AnswerTextCallback = std::function<bool(std::string_view)>;
 
+// The page spans of a document (Document::pages), or nullopt when unknown. Chunks record
+// only their first and last page; a sentence quoted from a chunk that spans pages needs
+// the document's page spans to name its own page.
+using PageLookup = std::function<std::optional<std::vector<PageSpan>>(const DocumentInfo& doc)>;
+
+// Reads page spans from the document's file (load_document), only when the file still has
+// the content hash the store recorded — otherwise the offsets might not match — and caches
+// them per document. Not thread-safe (one answer at a time).
+PageLookup page_lookup_from_files();
+
 struct ExtractiveOptions {
   int max_hits = 5;        // top hits the sentences are drawn from
   int max_sentences = 3;
   int max_chars = 900;     // of the answer's quoted text, not counting markers
+  // Consulted for sentences of chunks that span pages; without it (or when it returns
+  // nullopt) such a citation names the chunk's page range.
+  PageLookup pages;
 };
 
 // Extractive answer from `hits` (best first). Sources are numbered in order of first quotation.
@@ -110,11 +125,17 @@ struct CitationMarker {
 };
 std::vector<CitationMarker> find_citation_markers(std::string_view text);
 
+// The sources an answer's markers name, each once, in order of first use; numbers that name
+// no source go to `unknown` (each once) when it is not null.
+std::vector<Citation> cited_sources(std::string_view answer, const std::vector<Citation>& sources,
+                                    std::vector<int>* unknown = nullptr);
+
 // A sentence of a text: byte range [begin, end) with surrounding white space trimmed.
 struct SentenceSpan {
   int64_t begin = 0, end = 0;
 };
-// Sentence boundaries (ICU, root locale) of UTF-8 text. A single line break inside a paragraph
+// Sentence boundaries of UTF-8 text: ICU's rules with its English abbreviation exceptions
+// ("Mr.", "e.g." do not end a sentence), which are harmless for other languages. A single line break inside a paragraph
 // does not end a sentence (hard-wrapped text and PDF lines); a blank line, a line starting a
 // list item or a markdown heading, and a line after a heading do.
 std::vector<SentenceSpan> split_sentences(std::string_view text);

@@ -16,29 +16,14 @@
 #include "core/error.h"
 #include "rag/answer.h"
 #include "rag/answer_internal.h"
+#include "rag/stop_words.h"
 
 namespace xnai::rag {
 namespace {
 
-const std::unordered_set<std::string>& stop_words() {
-  static const std::unordered_set<std::string> words = {
-      "a",     "about", "above", "after", "again", "all",   "am",    "an",    "and",   "any",   "are",
-      "as",    "at",    "be",    "been",  "before", "being", "below", "between", "both", "but",   "by",
-      "can",   "could", "did",   "do",    "does",  "doing", "down",  "during", "each", "few",   "for",
-      "from",  "further", "had", "has",   "have",  "having", "he",   "her",   "here",  "hers",  "him",
-      "his",   "how",   "i",     "if",    "in",    "into",  "is",    "it",    "its",   "itself", "just",
-      "me",    "more",  "most",  "my",    "no",    "nor",   "not",   "now",   "of",    "off",   "on",
-      "once",  "only",  "or",    "other", "our",   "out",   "over",  "own",   "same",  "she",   "should",
-      "so",    "some",  "such",  "than",  "that",  "the",   "their", "them",  "then",  "there", "these",
-      "they",  "this",  "those", "through", "to",  "too",   "under", "until", "up",    "very",  "was",
-      "we",    "were",  "what",  "when",  "where", "which", "while", "who",   "whom",  "why",   "will",
-      "with",  "would", "you",   "your",  "yours", "tell",  "explain", "describe", "please", "s"};
-  return words;
-}
-
 // Case-folded words of UTF-8 text (ICU word boundaries; letters and numbers only), plural
-// endings folded ("batteries" → "battery", "files" → "file").
-std::vector<std::string> words_of(std::string_view text) {
+// endings folded ("batteries" → "battery", "files" → "file"); stop words left out when asked.
+std::vector<std::string> words_of(std::string_view text, bool drop_stop_words = false) {
   std::vector<std::string> out;
   if (text.empty()) return out;
   UErrorCode status = U_ZERO_ERROR;
@@ -57,6 +42,7 @@ std::vector<std::string> words_of(std::string_view text) {
     if (it->getRuleStatus() < UBRK_WORD_NUMBER) continue;  // spaces and punctuation
     std::string w;
     icu::UnicodeString::fromUTF8(icu::StringPiece(text.data() + start, end - start)).foldCase().toUTF8String(w);
+    if (drop_stop_words && detail::is_stop_word(w)) continue;
     const size_t n = w.size();
     if (n > 4 && w.compare(n - 3, 3, "ies") == 0) w.replace(n - 3, 3, "y");
     else if (n > 4 && (w.compare(n - 4, 4, "ches") == 0 || w.compare(n - 4, 4, "shes") == 0 ||
@@ -100,12 +86,10 @@ Answer answer_extractive(const std::string& question, const std::vector<Retrieve
   // Query terms: distinct, stop words dropped unless nothing else is left.
   std::vector<std::string> terms;
   {
-    const auto all = words_of(question);
-    for (const auto& w : all)
-      if (!stop_words().count(w) && std::find(terms.begin(), terms.end(), w) == terms.end()) terms.push_back(w);
-    if (terms.empty())
-      for (const auto& w : all)
-        if (std::find(terms.begin(), terms.end(), w) == terms.end()) terms.push_back(w);
+    auto words = words_of(question, /*drop_stop_words=*/true);
+    if (words.empty()) words = words_of(question);
+    for (const auto& w : words)
+      if (std::find(terms.begin(), terms.end(), w) == terms.end()) terms.push_back(w);
   }
 
   // Candidate sentences of the top hits.
@@ -172,7 +156,9 @@ Answer answer_extractive(const std::string& question, const std::vector<Retrieve
   for (size_t i : order) {
     const Candidate& c = cands[i];
     if (static_cast<int>(picked.size()) >= opts.max_sentences) break;
-    if (c.score <= 0 || c.score < 0.25 * best) break;
+    // Weak matches (a common word shared) would only dilute the answer.
+    if (c.score <= 0 || c.score < 0.4 * best) break;
+    if (c.looks_like_heading) continue;
     const size_t len = static_cast<size_t>(c.end - c.begin);
     if (!picked.empty() && chars + len > static_cast<size_t>(opts.max_chars)) continue;
     // The same sentence reached twice (overlapping chunks, copied files) is quoted once.
@@ -198,6 +184,16 @@ Answer answer_extractive(const std::string& question, const std::vector<Retrieve
     picked.push_back(first);
   }
 
+  // Reading order: the best sentence's source first, then the other sources in order of
+  // their best sentence; within one source, document order.
+  {
+    std::unordered_map<size_t, size_t> first_pick_of_hit;
+    for (size_t i = 0; i < picked.size(); ++i) first_pick_of_hit.try_emplace(cands[picked[i]].hit, i);
+    std::stable_sort(picked.begin(), picked.end(), [&](size_t a, size_t b2) {
+      const size_t ha = first_pick_of_hit.at(cands[a].hit), hb = first_pick_of_hit.at(cands[b2].hit);
+      return ha != hb ? ha < hb : cands[a].begin < cands[b2].begin;
+    });
+  }
   // Sources are numbered in order of first quotation.
   std::unordered_map<size_t, int> number_of_hit;
   for (size_t p : picked) {
@@ -209,7 +205,11 @@ Answer answer_extractive(const std::string& question, const std::vector<Retrieve
   }
   for (size_t p : picked) {
     const Candidate& c = cands[p];
-    Citation cit = detail::citation_for_span(hits[c.hit], number_of_hit.at(c.hit), c.begin, c.end);
+    const Chunk& ch = hits[c.hit].hit.chunk;
+    std::optional<std::vector<PageSpan>> pages;
+    if (ch.page_first != ch.page_last && opts.pages) pages = opts.pages(hits[c.hit].hit.document);
+    Citation cit = detail::citation_for_span(hits[c.hit], number_of_hit.at(c.hit), c.begin, c.end,
+                                             pages ? &*pages : nullptr);
     std::string piece = ans.text.empty() ? "" : " ";
     piece += detail::collapse_space(cit.text) + " [" + std::to_string(cit.number) + "]";
     ans.text += piece;

@@ -144,19 +144,7 @@ Answer answer_with_llm(runtime::Generator& generator, const std::string& questio
   ans.prompt_ms = r.prompt_ms;
   ans.generate_ms = r.generate_ms;
 
-  std::vector<bool> cited(ans.sources.size(), false);
-  for (const auto& m : find_citation_markers(ans.text)) {
-    for (int n : m.numbers) {
-      if (n < 1 || n > static_cast<int>(ans.sources.size())) {
-        if (std::find(ans.unknown_markers.begin(), ans.unknown_markers.end(), n) == ans.unknown_markers.end())
-          ans.unknown_markers.push_back(n);
-        continue;
-      }
-      if (cited[static_cast<size_t>(n - 1)]) continue;
-      cited[static_cast<size_t>(n - 1)] = true;
-      ans.citations.push_back(ans.sources[static_cast<size_t>(n - 1)]);
-    }
-  }
+  ans.citations = cited_sources(ans.text, ans.sources, &ans.unknown_markers);
   return ans;
 }
 

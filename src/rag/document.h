@@ -58,13 +58,25 @@ struct Chunk {
 // Fields every chunk has: "source" (path), "type", "title", "date" (document mtime, epoch
 // seconds; filters may give ISO dates), "page", "tags" (matches when the tag list contains
 // the value), "doc_id"; any other name refers to Document::metadata.
+//
+// Semantics every backend implements (the store test suite checks them):
+//   Eq    "tags": the list holds the value; "page": the chunk's page range covers it (never
+//         true for unpaginated chunks); "date" with a string value: an ISO date or date-time
+//         (UTC), matching the whole day for a date; metadata keys: a number value compares
+//         numerically with values that parse as numbers, a string value compares exactly.
+//   Ne    == Not(Eq), so a document without the metadata key matches.
+//   In    any of the values is Eq.
+//   Range inclusive numeric bounds; "page": the page range overlaps [min, max]; metadata
+//         keys: only values that parse as numbers match.
+//   Contains (added for `field ~ text`): the field's text contains values[0] as a substring
+//         (case-sensitive); "tags": some tag contains it.
 using FilterValue = std::variant<std::string, double>;
 
 struct Filter {
-  enum class Op { All, Eq, Ne, In, Range, And, Or, Not };
+  enum class Op { All, Eq, Ne, In, Range, And, Or, Not, Contains };
   Op op = Op::All;                    // All: matches everything
   std::string field;                  // Eq/Ne/In/Range
-  std::vector<FilterValue> values;    // Eq/Ne: 1 value; In: the list
+  std::vector<FilterValue> values;    // Eq/Ne/Contains: 1 value; In: the list
   std::optional<double> min, max;     // Range: inclusive bounds (numbers; dates as epoch seconds)
   std::vector<Filter> children;       // And/Or: any count; Not: one
 

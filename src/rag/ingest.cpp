@@ -74,8 +74,8 @@ IngestSummary ingest(Store& store, runtime::Embedder* embedder, const std::vecto
   if (opts.max_chunk_tokens > 0) copts.max_tokens = opts.max_chunk_tokens;
   if (opts.overlap_tokens >= 0) copts.overlap_tokens = opts.overlap_tokens;
   if (embedder) {
-    // Room for the model's special tokens ([CLS] … [SEP]).
-    copts.max_tokens = std::min(copts.max_tokens, std::max(16, embedder->max_tokens() - 2));
+    // count_tokens includes the model's special tokens; the chunker allows for them.
+    copts.max_tokens = std::min(copts.max_tokens, std::max(16, embedder->max_tokens()));
     copts.overlap_tokens = std::min(copts.overlap_tokens, copts.max_tokens / 2);
     copts.count_tokens = [embedder](std::string_view t) { return embedder->count_tokens(t); };
   }

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "core/error.h"
+#include "rag/stop_words.h"
 
 namespace xnai::rag {
 namespace {
@@ -105,14 +106,16 @@ RetrieveResult retrieve(const Store& store, runtime::Embedder* embedder, const s
     if (q.size() != 1) throw Error(ErrorKind::Internal, "embedder returned " + std::to_string(q.size()) + " vectors for 1 text");
     vec_hits = store.search_vector(q[0], n, opts.filter);
   }
-  if (use_bm25) bm25_hits = store.search_bm25(query, n, opts.filter);
+  if (use_bm25) bm25_hits = store.search_bm25(detail::without_stop_words(query), n, opts.filter);
 
-  // Every candidate by chunk id, with its rank and score in each list.
+  // Every candidate by chunk id, with its rank and score in each list; the lists keep the ids.
   std::unordered_map<std::string, RetrievedHit> by_id;
   auto note_list = [&](std::vector<Hit>& hits, bool vector) {
+    RankedList list;
     int rank = 0;
     for (auto& h : hits) {
       ++rank;
+      list.ids.push_back(h.chunk.id);
       const double score = h.score;
       auto [it, inserted] = by_id.try_emplace(h.chunk.id);
       RetrievedHit& rh = it->second;
@@ -120,23 +123,20 @@ RetrieveResult retrieve(const Store& store, runtime::Embedder* embedder, const s
       if (vector && rh.vector_rank == 0) rh.vector_rank = rank, rh.vector_score = score;
       if (!vector && rh.bm25_rank == 0) rh.bm25_rank = rank, rh.bm25_score = score;
     }
+    return list;
   };
-  note_list(vec_hits, true);
-  note_list(bm25_hits, false);
+  const RankedList vec_list = note_list(vec_hits, true);
+  const RankedList bm25_list = note_list(bm25_hits, false);
 
   std::vector<std::pair<std::string, double>> order;
   if (result.mode == RetrievalMode::Hybrid) {
-    RankedList v, b;
-    for (const auto& h : vec_hits) v.ids.push_back(h.chunk.id);
-    for (const auto& h : bm25_hits) b.ids.push_back(h.chunk.id);
-    order = reciprocal_rank_fusion({v, b}, opts.rrf_k);
+    order = reciprocal_rank_fusion({vec_list, bm25_list}, opts.rrf_k);
     // Normalised so that first place in both lists is 1.0 (see the header).
-    for (auto& [id, s] : order) s *= (opts.rrf_k + 1) / 2.0;
+    for (auto& entry : order) entry.second *= (opts.rrf_k + 1) / 2.0;
   } else {
-    const auto& hits = use_vector ? vec_hits : bm25_hits;
-    for (const auto& h : hits) {
-      const auto& rh = by_id.at(h.chunk.id);
-      order.emplace_back(h.chunk.id, use_vector ? rh.vector_score : rh.bm25_score);
+    for (const auto& id : use_vector ? vec_list.ids : bm25_list.ids) {
+      const auto& rh = by_id.at(id);
+      order.emplace_back(id, use_vector ? rh.vector_score : rh.bm25_score);
     }
     std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   }

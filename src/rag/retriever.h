@@ -3,6 +3,9 @@
 // a selective filter still yields top_k hits), then reciprocal rank fusion merges the two
 // ranked lists, duplicates are dropped, the score threshold applied and top_k kept.
 //
+// The BM25 query is the question without English stop words ("what", "is", "the" …): they
+// match most chunks, so they slow full-text search down and add nothing to the ranking.
+//
 // Modes: Hybrid (both searches, fused), Vector only, BM25 only. With no embedder the mode is
 // always BM25 — retrieval works with no model files at all.
 //

@@ -69,6 +69,16 @@ class Store {
 
 struct EmbeddedStoreOptions {
   std::string data_dir;   // created when missing
+  // Vector index tuning (docs/store-format.md). The defaults meet recall@10 >= 0.95 on the
+  // 1M-chunk benchmark; tests lower exact_search_max to exercise the graph on small data.
+  int exact_search_max = 20000;   // collections / filtered candidate sets up to this size are searched exactly
+  int hnsw_m = 16;                // graph degree (2*m on the bottom layer)
+  int hnsw_ef_construction = 100; // candidate list while inserting
+  int hnsw_ef_search = 64;        // candidate list while searching (raised to k when k is larger)
+  int index_threads = 0;          // threads for bulk index builds; 0 = one per physical core
+  // The vector index file is rewritten (a checkpoint) once this many vector changes have
+  // accumulated since the last one, and when the store is closed; 0 = only when closed.
+  int64_t index_checkpoint_changes = 200000;
 };
 
 // The default backend: SQLite (documents, chunks, metadata, FTS5) + the vector index, in data_dir.

@@ -21,9 +21,11 @@
 namespace xnai::test {
 
 struct FakeFile {
+  explicit FakeFile(std::string b, std::string claimed_sha256 = "", bool is_lfs = true)
+      : bytes(std::move(b)), sha256(std::move(claimed_sha256)), lfs(is_lfs) {}
   std::string bytes;   // what is served
   std::string sha256;  // what the Hub claims; "" = the sha256 of bytes
-  bool lfs = true;     // false: served by the Hub itself (small git files such as config.json)
+  bool lfs;            // false: served by the Hub itself (small git files such as config.json)
 };
 
 class FakeHub {
@@ -50,7 +52,8 @@ class FakeHub {
   std::string cdn_origin() const { return "http://127.0.0.2:" + std::to_string(cdn_port_); }
 
   // Adds (or replaces) a file of repo "org/name" at a revision.
-  void add(const std::string& repo, const std::string& path, FakeFile f, const std::string& revision = "main") {
+  void add(const std::string& repo, const std::string& path, FakeFile f,
+           const std::string& revision = "main") {
     std::lock_guard<std::mutex> lock(mu_);
     if (f.sha256.empty()) f.sha256 = detail_sha256(f.bytes);
     const std::string key = repo + "@" + revision + ":" + path;
@@ -107,8 +110,8 @@ class FakeHub {
 
  private:
   struct Entry {
-    FakeFile file;
-    size_t id;
+    FakeFile file{""};
+    size_t id = 0;
   };
 
   static void error(httplib::Response& res, int status, const std::string& code, const std::string& message) {
@@ -119,7 +122,8 @@ class FakeHub {
   }
 
   void setup_hub() {
-    hub_.Get(R"(/([^/]+)/([^/]+)/resolve/([^/]+)/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
+    hub_.Get(R"(/([^/]+)/([^/]+)/resolve/([^/]+)/(.+))", [this](const httplib::Request& req,
+                                                                httplib::Response& res) {
       ++hub_requests;
       const std::string repo = req.matches[1].str() + "/" + req.matches[2].str();
       const std::string revision = req.matches[3].str();
@@ -134,7 +138,8 @@ class FakeHub {
       if (auto p = private_.find(repo); p != private_.end()) {
         const std::string auth = req.get_header_value("Authorization");
         if (auth.empty()) return error(res, 401, "", "Access to this repository requires authentication");
-        if (auth != "Bearer " + p->second) return error(res, 401, "", "Invalid credentials in Authorization header");
+        if (auth != "Bearer " + p->second)
+          return error(res, 401, "", "Invalid credentials in Authorization header");
       }
       if (repo == "loop/loop") {
         res.status = 302;
@@ -143,7 +148,8 @@ class FakeHub {
       }
       const auto r = repos_.find(repo);
       if (r == repos_.end()) return error(res, 401, "RepoNotFound", "Repository not found");
-      if (!r->second.count(revision)) return error(res, 404, "RevisionNotFound", "Invalid rev id: " + revision);
+      if (!r->second.count(revision))
+        return error(res, 404, "RevisionNotFound", "Invalid rev id: " + revision);
       const auto f = files_.find(repo + "@" + revision + ":" + path);
       if (f == files_.end()) return error(res, 404, "EntryNotFound", "Entry not found");
       res.set_header("X-Repo-Commit", "0123456789abcdef0123456789abcdef01234567");
@@ -156,11 +162,15 @@ class FakeHub {
       res.set_header("X-Linked-Etag", "\"" + f->second.file.sha256 + "\"");
       res.set_header("X-Linked-Size", std::to_string(f->second.file.bytes.size()));
       res.set_header("ETag", "\"" + f->second.file.sha256 + "\"");
-      res.set_header("Location", cdn_origin() + "/cdn/" + std::to_string(f->second.id) + "?X-Amz-Signature=abc%2B1");
+      // Shaped like the Hub's signed CDN URLs: encoded '/', ';', ' ' and '"' in the query.
+      res.set_header("Location", cdn_origin() + "/cdn/" + std::to_string(f->second.id) +
+                                     "?X-Amz-Credential=cas%2F20250101%2Fus-east-1&X-Amz-Signature=0a1b2c"
+                                     "&response-content-disposition=inline%3B%20filename%3D%22m.gguf%22");
     });
   }
 
-  void serve_bytes(const httplib::Request& req, httplib::Response& res, std::string bytes, const std::string& etag) {
+  void serve_bytes(const httplib::Request& req, httplib::Response& res, std::string bytes,
+                   const std::string& etag) {
     ranges_.push_back(req.get_header_value("Range"));
     auto& mutable_req = const_cast<httplib::Request&>(req);  // the request object itself is not const
     if (ignore_range) mutable_req.ranges.clear();
@@ -171,6 +181,10 @@ class FakeHub {
       return;
     }
     if (!etag.empty()) res.set_header("ETag", etag);
+    if (bytes.empty()) {
+      res.set_content("", "application/octet-stream");
+      return;
+    }
     const bool drop = drops > 0 && drop_at < bytes.size();
     if (drop) --drops;
     const uint64_t cut = drop ? drop_at.load() : bytes.size();
@@ -190,8 +204,13 @@ class FakeHub {
       if (req.has_header("Authorization")) cdn_saw_authorization = true;
       std::lock_guard<std::mutex> lock(mu_);
       const size_t id = std::stoul(req.matches[1].str());
-      if (id >= blobs_.size() || req.get_param_value("X-Amz-Signature") != "abc+1") return error(res, 403, "", "bad signature");
-      serve_bytes(req, res, blobs_[id], "\"cdn-" + std::to_string(id) + "-" + std::to_string(blobs_[id].size()) + "\"");
+      const bool signed_ok =
+          req.get_param_value("X-Amz-Credential") == "cas/20250101/us-east-1" &&
+          req.get_param_value("X-Amz-Signature") == "0a1b2c" &&
+          req.get_param_value("response-content-disposition") == "inline; filename=\"m.gguf\"";
+      if (id >= blobs_.size() || !signed_ok) return error(res, 403, "", "bad signature: " + req.target);
+      serve_bytes(req, res, blobs_[id],
+                  "\"cdn-" + std::to_string(id) + "-" + std::to_string(blobs_[id].size()) + "\"");
     });
     cdn_.Get(R"(/plain/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
       ++cdn_requests;

@@ -74,8 +74,8 @@ inline void write_bytes(const std::filesystem::path& p, const std::string& bytes
 
 // A GGUF file with general.architecture = arch, general.file_type = file_type, and one
 // 2-D weight of `type` with rows × 256 values of seeded random bytes (plus one f32 norm).
-inline std::string make_gguf(const std::string& arch, int file_type, DType type, int64_t rows, uint32_t seed = 1,
-                             bool pooling = false) {
+inline std::string make_gguf(const std::string& arch, int file_type, DType type, int64_t rows,
+                             uint32_t seed = 1, bool pooling = false) {
   gguf::GgufWriter w;
   w.set_string("general.architecture", arch);
   w.set_string("general.name", "synthetic " + arch);

@@ -29,8 +29,9 @@ TEST(Source, HfReferenceResolvesLikeTheHub) {
   EXPECT_EQ(s.repo, "Qwen/Qwen2.5-3B-Instruct-GGUF");
   EXPECT_EQ(s.path, "qwen2.5-3b-instruct-q4_k_m.gguf");
   EXPECT_EQ(s.revision, "main");
-  EXPECT_EQ(s.url,
-            "https://huggingface.co/Qwen/Qwen2.5-3B-Instruct-GGUF/resolve/main/qwen2.5-3b-instruct-q4_k_m.gguf");
+  EXPECT_EQ(
+      s.url,
+      "https://huggingface.co/Qwen/Qwen2.5-3B-Instruct-GGUF/resolve/main/qwen2.5-3b-instruct-q4_k_m.gguf");
   EXPECT_EQ(s.text, "hf://Qwen/Qwen2.5-3B-Instruct-GGUF/qwen2.5-3b-instruct-q4_k_m.gguf");
   EXPECT_EQ(s.file_name(), "qwen2.5-3b-instruct-q4_k_m.gguf");
 }
@@ -77,7 +78,8 @@ TEST(Source, BadSourcesNameTheProblem) {
     parse_source("Qwen/Qwen2.5-3B-Instruct-GGUF/x.gguf");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("did you mean hf://Qwen/Qwen2.5-3B-Instruct-GGUF/x.gguf"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("did you mean hf://Qwen/Qwen2.5-3B-Instruct-GGUF/x.gguf"),
+              std::string::npos)
         << e.what();
   }
   try {
@@ -120,11 +122,22 @@ TEST(Url, LoopbackHosts) {
 
 TEST(Url, ResolveLocation) {
   const detail::Url base = detail::parse_url("https://huggingface.co/org/repo/resolve/main/dir/f.gguf");
-  EXPECT_EQ(detail::resolve_location(base, "https://cdn.example/x?sig=a%2Bb").str(), "https://cdn.example/x?sig=a%2Bb");
+  EXPECT_EQ(detail::resolve_location(base, "https://cdn.example/x?sig=a%2Bb").str(),
+            "https://cdn.example/x?sig=a%2Bb");
   EXPECT_EQ(detail::resolve_location(base, "//cdn.example/y").str(), "https://cdn.example/y");
   EXPECT_EQ(detail::resolve_location(base, "/new/repo/resolve/main/dir/f.gguf").str(),
             "https://huggingface.co/new/repo/resolve/main/dir/f.gguf");
-  EXPECT_EQ(detail::resolve_location(base, "g.gguf").str(), "https://huggingface.co/org/repo/resolve/main/dir/g.gguf");
+  EXPECT_EQ(detail::resolve_location(base, "g.gguf").str(),
+            "https://huggingface.co/org/repo/resolve/main/dir/g.gguf");
+}
+
+TEST(Url, ReencodeWhatHttplibDecoded) {
+  // As cpp-httplib 0.11 hands over "…?a=cas%2F1&d=inline%3B%20filename%3D%22m.gguf%22&p=100%25".
+  EXPECT_EQ(
+      detail::reencode_decoded_url("https://cdn.example/x y/z?a=cas/1&d=inline; filename=\"m.gguf\"&p=100%"),
+      "https://cdn.example/x%20y/z?a=cas/1&d=inline;%20filename%3D%22m.gguf%22&p=100%25");
+  EXPECT_EQ(detail::reencode_decoded_url("/new/repo/resolve/main/f.gguf"), "/new/repo/resolve/main/f.gguf");
+  EXPECT_EQ(detail::reencode_decoded_url("/a#b\xc3\xa9"), "/a%23b%C3%A9");
 }
 
 TEST(Url, PercentEncode) {

@@ -52,6 +52,47 @@ class SpinBarrier {
   std::atomic<int> generation_{0};
 };
 
+// Work items [0, n) split into one contiguous range per thread. next(t) hands out thread
+// t's own items front to back; a thread whose range is empty takes items from the back of
+// the others' ranges, so each owner keeps streaming through memory in order. A range is
+// one atomic word holding (front, back), so an item is handed out exactly once. Threads
+// beyond kMaxRanges share the last range.
+class RangeCursors {
+ public:
+  RangeCursors(int nth, int64_t n) : ranges_(std::min(nth, kMaxRanges)) {
+    for (int r = 0; r < ranges_; ++r) {
+      const auto [b, e] = ThreadPool::split(n, r, ranges_);
+      range_[r].v.store(pack(b, e), std::memory_order_relaxed);
+    }
+  }
+  int64_t next(int ith) {
+    const int own = std::min(ith, ranges_ - 1);
+    for (int k = 0; k < ranges_; ++k) {
+      const int r = (own + k) % ranges_;
+      uint64_t cur = range_[r].v.load(std::memory_order_relaxed);
+      for (;;) {
+        const int64_t front = static_cast<int64_t>(cur >> 32), back = static_cast<int64_t>(cur & 0xffffffffu);
+        if (front >= back) break;
+        const uint64_t want = k == 0 ? pack(front + 1, back) : pack(front, back - 1);
+        if (range_[r].v.compare_exchange_weak(cur, want, std::memory_order_relaxed))
+          return k == 0 ? front : back - 1;
+      }
+    }
+    return -1;
+  }
+
+ private:
+  static constexpr int kMaxRanges = 64;
+  static uint64_t pack(int64_t front, int64_t back) {
+    return (static_cast<uint64_t>(front) << 32) | static_cast<uint64_t>(back);
+  }
+  struct alignas(64) Range {
+    std::atomic<uint64_t> v{0};
+  };
+  const int ranges_;
+  Range range_[kMaxRanges];
+};
+
 // Fallback row kernel: one vec_dot per (row, column).
 void gemv_generic(const TypeKernels& k, int64_t K, const uint8_t* w, size_t w_stride, int64_t nr,
                   const uint8_t* act, size_t act_stride, int64_t nc, float* y, int64_t ldy) {
@@ -115,7 +156,12 @@ void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, 
   std::atomic<int64_t> next_item{0};
 
   const int64_t n_panels = use_gemm ? (N + mk.gemm->rows - 1) / mk.gemm->rows : 0;
-  const int64_t n_row_items = (N + kRowChunk - 1) / kRowChunk;
+  // Row path: thread t owns the contiguous range t of the rows and walks it in order, so
+  // its weights arrive as one stream the hardware prefetchers follow (interleaving small
+  // chunks between threads measured ~25% slower from DRAM). A thread that finishes early
+  // then takes chunks from the others' ranges.
+  const int64_t n_chunks = (N + kRowChunk - 1) / kRowChunk;
+  RangeCursors cursors(nth, n_chunks);
 
   pool.run([&](int ith, int pool_nth) {
     if (ith >= nth) return;
@@ -166,8 +212,7 @@ void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, 
         }
       }
     } else {
-      for (int64_t item = next_item.fetch_add(1, std::memory_order_relaxed); item < n_row_items;
-           item = next_item.fetch_add(1, std::memory_order_relaxed)) {
+      for (int64_t item = cursors.next(ith); item >= 0; item = cursors.next(ith)) {
         const int64_t r0 = item * kRowChunk;
         const int64_t nr = std::min(kRowChunk, N - r0);
         if (use_gemv)

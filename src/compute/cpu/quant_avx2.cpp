@@ -374,12 +374,12 @@ void q3_K_vec_dot(int64_t n, float* result, const void* w, const void* a) {
   const __m256i one = _mm256_set1_epi8(1);
   float sum = 0.0f;
   for (int64_t i = 0; i < n / kQKK; ++i) {
-    int8_t sc[16];
-    q3_K_unpack_scales(x[i].scales, sc);
-    int16_t sc16[16];
-    for (int j = 0; j < 16; ++j) sc16[j] = static_cast<int16_t>(sc[j] - 32);
+    // Signed scales s − 32 as int16.
+    const __m256i s16 = _mm256_sub_epi16(_mm256_cvtepu8_epi16(q3_K_scales(x[i].scales)), _mm256_set1_epi16(32));
+    alignas(32) int16_t sc16[16];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(sc16), s16);
     // q = u - 4 with u = low2 | hbit << 2 in [0, 7]: Σ sc·(u − 4)·a = Σ sc·u·a − 4 Σ sc·bsum.
-    const int corr = hsum_epi32(_mm256_madd_epi16(load32(sc16), load_bsums(y[i])));
+    const int corr = hsum_epi32(_mm256_madd_epi16(s16, load_bsums(y[i])));
     const __m256i hm = load32(x[i].hmask);
     __m256i sumi = _mm256_setzero_si256();
     for (int h = 0; h < 2; ++h) {

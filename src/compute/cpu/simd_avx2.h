@@ -46,6 +46,19 @@ inline __m256i expand_bits(uint32_t bits) {
   return _mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit);
 }
 
+// The 16 Q3_K sub-block scales (6 bits, still biased by 32) from its 12 packed bytes, as
+// q3_K_unpack_scales: low nibbles from bytes 0-7 (low, then high halves), top 2 bits from
+// bytes 8-11 at bit 2·(j / 4). Reads the 2 bytes before `packed` (in a Q3_K block those are
+// the last quants), never past the block's end.
+inline __m128i q3_K_scales(const uint8_t* packed) {
+  const __m128i v = _mm_srli_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(packed - 2)), 2);
+  const __m128i m4 = _mm_set1_epi8(0x0F);
+  const __m128i low = _mm_unpacklo_epi64(_mm_and_si128(v, m4), _mm_and_si128(_mm_srli_epi16(v, 4), m4));
+  const __m128i h = _mm_shuffle_epi8(v, _mm_setr_epi8(8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11));
+  const __m128i top = _mm_and_si128(_mm_srlv_epi32(h, _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
+  return _mm_or_si128(low, _mm_slli_epi16(top, 4));
+}
+
 // u8 × s8 byte products summed in groups of four into eight int32 lanes. Pair sums must fit
 // int16 (maddubs saturates), which holds for every caller: |u| <= 63 or |s| <= 127 with u <= 128.
 inline __m256i dot_u8s8(__m256i u, __m256i s) {

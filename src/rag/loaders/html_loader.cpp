@@ -13,6 +13,7 @@
 #include <gumbo.h>
 #include <unicode/unistr.h>
 
+#include <cctype>
 #include <memory>
 #include <vector>
 
@@ -25,13 +26,12 @@ namespace {
 // gumbo keeps a tree roughly 10–20× the input in memory; refuse what would not fit sanely.
 constexpr size_t kMaxHtmlBytes = size_t{64} << 20;
 
-bool is_valid_utf8(std::string_view s) { return repair_utf8(s).size() == s.size() && repair_utf8(s) == s; }
+bool is_valid_utf8(std::string_view s) { return repair_utf8(s) == s; }
 
 // The charset a page declares (BOM or <meta charset=…> / http-equiv content), lowercase; "".
 std::string declared_charset(std::string_view bytes) {
   if (bytes.substr(0, 3) == "\xEF\xBB\xBF") return "utf-8";
-  if (bytes.substr(0, 2) == "\xFF\xFE") return "utf-16le";
-  if (bytes.substr(0, 2) == "\xFE\xFF") return "utf-16be";
+  if (bytes.substr(0, 2) == "\xFF\xFE" || bytes.substr(0, 2) == "\xFE\xFF") return "utf-16";  // ICU reads the BOM
   const std::string head = ascii_lower(bytes.substr(0, 1024));
   size_t pos = 0;
   while ((pos = head.find("charset", pos)) != std::string::npos) {
@@ -103,7 +103,6 @@ bool is_block_tag(GumboTag tag) {
     case GUMBO_TAG_CENTER:
     case GUMBO_TAG_DD:
     case GUMBO_TAG_DETAILS:
-    case GUMBO_TAG_DIALOG:
     case GUMBO_TAG_DIR:
     case GUMBO_TAG_DIV:
     case GUMBO_TAG_DL:
@@ -191,6 +190,11 @@ void read_head(const GumboNode* root, Document& doc) {
   while (!stack.empty()) {
     const GumboNode* n = stack.back();
     stack.pop_back();
+    if (n->type == GUMBO_NODE_DOCUMENT) {
+      const GumboVector& ch = n->v.document.children;
+      for (unsigned i = ch.length; i-- > 0;) stack.push_back(static_cast<const GumboNode*>(ch.data[i]));
+      continue;
+    }
     if (n->type != GUMBO_NODE_ELEMENT) continue;
     const GumboElement& e = n->v.element;
     if (e.tag == GUMBO_TAG_TITLE && doc.title.empty()) {
@@ -203,18 +207,7 @@ void read_head(const GumboNode* root, Document& doc) {
         const std::string value = collapse_whitespace(content);
         if ((key == "author" || key == "description" || key == "keywords") && !value.empty()) {
           doc.metadata[key] = value;
-          if (key == "keywords") {
-            std::string tags;
-            size_t pos = 0;
-            while (pos <= value.size()) {
-              size_t comma = value.find(',', pos);
-              if (comma == std::string::npos) comma = value.size();
-              const std::string_view item = trim_ascii(std::string_view(value).substr(pos, comma - pos));
-              if (!item.empty()) tags += (tags.empty() ? "" : ",") + std::string(item);
-              pos = comma + 1;
-            }
-            doc.metadata["tags"] = tags;
-          }
+          if (key == "keywords") doc.metadata["tags"] = normalize_tag_list(value);
         }
       }
     } else if (e.tag == GUMBO_TAG_SVG || e.tag == GUMBO_TAG_SCRIPT || e.tag == GUMBO_TAG_STYLE) {
@@ -291,7 +284,6 @@ void extract_html(std::string_view bytes, const std::string& name, Document& doc
   TextBuilder builder;
   read_body(parsed->document, builder);
   builder.finish(doc);
-  // gumbo already decoded entities; clean what a page may still carry (NUL, controls, CR).
   if (doc.title.empty())
     for (const auto& h : doc.headings)
       if (h.level == 1) {

@@ -6,6 +6,7 @@
 // Error with messages that begin with `name`.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,14 @@ void extract_markdown(std::string_view bytes, Document& doc);
 void extract_html(std::string_view bytes, const std::string& name, Document& doc);
 void extract_pdf(std::string_view bytes, const std::string& name, Document& doc);
 void extract_docx(std::string_view bytes, const std::string& name, Document& doc);
+
+// --- zip (zip_reader.cpp) -----------------------------------------------------------------
+
+// The bytes of `member` in the zip archive `zip`, or nullopt when it has no such member.
+// Throws Error naming `name` when the archive is broken, encrypted, zip64, uses a method
+// other than stored/deflate, or the member is larger than max_bytes (zip-bomb guard).
+std::optional<std::string> read_zip_member(std::string_view zip, std::string_view member, size_t max_bytes,
+                                           const std::string& name);
 
 // --- text helpers (text_normalize.cpp) ----------------------------------------------------
 
@@ -41,6 +50,13 @@ std::string_view trim_ascii(std::string_view s);
 
 // Collapses every run of whitespace (ASCII and U+00A0) into one space and trims the ends.
 std::string collapse_whitespace(std::string_view s);
+
+// A keyword/tag list as written in a file ("[a, 'b']", "a; b", "a,b") → "a,b": split at
+// ',' or ';', items trimmed and unquoted, empty ones dropped.
+std::string normalize_tag_list(std::string_view v);
+
+// Appends `item` to the comma-separated `list`.
+void append_tag(std::string& list, std::string_view item);
 
 // Lowercase ASCII copy.
 std::string ascii_lower(std::string_view s);

@@ -85,22 +85,6 @@ std::string unquote(std::string_view v) {
   return std::string(v);
 }
 
-// "[a, b]" or "a, b" → "a,b".
-std::string join_list(std::string_view v) {
-  v = trim_ascii(v);
-  if (v.size() >= 2 && v.front() == '[' && v.back() == ']') v = v.substr(1, v.size() - 2);
-  std::string out;
-  size_t pos = 0;
-  while (pos <= v.size()) {
-    size_t comma = v.find(',', pos);
-    if (comma == std::string_view::npos) comma = v.size();
-    const std::string item = unquote(v.substr(pos, comma - pos));
-    if (!item.empty()) out += (out.empty() ? "" : ",") + item;
-    pos = comma + 1;
-  }
-  return out;
-}
-
 bool is_list_key(const std::string& key) { return key == "tags" || key == "keywords"; }
 
 // Parses a YAML front-matter body of simple scalars and flat lists (nothing nested).
@@ -115,9 +99,7 @@ void parse_front_matter(std::string_view body, Document& doc) {
     const std::string_view t = trim_ascii(line);
     if (t.empty() || t[0] == '#') continue;
     if (!list_key.empty() && t.size() >= 2 && t[0] == '-' && t[1] == ' ') {
-      std::string item = unquote(t.substr(2));
-      std::string& v = doc.metadata[list_key];
-      if (!item.empty()) v += (v.empty() ? "" : ",") + item;
+      append_tag(doc.metadata[list_key], unquote(t.substr(2)));
       continue;
     }
     list_key.clear();
@@ -133,7 +115,7 @@ void parse_front_matter(std::string_view body, Document& doc) {
       doc.title = collapse_whitespace(unquote(value));
     } else if (is_list_key(key)) {
       if (value.empty()) list_key = key;
-      doc.metadata[key] = join_list(value);
+      doc.metadata[key] = normalize_tag_list(value);
     } else if (!value.empty()) {
       doc.metadata[key] = unquote(value);
     }

@@ -56,6 +56,14 @@ void TextBuilder::mark_visible() {
 }
 
 void TextBuilder::append(std::string_view s, bool preserve_whitespace) {
+  // Parsers hand over whatever the file held: drop controls, unify newlines (rarely needed).
+  std::string cleaned;
+  for (char c : s)
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') || c == '\x7F') {
+      cleaned = clean_plain_text(s);
+      s = cleaned;
+      break;
+    }
   size_t i = 0;
   if (preserve_whitespace) {
     // Whitespace before the first visible character only decides the separator (keeping the

@@ -145,6 +145,29 @@ std::string collapse_whitespace(std::string_view s) {
   return out;
 }
 
+void append_tag(std::string& list, std::string_view item) {
+  if (item.empty()) return;
+  if (!list.empty()) list += ',';
+  list += item;
+}
+
+std::string normalize_tag_list(std::string_view v) {
+  v = trim_ascii(v);
+  if (v.size() >= 2 && v.front() == '[' && v.back() == ']') v = v.substr(1, v.size() - 2);
+  std::string out;
+  size_t pos = 0;
+  while (pos <= v.size()) {
+    size_t sep = v.find_first_of(",;", pos);
+    if (sep == std::string_view::npos) sep = v.size();
+    std::string_view item = trim_ascii(v.substr(pos, sep - pos));
+    if (item.size() >= 2 && (item.front() == '"' || item.front() == '\'') && item.back() == item.front())
+      item = trim_ascii(item.substr(1, item.size() - 2));
+    append_tag(out, item);
+    pos = sep + 1;
+  }
+  return out;
+}
+
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
   for (char& c : out)

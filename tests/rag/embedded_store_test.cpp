@@ -1,0 +1,384 @@
+// The embedded store: the shared store suite (with the default planner, and with a planner
+// forced onto the HNSW graph), plus what only this backend has: its files and pragmas, the
+// vector index file as a checked cache (corrupt, torn, stale, foreign), deletion without
+// rebuilds, several handles on one directory, concurrent searches and FAISS import.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <fstream>
+#include <thread>
+
+#include "rag/store/embedded_store.h"
+#include "store_suite.h"
+#include "test_support.h"
+
+namespace xnai::rag::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct EmbeddedDefault {
+  static std::unique_ptr<Store> open(const fs::path& dir) {
+    EmbeddedStoreOptions o;
+    o.data_dir = dir.string();
+    return open_embedded_store(o);
+  }
+};
+
+// Every unfiltered search walks the graph, and checkpoints happen mid-ingest.
+struct EmbeddedGraph {
+  static EmbeddedStoreOptions options(const fs::path& dir) {
+    EmbeddedStoreOptions o;
+    o.data_dir = dir.string();
+    o.exact_search_max = 0;
+    o.hnsw_m = 8;
+    o.hnsw_ef_construction = 64;
+    o.hnsw_ef_search = 32;
+    o.index_threads = 2;
+    o.index_checkpoint_changes = 500;
+    return o;
+  }
+  static std::unique_ptr<Store> open(const fs::path& dir) { return open_embedded_store(options(dir)); }
+};
+
+using Backends = ::testing::Types<EmbeddedDefault, EmbeddedGraph>;
+INSTANTIATE_TYPED_TEST_SUITE_P(Embedded, StoreSuite, Backends);
+
+// --- backend-specific tests ---------------------------------------------------------------
+
+class EmbeddedStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int counter = 0;
+    dir_ = fs::path(::testing::TempDir()) / ("xnai_emb_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::unique_ptr<EmbeddedStore> open(const fs::path& dir) {
+    return std::make_unique<EmbeddedStore>(EmbeddedGraph::options(dir));
+  }
+  std::unique_ptr<EmbeddedStore> open() { return open(dir_); }
+  static void add_all(Store& s, const std::vector<CorpusDoc>& corpus) {
+    for (const auto& cd : corpus) s.upsert_document(cd.doc, cd.chunks, cd.vecs, "test-model");
+  }
+  // The single value of a query run directly on store.sqlite.
+  std::string sql_value(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((dir_ / "store.sqlite").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+      const auto* t = sqlite3_column_text(st, 0);
+      out = t ? reinterpret_cast<const char*>(t) : "";
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+  }
+  void sql_exec(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "store.sqlite").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  fs::path dir_;
+};
+
+TEST_F(EmbeddedStoreTest, FilesSchemaAndPragmas) {
+  {
+    auto s = open();
+    add_all(*s, make_corpus(5, 16));
+    EXPECT_TRUE(fs::exists(dir_ / "store.sqlite"));
+  }
+  EXPECT_TRUE(fs::exists(dir_ / "vectors.idx"));  // checkpointed on close
+  EXPECT_EQ(sql_value("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(sql_value("PRAGMA user_version"), "1");
+  EXPECT_EQ(sql_value("PRAGMA application_id"), std::to_string(0x784e4149));
+  EXPECT_NE(sql_value("SELECT sql FROM sqlite_schema WHERE name = 'chunks_fts'").find("porter unicode61"),
+            std::string::npos);
+  EXPECT_EQ(sql_value("SELECT count(*) FROM vectors"), sql_value("SELECT count(*) FROM chunks"));
+  EXPECT_EQ(sql_value("SELECT length(vec) FROM vectors LIMIT 1"), "64");
+  EXPECT_EQ(sql_value("SELECT value FROM meta WHERE key = 'embedding_dim'"), "16");
+  EXPECT_EQ(sql_value("PRAGMA integrity_check"), "ok");
+  auto s = open();
+  EXPECT_TRUE(s->verify().empty());
+  const auto st = s->index_status();
+  EXPECT_EQ(st.open_problem, "");
+  EXPECT_EQ(st.full_rebuilds, 0);
+  EXPECT_EQ(st.index_generation, st.db_generation);
+}
+
+TEST_F(EmbeddedStoreTest, NewerSchemaAndForeignDatabasesAreRefused) {
+  { open(); }
+  sql_exec("PRAGMA user_version = 99");
+  try {
+    open();
+    FAIL() << "a newer schema must be refused";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
+    EXPECT_NE(std::string(e.what()).find("99"), std::string::npos);
+  }
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  sql_exec("CREATE TABLE something_else(x)");
+  try {
+    open();
+    FAIL() << "a foreign database must be refused";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidFormat);
+  }
+}
+
+// Damages vectors.idx in place: flips one byte at `at` (from the end when negative).
+void flip_byte(const fs::path& p, int64_t at) {
+  std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(0, std::ios::end);
+  const int64_t size = f.tellg();
+  const int64_t pos = at >= 0 ? at : size + at;
+  f.seekg(pos);
+  char c;
+  f.read(&c, 1);
+  c = char(c ^ 0x5a);
+  f.seekp(pos);
+  f.write(&c, 1);
+}
+
+TEST_F(EmbeddedStoreTest, DamagedIndexFileIsDetectedAndRebuilt) {
+  const auto corpus = make_corpus(30, 16);
+  std::mt19937 rng(1);
+  const auto q = random_unit(rng, 16);
+  std::vector<std::string> want;
+  {
+    auto s = open();
+    add_all(*s, corpus);
+    want = hit_ids(s->search_vector(q, 10));
+  }
+  const fs::path idx = dir_ / "vectors.idx";
+  struct Case {
+    const char* name;
+    std::function<void()> damage;
+    const char* problem;
+  };
+  const std::vector<Case> cases = {
+      {"flipped payload byte", [&] { flip_byte(idx, int64_t(fs::file_size(idx) / 2)); }, "checksum"},
+      {"flipped header byte", [&] { flip_byte(idx, 20); }, ""},
+      {"truncated", [&] { fs::resize_file(idx, fs::file_size(idx) - 100); }, "torn"},
+      {"empty", [&] { fs::resize_file(idx, 0); }, "header"},
+      {"missing", [&] { fs::remove(idx); }, "missing"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    c.damage();
+    auto s = open();
+    const auto st = s->index_status();
+    EXPECT_NE(st.open_problem, "");
+    EXPECT_NE(st.open_problem.find(c.problem), std::string::npos) << st.open_problem;
+    EXPECT_EQ(st.full_rebuilds, 1);
+    EXPECT_EQ(hit_ids(s->search_vector(q, 10)), want);
+    EXPECT_TRUE(s->verify().empty());
+  }  // each close writes a good file again
+  auto s = open();
+  EXPECT_EQ(s->index_status().open_problem, "");
+}
+
+TEST_F(EmbeddedStoreTest, StaleIndexFileIsCaughtUpNotRebuilt) {
+  const auto corpus = make_corpus(40, 16);
+  {
+    auto s = open();
+    add_all(*s, {corpus.begin(), corpus.begin() + 20});
+  }
+  const fs::path idx = dir_ / "vectors.idx", old = dir_ / "old.idx";
+  fs::copy_file(idx, old);
+  auto replaced = make_doc(5, 16, 3, 77);
+  for (auto& c : replaced.chunks) c.id += "-v2";
+  {
+    auto s = open();
+    add_all(*s, {corpus.begin() + 20, corpus.end()});
+    for (int i = 0; i < 20; i += 3) s->delete_document(corpus[size_t(i)].doc.id);
+    // Replace one document: its old vectors must disappear from the caught-up index.
+    s->upsert_document(replaced.doc, replaced.chunks, replaced.vecs, "test-model");
+  }
+  fs::copy_file(old, idx, fs::copy_options::overwrite_existing);
+  auto s = open();
+  const auto st = s->index_status();
+  EXPECT_EQ(st.open_problem, "");
+  EXPECT_EQ(st.full_rebuilds, 0);
+  EXPECT_GE(st.catch_ups + st.reconciles, 1);
+  EXPECT_TRUE(s->verify().empty());
+  for (int i = 0; i < 20; i += 3)
+    for (const auto& h : s->search_vector(corpus[size_t(i)].vecs[0], 5)) EXPECT_NE(h.document.id, corpus[size_t(i)].doc.id);
+  std::set<std::string> old_ids;
+  for (const auto& c : corpus[5].chunks) old_ids.insert(c.id);
+  for (const auto& v : corpus[5].vecs)
+    for (const auto& h : s->search_vector(v, 5)) EXPECT_EQ(old_ids.count(h.chunk.id), 0u) << h.chunk.id;
+  EXPECT_EQ(s->search_vector(replaced.vecs[1], 1).at(0).chunk.id, replaced.chunks[1].id);
+}
+
+TEST_F(EmbeddedStoreTest, IndexFileOfAnotherStoreIsRejected) {
+  const fs::path other = dir_.string() + "_other";
+  {
+    auto a = open(other);
+    add_all(*a, make_corpus(10, 16, 1));
+  }
+  {
+    auto s = open();
+    add_all(*s, make_corpus(10, 16, 2));
+  }
+  fs::copy_file(other / "vectors.idx", dir_ / "vectors.idx", fs::copy_options::overwrite_existing);
+  {
+    auto s = open();
+    EXPECT_NE(s->index_status().open_problem.find("another store"), std::string::npos);
+    EXPECT_TRUE(s->verify().empty());
+  }
+  fs::remove_all(other);
+}
+
+TEST_F(EmbeddedStoreTest, DeletionsNeverRebuildAndKeepRecall) {
+  auto s = open();
+  std::vector<CorpusDoc> corpus;
+  for (int i = 0; i < 300; ++i) corpus.push_back(make_doc(i, 16, 6));
+  add_all(*s, corpus);
+  std::mt19937 rng(4);
+  std::vector<CorpusDoc> kept;
+  for (int i = 0; i < 300; ++i) {
+    if (i % 3 != 0) {  // delete two thirds, searching in between
+      ASSERT_TRUE(s->delete_document(corpus[size_t(i)].doc.id));
+      if (i % 20 == 1) (void)s->search_vector(random_unit(rng, 16), 5);
+    } else {
+      kept.push_back(corpus[size_t(i)]);
+    }
+  }
+  double recall = 0;
+  const int n_q = 50;
+  for (int t = 0; t < n_q; ++t) {
+    const auto q = random_unit(rng, 16);
+    const auto want = as_set(ref_top_k(kept, q, 10, Filter{}));
+    int found = 0;
+    for (const auto& h : s->search_vector(q, 10)) found += int(want.count(h.chunk.id));
+    recall += found / 10.0;
+  }
+  EXPECT_GE(recall / n_q, 0.95);
+  const auto st = s->index_status();
+  EXPECT_EQ(st.full_rebuilds, 0);
+  EXPECT_GE(st.consolidations, 1);
+  EXPECT_EQ(st.live, kept.size() * 6);
+  EXPECT_LE(st.slots, 300u * 6);  // freed slots were reused or the index never grew
+  EXPECT_TRUE(s->verify().empty());
+  // New documents reuse the freed slots.
+  for (int i = 300; i < 400; ++i) add_all(*s, {make_doc(i, 16, 6)});
+  (void)s->search_vector(random_unit(rng, 16), 5);
+  EXPECT_LE(s->index_status().slots, 300u * 6);
+  EXPECT_TRUE(s->verify().empty());
+}
+
+TEST_F(EmbeddedStoreTest, TwoHandlesOnOneDirectoryStayConsistent) {
+  auto a = open();
+  auto b = open();
+  const auto corpus = make_corpus(30, 16);
+  add_all(*a, {corpus.begin(), corpus.begin() + 15});
+  // b sees a's writes at its next search.
+  EXPECT_EQ(b->search_vector(corpus[3].vecs[1], 1).at(0).chunk.id, corpus[3].chunks[1].id);
+  EXPECT_EQ(b->search_bm25("uniq4", 10).size(), corpus[4].chunks.size());
+  a->delete_document(corpus[3].doc.id);
+  for (const auto& h : b->search_vector(corpus[3].vecs[1], 5)) EXPECT_NE(h.document.id, corpus[3].doc.id);
+  // a checkpoints (pruning the deletion log) while b lags behind: b must reconcile.
+  add_all(*a, {corpus.begin() + 15, corpus.end()});
+  a->delete_document(corpus[20].doc.id);
+  a->checkpoint();
+  for (const auto& h : b->search_vector(corpus[20].vecs[0], 5)) EXPECT_NE(h.document.id, corpus[20].doc.id);
+  EXPECT_GE(b->index_status().reconciles, 1);
+  EXPECT_TRUE(a->verify().empty());
+  EXPECT_TRUE(b->verify().empty());
+  // b writes too; a catches up.
+  auto extra = make_doc(99, 16);
+  b->upsert_document(extra.doc, extra.chunks, extra.vecs, "test-model");
+  EXPECT_EQ(a->search_vector(extra.vecs[0], 1).at(0).chunk.id, extra.chunks[0].id);
+}
+
+TEST_F(EmbeddedStoreTest, ConcurrentSearchesAgreeWithSerialOnes) {
+  auto s = open();
+  const auto corpus = make_corpus(200, 16);
+  add_all(*s, corpus);
+  std::mt19937 rng(8);
+  std::vector<std::vector<float>> qs;
+  for (int i = 0; i < 40; ++i) qs.push_back(random_unit(rng, 16));
+  const Filter f = parse_filter("type in [md, pdf] or tags = home");
+  std::vector<std::vector<std::string>> want_vec, want_bm25;
+  for (const auto& q : qs) {
+    want_vec.push_back(hit_ids(s->search_vector(q, 8, f)));
+    want_bm25.push_back(hit_ids(s->search_bm25("running common uniq" + std::to_string(qs.size()), 8, f)));
+  }
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 5; ++round)
+        for (size_t i = 0; i < qs.size(); ++i) {
+          const size_t j = (i + size_t(t) * 7) % qs.size();
+          if (hit_ids(s->search_vector(qs[j], 8, f)) != want_vec[j]) ++mismatches;
+          if (hit_ids(s->search_bm25("running common uniq" + std::to_string(qs.size()), 8, f)) != want_bm25[j])
+            ++mismatches;
+        }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(mismatches.load(), 0);
+}
+
+TEST_F(EmbeddedStoreTest, DeletingEverythingLeavesAWorkingEmptyStore) {
+  auto s = open();
+  const auto corpus = make_corpus(10, 16);
+  add_all(*s, corpus);
+  for (const auto& cd : corpus) s->delete_document(cd.doc.id);
+  EXPECT_TRUE(s->search_vector(corpus[0].vecs[0], 5).empty());
+  EXPECT_TRUE(s->search_bm25("common", 5).empty());
+  EXPECT_TRUE(s->verify().empty());
+  s.reset();
+  s = open();
+  EXPECT_TRUE(s->search_vector(corpus[0].vecs[0], 5).empty());
+  add_all(*s, {corpus[1]});
+  EXPECT_EQ(s->search_vector(corpus[1].vecs[0], 1).at(0).chunk.id, corpus[1].chunks[0].id);
+}
+
+// --- FAISS import -------------------------------------------------------------------------
+
+fs::path faiss_fixture(const std::string& name) {
+  return fs::path(__FILE__).parent_path() / "data" / "faiss" / name;
+}
+
+TEST_F(EmbeddedStoreTest, ImportsVectorsFromAFaissFile) {
+  auto s = open();
+  // 60 chunks without embeddings; the FAISS ids (1000 + 7 i²) map to them.
+  CorpusDoc cd = make_doc(1, 0, 60);
+  s->upsert_document(cd.doc, cd.chunks, {}, "");
+  auto r = s->import_faiss(faiss_fixture("idmap2_hnsw_flat_l2.faiss").string(), "faiss-model",
+                           [&](int64_t id) -> std::optional<std::string> {
+                             for (int i = 0; i < 60; ++i)
+                               if (1000 + 7 * int64_t(i) * i == id && i != 59) return cd.chunks[size_t(i)].id;
+                             return std::nullopt;  // the last one is left out on purpose
+                           });
+  EXPECT_EQ(r.index_type, "IxM2/IHNf/IxF2");
+  EXPECT_EQ(r.imported, 59);
+  EXPECT_EQ(r.skipped, 1);
+  EXPECT_EQ(s->stats().n_vectors, 59);
+  EXPECT_EQ(s->stats().embedding_model, "faiss-model");
+  // Each imported vector finds its own chunk.
+  std::ifstream f(faiss_fixture("vectors.f32"), std::ios::binary);
+  std::vector<float> xb(60 * 16);
+  f.read(reinterpret_cast<char*>(xb.data()), std::streamsize(xb.size() * 4));
+  for (int i = 0; i < 59; ++i) {
+    std::vector<float> v(xb.begin() + i * 16, xb.begin() + (i + 1) * 16);
+    EXPECT_EQ(s->search_vector(v, 1).at(0).chunk.id, cd.chunks[size_t(i)].id);
+  }
+  EXPECT_TRUE(s->verify().empty());
+  // A second import with another model is refused like an upsert would be.
+  EXPECT_THROW(s->import_faiss(faiss_fixture("flat_ip.faiss").string(), "other",
+                               [&](int64_t id) { return std::optional<std::string>(cd.chunks[size_t(id)].id); }),
+               Error);
+}
+
+}  // namespace
+}  // namespace xnai::rag::test
