@@ -4,7 +4,7 @@
 //
 //   rag_store_bench                                        # everything at 100k vectors/chunks
 //   XNAI_BENCH_N=1000000 rag_store_bench --benchmark_filter=Store   # the store at 1M chunks
-//   XNAI_BENCH_N=...  XNAI_BENCH_THREADS=2  XNAI_BENCH_DIR=/tmp/x   (scratch dir for the store)
+//   XNAI_BENCH_N=...  XNAI_BENCH_THREADS=2  XNAI_BENCH_DIR=/tmp/x (scratch dir)  XNAI_BENCH_KEEP=1
 //
 // Build and search timings are single runs (Iterations(1)) reported as counters: seconds for
 // builds, milliseconds per query (p50/p99 over the query set) and recall@10 against exact.
@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <functional>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -50,7 +52,7 @@ struct Data {
   StoreBenchOptions opts;
   int64_t n = 0;
   std::vector<float> base, queries;
-  int nq = 200;
+  int nq = 500;
   std::vector<std::vector<uint32_t>> truth;  // exact top-10 rows per query
 
   static Data& get() {
@@ -232,6 +234,107 @@ void BM_HnswlibSearch(benchmark::State& st) {
 }
 BENCHMARK(BM_HnswlibSearch)->Arg(32)->Arg(64)->Arg(96)->Arg(128)->Iterations(1)->Unit(benchmark::kMillisecond);
 
+// --- IVF-Flat (the third candidate): spherical k-means lists, scan the nprobe nearest -----
+
+struct Ivf {
+  int nlist = 0;
+  std::vector<float> centroids;        // nlist × 384
+  std::vector<std::vector<uint32_t>> lists;
+  std::vector<std::vector<float>> list_vecs;
+};
+
+std::unique_ptr<Ivf>& ivf() {
+  static std::unique_ptr<Ivf> ix;
+  return ix;
+}
+
+// Index of the best of `n` centroids for v.
+int nearest_centroid(const Ivf& ix, const float* v, std::vector<float>& dots) {
+  store::vector_kernels().dot_rows(v, ix.centroids.data(), size_t(ix.nlist), 384, 384, dots.data());
+  return int(std::max_element(dots.begin(), dots.begin() + ix.nlist) - dots.begin());
+}
+
+double build_ivf() {
+  const Data& d = Data::get();
+  const auto t0 = Clock::now();
+  auto ix = std::make_unique<Ivf>();
+  ix->nlist = std::max(16, int(4 * std::sqrt(double(d.n))));  // FAISS's 4·sqrt(N) guideline
+  const int64_t sample = std::min<int64_t>(d.n, int64_t(ix->nlist) * 40);
+  ix->centroids.assign(d.base.begin(), d.base.begin() + ptrdiff_t(ix->nlist) * 384);
+  std::vector<float> dots(size_t(ix->nlist));
+  for (int iter = 0; iter < 8; ++iter) {
+    std::vector<double> sum(size_t(ix->nlist) * 384, 0.0);
+    for (int64_t i = 0; i < sample; ++i) {
+      const float* v = d.base.data() + size_t(i * d.n / sample) * 384;
+      const int c = nearest_centroid(*ix, v, dots);
+      for (int k = 0; k < 384; ++k) sum[size_t(c) * 384 + size_t(k)] += v[k];
+    }
+    for (int c = 0; c < ix->nlist; ++c) {
+      double ss = 0;
+      for (int k = 0; k < 384; ++k) ss += sum[size_t(c) * 384 + size_t(k)] * sum[size_t(c) * 384 + size_t(k)];
+      if (ss == 0) continue;  // empty cluster keeps its old centroid
+      for (int k = 0; k < 384; ++k) ix->centroids[size_t(c) * 384 + size_t(k)] = float(sum[size_t(c) * 384 + size_t(k)] / std::sqrt(ss));
+    }
+  }
+  ix->lists.resize(size_t(ix->nlist));
+  ix->list_vecs.resize(size_t(ix->nlist));
+  for (int64_t i = 0; i < d.n; ++i) {
+    const float* v = d.base.data() + size_t(i) * 384;
+    const int c = nearest_centroid(*ix, v, dots);
+    ix->lists[size_t(c)].push_back(uint32_t(i));
+    ix->list_vecs[size_t(c)].insert(ix->list_vecs[size_t(c)].end(), v, v + 384);
+  }
+  ivf() = std::move(ix);
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+void BM_IvfBuild(benchmark::State& st) {
+  for (auto _ : st) st.counters["build_s"] = build_ivf();
+  st.counters["nlist"] = ivf()->nlist;
+  st.counters["threads"] = 1;
+}
+BENCHMARK(BM_IvfBuild)->Iterations(1)->Unit(benchmark::kSecond);
+
+void BM_IvfSearch(benchmark::State& st) {
+  const Data& d = Data::get();
+  if (!ivf()) build_ivf();
+  const Ivf& ix = *ivf();
+  const int nprobe = int(st.range(0));
+  const auto& k = store::vector_kernels();
+  std::vector<double> ms;
+  double rec = 0;
+  std::vector<float> cd(size_t(ix.nlist)), ld;
+  std::vector<int> order(size_t(ix.nlist));
+  for (auto _ : st) {
+    ms.clear();
+    rec = 0;
+    for (int q = 0; q < d.nq; ++q) {
+      const float* qv = d.queries.data() + size_t(q) * 384;
+      const auto t0 = Clock::now();
+      k.dot_rows(qv, ix.centroids.data(), size_t(ix.nlist), 384, 384, cd.data());
+      for (int i = 0; i < ix.nlist; ++i) order[size_t(i)] = i;
+      std::partial_sort(order.begin(), order.begin() + nprobe, order.end(),
+                        [&](int a, int b) { return cd[size_t(a)] > cd[size_t(b)]; });
+      std::vector<std::pair<float, uint32_t>> best;
+      for (int p = 0; p < nprobe; ++p) {
+        const auto& ids = ix.lists[size_t(order[size_t(p)])];
+        ld.resize(ids.size());
+        k.dot_rows(qv, ix.list_vecs[size_t(order[size_t(p)])].data(), ids.size(), 384, 384, ld.data());
+        for (size_t i = 0; i < ids.size(); ++i) best.emplace_back(ld[i], ids[i]);
+      }
+      const size_t top = std::min<size_t>(10, best.size());
+      std::partial_sort(best.begin(), best.begin() + ptrdiff_t(top), best.end(), std::greater<>());
+      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      std::vector<uint32_t> got;
+      for (size_t i = 0; i < top; ++i) got.push_back(best[i].second);
+      rec += d.recall(q, got);
+    }
+  }
+  report_latency(st, ms, rec / d.nq);
+  st.counters["nprobe"] = nprobe;
+}
+BENCHMARK(BM_IvfSearch)->Arg(8)->Arg(16)->Arg(32)->Arg(64)->Iterations(1)->Unit(benchmark::kMillisecond);
+
 // --- the whole store ------------------------------------------------------------------------
 
 void BM_Store(benchmark::State& st) {
@@ -247,7 +350,8 @@ void BM_Store(benchmark::State& st) {
     std::filesystem::remove_all(o.data_dir);
     r = run_store_bench(o);
   }
-  std::filesystem::remove_all(o.data_dir);
+  if (env_int("XNAI_BENCH_KEEP", 0) == 0) std::filesystem::remove_all(o.data_dir);
+  else std::cerr << "  store kept in " << o.data_dir << "\n";
   std::cerr << format_store_bench(r);
   st.counters["chunks"] = double(r.chunks);
   st.counters["add_chunks_per_s"] = r.add_chunks_per_second();

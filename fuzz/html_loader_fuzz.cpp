@@ -18,7 +18,8 @@ void require(bool ok) {
 
 bool on_boundary(const std::string& s, int64_t p) {
   return p >= 0 && p <= static_cast<int64_t>(s.size()) &&
-         (p == static_cast<int64_t>(s.size()) || (static_cast<unsigned char>(s[static_cast<size_t>(p)]) & 0xC0) != 0x80);
+         (p == static_cast<int64_t>(s.size()) ||
+          (static_cast<unsigned char>(s[static_cast<size_t>(p)]) & 0xC0) != 0x80);
 }
 
 }  // namespace

@@ -18,7 +18,8 @@ std::vector<OptionSpec> ask_specs() {
   std::vector<OptionSpec> s = rag_store_option_specs();
   for (auto& o : retrieval_option_specs(5)) s.push_back(o);
   for (auto& o : model_option_specs()) {
-    if (o.long_name == "--model") o.help = "LLM (GGUF) that writes the answer; without one the answer is extractive";
+    if (o.long_name == "--model")
+      o.help = "LLM (GGUF) that writes the answer; without one the answer is extractive";
     s.push_back(o);
   }
   for (auto& o : context_option_specs()) s.push_back(o);
@@ -33,7 +34,8 @@ void print_sources(const rag::Answer& a) {
   for (const auto& src : a.sources) {
     bool cited = false;
     for (const auto& c : a.citations) cited = cited || c.number == src.number;
-    std::printf("[%d] %s", src.number, src.title.empty() ? short_path(src.source_path).c_str() : src.title.c_str());
+    std::printf("[%d] %s", src.number,
+                src.title.empty() ? short_path(src.source_path).c_str() : src.title.c_str());
     const std::string pages = page_label(src.page_first, src.page_last);
     if (!pages.empty()) std::printf(", %s", pages.c_str());
     if (!src.heading_path.empty()) std::printf("  § %s", src.heading_path.c_str());
@@ -47,8 +49,8 @@ void print_sources(const rag::Answer& a) {
                     static_cast<long long>(c.end), p.empty() ? "" : ", ", p.c_str(), c.chunk_id.c_str());
       }
     } else {
-      std::printf("    bytes [%lld, %lld), chunk %s\n", static_cast<long long>(src.begin), static_cast<long long>(src.end),
-                  src.chunk_id.c_str());
+      std::printf("    bytes [%lld, %lld), chunk %s\n", static_cast<long long>(src.begin),
+                  static_cast<long long>(src.end), src.chunk_id.c_str());
     }
   }
   if (!a.unknown_markers.empty()) {
@@ -64,7 +66,8 @@ int run_ask(const std::vector<std::string>& argv) {
   Args args("ask", ask_specs());
   args.parse(argv);
   if (args.has("--help")) {
-    std::printf("usage: xnai ask \"QUESTION\" [-m LLM] [-k N] [--filter EXPR] [--json]\n%s", args.usage().c_str());
+    std::printf("usage: xnai ask \"QUESTION\" [-m LLM] [-k N] [--filter EXPR] [--json]\n%s",
+                args.usage().c_str());
     return 0;
   }
   if (args.positionals().size() != 1)
@@ -77,7 +80,7 @@ int run_ask(const std::vector<std::string>& argv) {
   auto embedder = load_embedder(args);
   std::string note;
   ropts.mode = rag::plan_retrieval(*store, embedder.get(), ropts.mode, &note);
-  if (!note.empty() && embedder && !json) std::fprintf(stderr, "note: %s\n", note.c_str());
+  if (!note.empty() && !json) std::fprintf(stderr, "note: %s\n", note.c_str());
   const rag::RetrieveResult r = rag::retrieve(*store, embedder.get(), question, ropts);
 
   auto stream = [json](std::string_view piece) {

@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <memory>
 #include <filesystem>
+#include <memory>
 
 #include "cli/progress_bar.h"
 #include "cli/rag_options.h"
@@ -20,7 +20,8 @@ std::vector<OptionSpec> ingest_specs() {
   s.push_back({"--max-tokens", "", true, "largest chunk in tokens (default: the chunker's)", ""});
   s.push_back({"--overlap", "", true, "tokens shared by neighbouring chunks (default: the chunker's)", ""});
   s.push_back({"--quiet", "-q", false, "no progress bar", ""});
-  s.push_back({"--threads", "-t", true, "CPU threads of the embedding model (default: physical cores)", "N_THREADS"});
+  s.push_back(
+      {"--threads", "-t", true, "CPU threads of the embedding model (default: physical cores)", "N_THREADS"});
   return s;
 }
 
@@ -29,7 +30,8 @@ std::vector<OptionSpec> ingest_specs() {
 std::string reason_without_path(const rag::IngestFailure& f) {
   const std::string marker = short_path(f.path) + ": ";
   const size_t at = f.reason.find(marker);
-  if (at != std::string::npos && at + marker.size() < f.reason.size()) return f.reason.substr(at + marker.size());
+  if (at != std::string::npos && at + marker.size() < f.reason.size())
+    return f.reason.substr(at + marker.size());
   return f.reason;
 }
 
@@ -39,12 +41,14 @@ int run_ingest(const std::vector<std::string>& argv) {
   Args args("ingest", ingest_specs());
   args.parse(argv);
   if (args.has("--help")) {
-    std::printf("usage: xnai ingest PATH… [--data DIR] [--embed-model M] [--prune] [--json]\n"
-                "Adds .txt, .md, .html, .pdf and .docx files (folders recursively) to the store.\n%s",
-                args.usage().c_str());
+    std::printf(
+        "usage: xnai ingest PATH… [--data DIR] [--embed-model M] [--prune] [--json]\n"
+        "Adds .txt, .md, .html, .pdf and .docx files (folders recursively) to the store.\n%s",
+        args.usage().c_str());
     return 0;
   }
-  if (args.positionals().empty()) throw Error(ErrorKind::InvalidArgument, "ingest: give at least one file or folder");
+  if (args.positionals().empty())
+    throw Error(ErrorKind::InvalidArgument, "ingest: give at least one file or folder");
   const bool json = args.has("--json");
 
   auto store = open_rag_store(args);
@@ -72,7 +76,8 @@ int run_ingest(const std::vector<std::string>& argv) {
   if (json) {
     nlohmann::ordered_json j;
     j["data_dir"] = rag_data_dir(args);
-    j["embedding_model"] = embedder ? nlohmann::ordered_json(embedder->model_name()) : nlohmann::ordered_json(nullptr);
+    j["embedding_model"] =
+        embedder ? nlohmann::ordered_json(embedder->model_name()) : nlohmann::ordered_json(nullptr);
     j["added"] = s.added;
     j["updated"] = s.updated;
     j["skipped"] = s.skipped;
@@ -87,15 +92,17 @@ int run_ingest(const std::vector<std::string>& argv) {
     if (n_files == 0) {
       std::printf("no supported documents (.txt .md .html .pdf .docx) found in the given paths\n");
     } else {
-      std::printf("added %zu, updated %zu, skipped %zu (unchanged), failed %zu", s.added.size(), s.updated.size(),
-                  s.skipped.size(), s.failed.size());
+      std::printf("added %zu, updated %zu, skipped %zu (unchanged), failed %zu", s.added.size(),
+                  s.updated.size(), s.skipped.size(), s.failed.size());
       if (opts.prune) std::printf(", pruned %zu", s.pruned.size());
       std::printf(" — %lld chunks in %.2f s", static_cast<long long>(s.chunks_added), s.seconds);
       if (s.chunks_added > 0) std::printf(" (%.0f chunks/s)", chunks_per_s);
       std::printf("\n");
-      for (const auto& f : s.failed) std::printf("  failed: %s: %s\n", f.path.c_str(), reason_without_path(f).c_str());
+      for (const auto& f : s.failed)
+        std::printf("  failed: %s: %s\n", f.path.c_str(), reason_without_path(f).c_str());
       for (const auto& p : s.pruned) std::printf("  pruned: %s\n", p.c_str());
-      if (!embedder) std::printf("(no embedding model: search uses BM25; set --embed-model for hybrid search)\n");
+      if (!embedder)
+        std::printf("(no embedding model: search uses BM25; set --embed-model for hybrid search)\n");
     }
   }
   // Partial failures are reported above and do not fail the command; only a run in which

@@ -13,7 +13,8 @@ namespace {
 std::vector<OptionSpec> search_specs() {
   std::vector<OptionSpec> s = rag_store_option_specs();
   for (auto& o : retrieval_option_specs(10)) s.push_back(o);
-  s.push_back({"--threads", "-t", true, "CPU threads of the embedding model (default: physical cores)", "N_THREADS"});
+  s.push_back(
+      {"--threads", "-t", true, "CPU threads of the embedding model (default: physical cores)", "N_THREADS"});
   return s;
 }
 
@@ -34,15 +35,17 @@ std::string snippet(const std::string& text, const std::string& query, size_t wi
            static_cast<unsigned char>(lq[start]) < 0x80)
       ++start;
     size_t end = start;
-    while (end < lq.size() && (std::isalnum(static_cast<unsigned char>(lq[end])) ||
-                               static_cast<unsigned char>(lq[end]) >= 0x80))
+    while (end < lq.size() &&
+           (std::isalnum(static_cast<unsigned char>(lq[end])) || static_cast<unsigned char>(lq[end]) >= 0x80))
       ++end;
     if (end - start >= 3) at = std::min(at, lt.find(lq.substr(start, end - start)));
     start = end;
   }
   size_t b = (at == std::string::npos || at < width / 3) ? 0 : at - width / 3;
   size_t e = std::min(text.size(), b + width);
-  auto is_cont = [&](size_t i) { return i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80; };
+  auto is_cont = [&](size_t i) {
+    return i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80;
+  };
   while (b > 0 && is_cont(b)) --b;
   while (e < text.size() && is_cont(e)) ++e;
   std::string out;
@@ -87,15 +90,16 @@ int run_search(const std::vector<std::string>& argv) {
     j["query"] = query;
     j["mode"] = rag::retrieval_mode_name(r.mode);
     j["hits"] = nlohmann::ordered_json::array();
-    for (size_t i = 0; i < r.hits.size(); ++i) j["hits"].push_back(hit_json(r.hits[i], static_cast<int>(i) + 1));
+    for (size_t i = 0; i < r.hits.size(); ++i)
+      j["hits"].push_back(hit_json(r.hits[i], static_cast<int>(i) + 1));
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
-  if (!note.empty() && embedder) std::fprintf(stderr, "note: %s\n", note.c_str());
+  if (!note.empty() && !json) std::fprintf(stderr, "note: %s\n", note.c_str());
   if (r.hits.empty()) {
     std::printf("no results for \"%s\"", query.c_str());
-    if (store->stats().n_chunks == 0) std::printf(" (the store at %s is empty: run 'xnai ingest PATH' first)",
-                                                  rag_data_dir(args).c_str());
+    if (store->stats().n_chunks == 0)
+      std::printf(" (the store at %s is empty: run 'xnai ingest PATH' first)", rag_data_dir(args).c_str());
     std::printf("\n");
     return 0;
   }

@@ -22,17 +22,20 @@ std::vector<OptionSpec> retrieval_option_specs(int default_k) {
   return {
       {"--hits", "-k", true, "results to return (default " + std::to_string(default_k) + ")", ""},
       {"--filter", "", true, "metadata filter, e.g. \"type = pdf and date >= 2024-01-01\" (docs/rag.md)", ""},
-      {"--threshold", "", true, "drop results scoring below this (hybrid: 0–1; vector: cosine; bm25: BM25)", ""},
+      {"--threshold", "", true, "drop results scoring below this (hybrid: 0–1; vector: cosine; bm25: BM25)",
+       ""},
       {"--mode", "", true, "hybrid (default with an embedding model), vector or bm25", ""},
   };
 }
 
 std::string rag_data_dir(const Args& args) {
   if (auto d = args.get("--data")) return *d;
-  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return (std::filesystem::path(x) / "xnai").string();
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x)
+    return (std::filesystem::path(x) / "xnai").string();
   const char* home = std::getenv("HOME");
   if (!home || !*home)
-    throw Error(ErrorKind::InvalidArgument, "no data directory: pass --data DIR or set XNAI_DATA (HOME is not set)");
+    throw Error(ErrorKind::InvalidArgument,
+                "no data directory: pass --data DIR or set XNAI_DATA (HOME is not set)");
   return (std::filesystem::path(home) / ".local" / "share" / "xnai").string();
 }
 
@@ -64,16 +67,22 @@ rag::RetrieveOptions retrieve_options(const Args& args, int default_k) {
     }
   }
   const std::string mode = args.get_or("--mode", "hybrid");
-  if (mode == "hybrid") o.mode = rag::RetrievalMode::Hybrid;
-  else if (mode == "vector") o.mode = rag::RetrievalMode::Vector;
-  else if (mode == "bm25") o.mode = rag::RetrievalMode::Bm25;
-  else throw Error(ErrorKind::InvalidArgument, "--mode must be hybrid, vector or bm25, got '" + mode + "'");
+  if (mode == "hybrid")
+    o.mode = rag::RetrievalMode::Hybrid;
+  else if (mode == "vector")
+    o.mode = rag::RetrievalMode::Vector;
+  else if (mode == "bm25")
+    o.mode = rag::RetrievalMode::Bm25;
+  else
+    throw Error(ErrorKind::InvalidArgument, "--mode must be hybrid, vector or bm25, got '" + mode + "'");
   return o;
 }
 
 namespace {
 
-nlohmann::ordered_json page_json(int p) { return p > 0 ? nlohmann::ordered_json(p) : nlohmann::ordered_json(nullptr); }
+nlohmann::ordered_json page_json(int p) {
+  return p > 0 ? nlohmann::ordered_json(p) : nlohmann::ordered_json(nullptr);
+}
 
 }  // namespace
 
@@ -93,8 +102,10 @@ nlohmann::ordered_json hit_json(const rag::RetrievedHit& h, int rank) {
   j["end"] = c.end;
   j["heading"] = c.heading_path;
   j["score"] = h.score;
-  j["vector_rank"] = h.vector_rank > 0 ? nlohmann::ordered_json(h.vector_rank) : nlohmann::ordered_json(nullptr);
-  j["vector_score"] = h.vector_rank > 0 ? nlohmann::ordered_json(h.vector_score) : nlohmann::ordered_json(nullptr);
+  j["vector_rank"] =
+      h.vector_rank > 0 ? nlohmann::ordered_json(h.vector_rank) : nlohmann::ordered_json(nullptr);
+  j["vector_score"] =
+      h.vector_rank > 0 ? nlohmann::ordered_json(h.vector_score) : nlohmann::ordered_json(nullptr);
   j["bm25_rank"] = h.bm25_rank > 0 ? nlohmann::ordered_json(h.bm25_rank) : nlohmann::ordered_json(nullptr);
   j["bm25_score"] = h.bm25_rank > 0 ? nlohmann::ordered_json(h.bm25_score) : nlohmann::ordered_json(nullptr);
   j["text"] = c.text;

@@ -49,8 +49,10 @@ Citation citation_for_span(const RetrievedHit& hit, int number, int64_t begin, i
   return c;
 }
 
-std::pair<int, int> pages_of_span(const Chunk& chunk, int64_t begin, int64_t end, const std::vector<PageSpan>* pages) {
-  if (chunk.page_first == chunk.page_last || !pages || pages->empty()) return {chunk.page_first, chunk.page_last};
+std::pair<int, int> pages_of_span(const Chunk& chunk, int64_t begin, int64_t end,
+                                  const std::vector<PageSpan>* pages) {
+  if (chunk.page_first == chunk.page_last || !pages || pages->empty())
+    return {chunk.page_first, chunk.page_last};
   // The page holding a byte: the last page that begins at or before it (text between two
   // pages, the separator, counts with the page before).
   auto page_at = [&](int64_t off) {
@@ -66,11 +68,15 @@ std::pair<int, int> pages_of_span(const Chunk& chunk, int64_t begin, int64_t end
 std::string describe_source(const Citation& c) {
   std::string s = c.title;
   const std::string file = std::filesystem::path(c.source_path).filename().string();
-  if (s.empty()) s = file;
-  else if (s != file) s += " — " + file;
+  if (s.empty())
+    s = file;
+  else if (s != file)
+    s += " — " + file;
   if (c.page_first > 0) {
-    if (c.page_last > c.page_first) s += ", pages " + std::to_string(c.page_first) + "–" + std::to_string(c.page_last);
-    else s += ", page " + std::to_string(c.page_first);
+    if (c.page_last > c.page_first)
+      s += ", pages " + std::to_string(c.page_first) + "–" + std::to_string(c.page_last);
+    else
+      s += ", page " + std::to_string(c.page_first);
   }
   return s;
 }
@@ -126,8 +132,10 @@ bool parse_marker_body(std::string_view body, std::vector<int>& numbers) {
     return true;
   };
   skip_space();
-  if (starts_with_ci("sources")) i += 7;
-  else if (starts_with_ci("source")) i += 6;
+  if (starts_with_ci("sources"))
+    i += 7;
+  else if (starts_with_ci("source"))
+    i += 6;
   skip_space();
   int pending_range_start = -1;
   bool expect_number = true;
@@ -182,7 +190,8 @@ std::vector<CitationMarker> find_citation_markers(std::string_view text) {
     if (close == std::string_view::npos) break;
     const std::string_view body = text.substr(pos + 1, close - pos - 1);
     CitationMarker m;
-    if (body.size() <= kMaxBody && body.find('[') == std::string_view::npos && parse_marker_body(body, m.numbers)) {
+    if (body.size() <= kMaxBody && body.find('[') == std::string_view::npos &&
+        parse_marker_body(body, m.numbers)) {
       m.begin = pos;
       m.end = close + 1;
       out.push_back(std::move(m));
@@ -201,7 +210,8 @@ std::vector<Citation> cited_sources(std::string_view answer, const std::vector<C
   for (const auto& m : find_citation_markers(answer)) {
     for (int n : m.numbers) {
       if (n < 1 || n > static_cast<int>(sources.size())) {
-        if (unknown && std::find(unknown->begin(), unknown->end(), n) == unknown->end()) unknown->push_back(n);
+        if (unknown && std::find(unknown->begin(), unknown->end(), n) == unknown->end())
+          unknown->push_back(n);
         continue;
       }
       if (cited[static_cast<size_t>(n - 1)]) continue;
@@ -216,7 +226,9 @@ std::vector<Citation> cited_sources(std::string_view answer, const std::vector<C
 
 namespace {
 
-bool is_space_byte(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_space_byte(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 // "===" / "---" under a line makes it a (setext) heading.
 bool is_setext_underline(std::string_view line) {
@@ -266,10 +278,13 @@ std::vector<SentenceSpan> split_sentences(std::string_view text) {
   }
 
   UErrorCode status = U_ZERO_ERROR;
-  std::unique_ptr<icu::BreakIterator> it(icu::BreakIterator::createSentenceInstance(icu::Locale("en@ss=standard"), status));
-  if (U_FAILURE(status)) throw Error(ErrorKind::Internal, std::string("ICU sentence iterator: ") + u_errorName(status));
+  std::unique_ptr<icu::BreakIterator> it(
+      icu::BreakIterator::createSentenceInstance(icu::Locale("en@ss=standard"), status));
+  if (U_FAILURE(status))
+    throw Error(ErrorKind::Internal, std::string("ICU sentence iterator: ") + u_errorName(status));
   UText* ut = utext_openUTF8(nullptr, prepared.data(), static_cast<int64_t>(prepared.size()), &status);
-  if (U_FAILURE(status)) throw Error(ErrorKind::Internal, std::string("ICU utext_openUTF8: ") + u_errorName(status));
+  if (U_FAILURE(status))
+    throw Error(ErrorKind::Internal, std::string("ICU utext_openUTF8: ") + u_errorName(status));
   it->setText(ut, status);
   if (U_FAILURE(status)) {
     utext_close(ut);

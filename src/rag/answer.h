@@ -32,23 +32,23 @@ class LlmModel;
 namespace xnai::rag {
 
 struct Citation {
-  int number = 0;                 // the n of the [n] marker (1-based)
+  int number = 0;  // the n of the [n] marker (1-based)
   std::string chunk_id, doc_id, source_path, title;
   int page_first = 0, page_last = 0;  // 0 when unpaginated
-  int64_t begin = 0, end = 0;     // byte span in the document text
-  double score = 0;               // retrieval score of the source chunk
-  std::string heading_path;       // of the source chunk
-  std::string text;               // == document text [begin, end)
+  int64_t begin = 0, end = 0;         // byte span in the document text
+  double score = 0;                   // retrieval score of the source chunk
+  std::string heading_path;           // of the source chunk
+  std::string text;                   // == document text [begin, end)
 };
 
 struct Answer {
-  std::string text;                 // the answer, with its [n] markers
+  std::string text;  // the answer, with its [n] markers
   bool extractive = false;
-  std::vector<Citation> sources;    // the numbered sources, [1]…[n] in order (whole spans given)
-  std::vector<Citation> citations;  // what the answer cites: LLM — each distinct [n] it uses, in
-                                    // order of first use; extractive — one per quoted sentence
-  std::vector<int> unknown_markers; // [n] markers of the LLM answer that name no source
-  std::string finish_reason;        // LLM: the generator's; extractive: "extractive" or "no_hits"
+  std::vector<Citation> sources;     // the numbered sources, [1]…[n] in order (whole spans given)
+  std::vector<Citation> citations;   // what the answer cites: LLM — each distinct [n] it uses, in
+                                     // order of first use; extractive — one per quoted sentence
+  std::vector<int> unknown_markers;  // [n] markers of the LLM answer that name no source
+  std::string finish_reason;         // LLM: the generator's; extractive: "extractive" or "no_hits"
   int n_prompt_tokens = 0, n_generated_tokens = 0;
   double prompt_ms = 0, generate_ms = 0;
 };
@@ -67,9 +67,9 @@ using PageLookup = std::function<std::optional<std::vector<PageSpan>>(const Docu
 PageLookup page_lookup_from_files();
 
 struct ExtractiveOptions {
-  int max_hits = 5;        // top hits the sentences are drawn from
+  int max_hits = 5;  // top hits the sentences are drawn from
   int max_sentences = 3;
-  int max_chars = 900;     // of the answer's quoted text, not counting markers
+  int max_chars = 900;  // of the answer's quoted text, not counting markers
   // Consulted for sentences of chunks that span pages; without it (or when it returns
   // nullopt) such a citation names the chunk's page range.
   PageLookup pages;
@@ -135,9 +135,9 @@ struct SentenceSpan {
   int64_t begin = 0, end = 0;
 };
 // Sentence boundaries of UTF-8 text: ICU's rules with its English abbreviation exceptions
-// ("Mr.", "e.g." do not end a sentence), which are harmless for other languages. A single line break inside a paragraph
-// does not end a sentence (hard-wrapped text and PDF lines); a blank line, a line starting a
-// list item or a markdown heading, and a line after a heading do.
+// ("Mr.", "e.g." do not end a sentence), which are harmless for other languages. A single line break inside a
+// paragraph does not end a sentence (hard-wrapped text and PDF lines); a blank line, a line starting a list
+// item or a markdown heading, and a line after a heading do.
 std::vector<SentenceSpan> split_sentences(std::string_view text);
 
 }  // namespace xnai::rag

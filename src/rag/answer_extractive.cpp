@@ -21,8 +21,30 @@
 namespace xnai::rag {
 namespace {
 
-// Case-folded words of UTF-8 text (ICU word boundaries; letters and numbers only), plural
-// endings folded ("batteries" → "battery", "files" → "file"); stop words left out when asked.
+// A light English stemmer, applied alike to question and sentences so that "hike", "hikers"
+// and "hiking" meet, as do "erupt" and "erupted": plural and -ed/-ing/-er(s) endings go, then
+// a final "e" and a doubled final consonant ("stopped" → "stop"). Stems keep >= 3 letters.
+// Collisions it makes ("water" ~ "wat") cost little among the few sentences scored.
+void stem(std::string& w) {
+  auto ends = [&](std::string_view suf) { return w.size() >= suf.size() + 3 && w.ends_with(suf); };
+  if (ends("ies")) {
+    w.replace(w.size() - 3, 3, "y");
+    return;
+  }
+  for (std::string_view suf : {"ings", "ers", "ing", "ed", "er", "es", "s"}) {
+    if (!ends(suf)) continue;
+    if (suf == "s" && (w.ends_with("ss") || w.ends_with("us") || w.ends_with("is"))) break;
+    w.resize(w.size() - suf.size());
+    break;
+  }
+  if (w.size() > 3 && w.back() == 'e') w.pop_back();
+  const size_t n = w.size();
+  if (n > 3 && w[n - 1] == w[n - 2] && std::string_view("bdfgmnprt").find(w[n - 1]) != std::string_view::npos)
+    w.pop_back();
+}
+
+// Case-folded, stemmed words of UTF-8 text (ICU word boundaries; letters and numbers only);
+// stop words left out when asked.
 std::vector<std::string> words_of(std::string_view text, bool drop_stop_words = false) {
   std::vector<std::string> out;
   if (text.empty()) return out;
@@ -41,14 +63,11 @@ std::vector<std::string> words_of(std::string_view text, bool drop_stop_words = 
   for (int32_t end = it->next(); end != icu::BreakIterator::DONE; start = end, end = it->next()) {
     if (it->getRuleStatus() < UBRK_WORD_NUMBER) continue;  // spaces and punctuation
     std::string w;
-    icu::UnicodeString::fromUTF8(icu::StringPiece(text.data() + start, end - start)).foldCase().toUTF8String(w);
+    icu::UnicodeString::fromUTF8(icu::StringPiece(text.data() + start, end - start))
+        .foldCase()
+        .toUTF8String(w);
     if (drop_stop_words && detail::is_stop_word(w)) continue;
-    const size_t n = w.size();
-    if (n > 4 && w.compare(n - 3, 3, "ies") == 0) w.replace(n - 3, 3, "y");
-    else if (n > 4 && (w.compare(n - 4, 4, "ches") == 0 || w.compare(n - 4, 4, "shes") == 0 ||
-                       w.compare(n - 3, 3, "xes") == 0 || w.compare(n - 4, 4, "sses") == 0))
-      w.resize(n - 2);
-    else if (n > 3 && w[n - 1] == 's' && w[n - 2] != 's' && w[n - 2] != 'u' && w[n - 2] != 'i') w.resize(n - 1);
+    stem(w);
     out.push_back(std::move(w));
   }
   utext_close(ut);
@@ -56,7 +75,7 @@ std::vector<std::string> words_of(std::string_view text, bool drop_stop_words = 
 }
 
 struct Candidate {
-  size_t hit = 0;        // index into hits
+  size_t hit = 0;              // index into hits
   int64_t begin = 0, end = 0;  // document byte span
   std::vector<std::string> words;
   double score = 0;
@@ -147,7 +166,8 @@ Answer answer_extractive(const std::string& question, const std::vector<Retrieve
   // Best first; ties keep hit rank and document order.
   std::vector<size_t> order(cands.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b2) { return cands[a].score > cands[b2].score; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b2) { return cands[a].score > cands[b2].score; });
 
   std::vector<size_t> picked;
   size_t chars = 0;
@@ -165,12 +185,12 @@ Answer answer_extractive(const std::string& question, const std::vector<Retrieve
     bool overlaps = false;
     for (size_t p : picked) {
       const Candidate& o = cands[p];
-      overlaps = overlaps || (hits[o.hit].hit.chunk.doc_id == hits[c.hit].hit.chunk.doc_id && c.begin < o.end &&
-                              o.begin < c.end);
+      overlaps = overlaps || (hits[o.hit].hit.chunk.doc_id == hits[c.hit].hit.chunk.doc_id &&
+                              c.begin < o.end && o.begin < c.end);
     }
     const Chunk& ch = hits[c.hit].hit.chunk;
-    const std::string key = detail::collapse_space(std::string_view(ch.text).substr(
-        static_cast<size_t>(c.begin - ch.begin), len));
+    const std::string key = detail::collapse_space(
+        std::string_view(ch.text).substr(static_cast<size_t>(c.begin - ch.begin), len));
     if (overlaps || !picked_text.insert(key).second) continue;
     picked.push_back(i);
     chars += len;

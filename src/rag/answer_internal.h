@@ -19,7 +19,8 @@ Citation citation_for_span(const RetrievedHit& hit, int number, int64_t begin, i
 
 // Pages touched by the document span [begin, end) inside `chunk`: the chunk's own page when
 // it has one, else looked up in `pages` (null: the chunk's page range).
-std::pair<int, int> pages_of_span(const Chunk& chunk, int64_t begin, int64_t end, const std::vector<PageSpan>* pages);
+std::pair<int, int> pages_of_span(const Chunk& chunk, int64_t begin, int64_t end,
+                                  const std::vector<PageSpan>* pages);
 
 // "title — file.pdf, pages 3–4" as shown to people and models.
 std::string describe_source(const Citation& c);

@@ -64,8 +64,8 @@ const std::string& default_answer_system_prompt() {
 }
 
 AnswerPrompt build_answer_prompt(const models::LlmModel& model, const std::string& question,
-                                 const std::vector<RetrievedHit>& hits, int max_sources, int64_t max_prompt_tokens,
-                                 const std::string& system_prompt) {
+                                 const std::vector<RetrievedHit>& hits, int max_sources,
+                                 int64_t max_prompt_tokens, const std::string& system_prompt) {
   const auto& tok = model.tokenizer();
   std::string warning;
   const auto kind = text::choose_chat_template(model.gguf().get_string("tokenizer.chat_template"), &warning);
@@ -74,7 +74,8 @@ AnswerPrompt build_answer_prompt(const models::LlmModel& model, const std::strin
   AnswerPrompt p;
   auto render = [&](const std::vector<Citation>& sources) {
     AnswerPrompt r;
-    r.text = text::apply_chat_template(kind, {{"system", system}, {"user", user_message(question, sources)}}, true);
+    r.text = text::apply_chat_template(kind, {{"system", system}, {"user", user_message(question, sources)}},
+                                       true);
     r.tokens = tok.encode(r.text, /*add_special=*/true, /*parse_special=*/true);
     r.sources = sources;
     return r;
@@ -83,7 +84,8 @@ AnswerPrompt build_answer_prompt(const models::LlmModel& model, const std::strin
   p = render({});
   if (static_cast<int64_t>(p.tokens.size()) > max_prompt_tokens)
     throw Error(ErrorKind::ContextFull, "the question alone takes " + std::to_string(p.tokens.size()) +
-                                            " prompt tokens, more than the " + std::to_string(max_prompt_tokens) +
+                                            " prompt tokens, more than the " +
+                                            std::to_string(max_prompt_tokens) +
                                             " available; use a larger context (-c)");
 
   std::vector<Citation> sources;
@@ -103,13 +105,17 @@ AnswerPrompt build_answer_prompt(const models::LlmModel& model, const std::strin
     while (lo < hi) {
       const size_t mid = utf8_floor(h.hit.chunk.text, lo + (hi - lo + 1) / 2);
       if (mid <= lo) break;
-      auto cut = detail::citation_for_span(h, 1, h.hit.chunk.begin, h.hit.chunk.begin + static_cast<int64_t>(mid));
-      if (static_cast<int64_t>(render({cut}).tokens.size()) <= max_prompt_tokens) lo = mid;
-      else hi = mid - 1;
+      auto cut =
+          detail::citation_for_span(h, 1, h.hit.chunk.begin, h.hit.chunk.begin + static_cast<int64_t>(mid));
+      if (static_cast<int64_t>(render({cut}).tokens.size()) <= max_prompt_tokens)
+        lo = mid;
+      else
+        hi = mid - 1;
     }
     hi = utf8_floor(h.hit.chunk.text, lo);
     if (hi > 0) {
-      sources.push_back(detail::citation_for_span(h, 1, h.hit.chunk.begin, h.hit.chunk.begin + static_cast<int64_t>(hi)));
+      sources.push_back(
+          detail::citation_for_span(h, 1, h.hit.chunk.begin, h.hit.chunk.begin + static_cast<int64_t>(hi)));
       p = render(sources);
     }
   }
@@ -130,13 +136,12 @@ Answer answer_with_llm(runtime::Generator& generator, const std::string& questio
     throw Error(ErrorKind::InvalidArgument, "the answer length (" + std::to_string(opts.generate.max_tokens) +
                                                 " tokens) leaves no room for the prompt in a context of " +
                                                 std::to_string(n_ctx));
-  AnswerPrompt prompt = build_answer_prompt(generator.context().model(), question, hits, opts.max_sources, budget,
-                                            opts.system_prompt);
+  AnswerPrompt prompt = build_answer_prompt(generator.context().model(), question, hits, opts.max_sources,
+                                            budget, opts.system_prompt);
   ans.sources = prompt.sources;
 
-  const auto r = generator.generate(prompt.tokens, opts.generate, [&](std::string_view piece) {
-    return on_text ? on_text(piece) : true;
-  });
+  const auto r = generator.generate(prompt.tokens, opts.generate,
+                                    [&](std::string_view piece) { return on_text ? on_text(piece) : true; });
   ans.text = r.text;
   ans.finish_reason = r.finish_reason;
   ans.n_prompt_tokens = r.n_prompt;

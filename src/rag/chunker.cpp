@@ -32,19 +32,25 @@ struct Section {
 class Chunker {
  public:
   Chunker(const Document& doc, const ChunkerOptions& opts)
-      : doc_(doc), text_(doc.text), max_(opts.max_tokens), overlap_(opts.overlap_tokens), count_fn_(opts.count_tokens) {
+      : doc_(doc),
+        text_(doc.text),
+        max_(opts.max_tokens),
+        overlap_(opts.overlap_tokens),
+        count_fn_(opts.count_tokens) {
     if (!count_fn_) count_fn_ = approx_token_count;
     base_ = std::max(0, count_fn_(std::string_view()));
     for (const auto& p : doc.pages)
       if (p.end > p.begin) pages_.push_back(p);
-    std::sort(pages_.begin(), pages_.end(), [](const PageSpan& a, const PageSpan& b) { return a.begin < b.begin; });
+    std::sort(pages_.begin(), pages_.end(),
+              [](const PageSpan& a, const PageSpan& b) { return a.begin < b.begin; });
   }
 
   std::vector<Chunk> run() {
     if (base_ >= max_)
-      throw Error(ErrorKind::InvalidArgument, "chunker: max_tokens (" + std::to_string(max_) +
-                                                  ") leaves no room after the token counter's fixed overhead (" +
-                                                  std::to_string(base_) + ")");
+      throw Error(ErrorKind::InvalidArgument,
+                  "chunker: max_tokens (" + std::to_string(max_) +
+                      ") leaves no room after the token counter's fixed overhead (" + std::to_string(base_) +
+                      ")");
     find_paragraph_starts();
     sentences_ = detail::sentence_starts(text_);
     sentences_.insert(sentences_.end(), paragraphs_.begin(), paragraphs_.end());
@@ -109,8 +115,10 @@ class Chunker {
     std::vector<HeadingSpan> hs;
     for (const auto& h : doc_.headings)
       if (usable_start(h.begin)) hs.push_back(h);
-    std::stable_sort(hs.begin(), hs.end(), [](const HeadingSpan& a, const HeadingSpan& b) { return a.begin < b.begin; });
-    hs.erase(std::unique(hs.begin(), hs.end(), [](const HeadingSpan& a, const HeadingSpan& b) { return a.begin == b.begin; }),
+    std::stable_sort(hs.begin(), hs.end(),
+                     [](const HeadingSpan& a, const HeadingSpan& b) { return a.begin < b.begin; });
+    hs.erase(std::unique(hs.begin(), hs.end(),
+                         [](const HeadingSpan& a, const HeadingSpan& b) { return a.begin == b.begin; }),
              hs.end());
 
     std::vector<Section> raw;
@@ -124,7 +132,8 @@ class Chunker {
         if (!path.empty()) path += " > ";
         path += h->title;
       }
-      raw.push_back({hs[k].begin, k + 1 < hs.size() ? hs[k + 1].begin : size(), hs[k].level, std::move(path)});
+      raw.push_back(
+          {hs[k].begin, k + 1 < hs.size() ? hs[k + 1].begin : size(), hs[k].level, std::move(path)});
     }
     // A section that is only its heading line joins the deeper section after it.
     std::vector<Section> out;
@@ -144,8 +153,10 @@ class Chunker {
   }
 
   // Sentence starts strictly inside (b, e).
-  std::pair<std::vector<int64_t>::const_iterator, std::vector<int64_t>::const_iterator> sentences_inside(int64_t b, int64_t e) const {
-    return {std::upper_bound(sentences_.begin(), sentences_.end(), b), std::lower_bound(sentences_.begin(), sentences_.end(), e)};
+  std::pair<std::vector<int64_t>::const_iterator, std::vector<int64_t>::const_iterator> sentences_inside(
+      int64_t b, int64_t e) const {
+    return {std::upper_bound(sentences_.begin(), sentences_.end(), b),
+            std::lower_bound(sentences_.begin(), sentences_.end(), e)};
   }
 
   // Runs of words of [b, e) (a sentence longer than max_tokens), each within the budget
@@ -183,14 +194,17 @@ class Chunker {
       const auto [sb, se] = trim(starts[k], starts[k + 1]);
       if (sb >= se) continue;
       const int n = count(sb, se);
-      if (n <= max_) out.push_back({sb, se, std::max(0, n - base_), false});
-      else word_groups(sb, se, out);
+      if (n <= max_)
+        out.push_back({sb, se, std::max(0, n - base_), false});
+      else
+        word_groups(sb, se, out);
     }
   }
 
   std::vector<Group> section_groups(const Section& s) const {
     std::vector<int64_t> starts{s.b};
-    for (auto it = std::upper_bound(paragraphs_.begin(), paragraphs_.end(), s.b); it != paragraphs_.end() && *it < s.e; ++it)
+    for (auto it = std::upper_bound(paragraphs_.begin(), paragraphs_.end(), s.b);
+         it != paragraphs_.end() && *it < s.e; ++it)
       starts.push_back(*it);
     starts.push_back(s.e);
     std::vector<Group> groups;
@@ -233,14 +247,16 @@ class Chunker {
     const auto [lo, hi] = sentences_inside(cb, ce);
     const std::vector<int64_t> sent(lo, hi);
     int tokens = 0;
-    if (const int64_t k = latest_enough(sent, tokens); k >= 0 && tokens <= cap) return {sent[static_cast<size_t>(k)], tokens};
+    if (const int64_t k = latest_enough(sent, tokens); k >= 0 && tokens <= cap)
+      return {sent[static_cast<size_t>(k)], tokens};
     // Fall back to whole words: starts of words (after whitespace) inside (cb, ce).
     std::vector<int64_t> words;
     for (int64_t w : detail::word_boundaries(text_, cb, ce))
       if (w > cb && w < ce && usable_start(w)) words.push_back(w);
     if (words.empty()) return {-1, 0};
     const int64_t k = latest_enough(words, tokens);
-    if (k >= 0) return tokens <= cap ? std::pair{words[static_cast<size_t>(k)], tokens} : std::pair{int64_t{-1}, 0};
+    if (k >= 0)
+      return tokens <= cap ? std::pair{words[static_cast<size_t>(k)], tokens} : std::pair{int64_t{-1}, 0};
     return {words.front(), estimate(words.front(), ce)};  // the whole previous chunk is short
   }
 
@@ -297,7 +313,8 @@ class Chunker {
 
   int page_of(int64_t pos, bool is_begin) const {
     if (pages_.empty()) return 0;
-    auto it = std::upper_bound(pages_.begin(), pages_.end(), pos, [](int64_t p, const PageSpan& s) { return p < s.begin; });
+    auto it = std::upper_bound(pages_.begin(), pages_.end(), pos,
+                               [](int64_t p, const PageSpan& s) { return p < s.begin; });
     if (it == pages_.begin()) return pages_.front().page;
     const PageSpan& page = *std::prev(it);
     if (pos < page.end || !is_begin || it == pages_.end()) return page.page;
@@ -323,8 +340,8 @@ class Chunker {
   std::string_view text_;
   int max_, overlap_;
   std::function<int(std::string_view)> count_fn_;
-  int base_ = 0;                   // tokens the counter gives an empty text (special tokens)
-  std::vector<PageSpan> pages_;    // non-empty pages by begin
+  int base_ = 0;                 // tokens the counter gives an empty text (special tokens)
+  std::vector<PageSpan> pages_;  // non-empty pages by begin
   std::vector<int64_t> paragraphs_;
   std::vector<int64_t> sentences_;  // sentence starts ∪ paragraph starts, at visible characters
   std::vector<Chunk> out_;
@@ -345,7 +362,8 @@ std::string make_chunk_id(const std::string& doc_id, int64_t begin, int64_t end,
 
 std::vector<Chunk> chunk_document(const Document& doc, const ChunkerOptions& opts) {
   if (opts.max_tokens < 1)
-    throw Error(ErrorKind::InvalidArgument, "chunker: max_tokens must be at least 1 (got " + std::to_string(opts.max_tokens) + ")");
+    throw Error(ErrorKind::InvalidArgument,
+                "chunker: max_tokens must be at least 1 (got " + std::to_string(opts.max_tokens) + ")");
   if (opts.overlap_tokens < 0 || opts.overlap_tokens > opts.max_tokens / 2)
     throw Error(ErrorKind::InvalidArgument, "chunker: overlap_tokens must be between 0 and max_tokens/2 = " +
                                                 std::to_string(opts.max_tokens / 2) + " (got " +

@@ -17,7 +17,9 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 // The source path as loaders record it (absolute, normalised), so that stored documents are
 // found again by path.
@@ -28,8 +30,12 @@ std::string source_path_of(const std::string& path) {
   return p.lexically_normal().string();
 }
 
-// Hex sha256 of a file's bytes, or "" when it cannot be read (load_document then reports why).
+// Hex sha256 of a file's bytes, or "" when it cannot be read or is too large to load
+// (load_document then reports why).
 std::string file_hash(const std::string& path, int64_t* size) {
+  std::error_code ec;
+  const auto n = fs::file_size(path, ec);
+  if (ec || n > static_cast<uintmax_t>(kMaxDocumentBytes)) return "";
   std::ifstream in(path, std::ios::binary);
   if (!in) return "";
   std::ostringstream ss;
@@ -59,12 +65,14 @@ IngestSummary ingest(Store& store, runtime::Embedder* embedder, const std::vecto
   const std::string model = embedder ? embedder->model_name() : "";
   if (!st.embedding_model.empty() && st.n_vectors > 0) {
     if (!embedder)
-      throw Error(ErrorKind::InvalidArgument,
-                  "this store's chunks are embedded with model '" + st.embedding_model +
-                      "': pass the same model (--embed-model or XNAI_EMBED_MODEL) so new chunks get vectors too");
+      throw Error(
+          ErrorKind::InvalidArgument,
+          "this store's chunks are embedded with model '" + st.embedding_model +
+              "': pass the same model (--embed-model or XNAI_EMBED_MODEL) so new chunks get vectors too");
     if (st.embedding_model != model)
-      throw Error(ErrorKind::InvalidArgument, "this store's chunks are embedded with model '" + st.embedding_model +
-                                                  "', not '" + model + "'; use that model or another data directory");
+      throw Error(ErrorKind::InvalidArgument, "this store's chunks are embedded with model '" +
+                                                  st.embedding_model + "', not '" + model +
+                                                  "'; use that model or another data directory");
   }
   // A store built without vectors gains them only by re-embedding its documents: files whose
   // content did not change are then processed again instead of skipped.
@@ -122,8 +130,8 @@ IngestSummary ingest(Store& store, runtime::Embedder* embedder, const std::vecto
               texts.push_back(chunks[j].text);
             auto v = embedder->embed(texts);
             if (v.size() != texts.size())
-              throw Error(ErrorKind::Internal, "embedder returned " + std::to_string(v.size()) + " vectors for " +
-                                                   std::to_string(texts.size()) + " texts");
+              throw Error(ErrorKind::Internal, "embedder returned " + std::to_string(v.size()) +
+                                                   " vectors for " + std::to_string(texts.size()) + " texts");
             for (auto& x : v) vectors.push_back(std::move(x));
           }
           sum.embed_seconds += seconds_since(te);

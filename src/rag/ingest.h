@@ -28,10 +28,10 @@ struct IngestProgress {
 };
 
 struct IngestOptions {
-  int max_chunk_tokens = 0;    // 0 = the chunker's default, capped by the embedder's input size
-  int overlap_tokens = -1;     // < 0 = the chunker's default
-  int embed_batch = 32;        // texts per Embedder::embed call
-  bool prune = false;          // delete stored documents whose files vanished (see above)
+  int max_chunk_tokens = 0;  // 0 = the chunker's default, capped by the embedder's input size
+  int overlap_tokens = -1;   // < 0 = the chunker's default
+  int embed_batch = 32;      // texts per Embedder::embed call
+  bool prune = false;        // delete stored documents whose files vanished (see above)
   // Called after each file (and before the first); on the calling thread.
   std::function<void(const IngestProgress&)> progress;
 };
@@ -44,11 +44,11 @@ struct IngestFailure {
 struct IngestSummary {
   std::vector<std::string> added, updated, skipped;  // source paths
   std::vector<IngestFailure> failed;
-  std::vector<std::string> pruned;                   // source paths of deleted documents
-  int64_t chunks_added = 0;   // chunks stored by this run (added + updated documents)
-  int64_t bytes_read = 0;     // of the files parsed
-  double seconds = 0;         // wall time of the whole run
-  double embed_seconds = 0;   // of which spent embedding
+  std::vector<std::string> pruned;  // source paths of deleted documents
+  int64_t chunks_added = 0;         // chunks stored by this run (added + updated documents)
+  int64_t bytes_read = 0;           // of the files parsed
+  double seconds = 0;               // wall time of the whole run
+  double embed_seconds = 0;         // of which spent embedding
 };
 
 // Runs the pipeline over `paths` (files and folders; see find_documents). `embedder` may be

@@ -14,7 +14,6 @@
 #include "rag/chunker.h"
 #include "rag/ingest.h"
 #include "rag/retriever.h"
-#include "rag/sha256.h"
 
 namespace xnai::rag {
 namespace {
@@ -22,14 +21,16 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
 
-// Pseudo-words with Zipf(1) frequencies.
+// Pseudo-words with Zipf(1) frequencies, in sentences of about 12 words.
 class SyntheticText {
  public:
   explicit SyntheticText(uint64_t seed, int vocab = 20000) : rng_(seed) {
-    static const char* kOnsets[] = {"b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z",
-                                    "br", "st", "tr", "pl", "kr", "sh"};
+    static const char* kOnsets[] = {"b", "d", "f", "g", "k",  "l",  "m",  "n",  "p",  "r",
+                                    "s", "t", "v", "z", "br", "st", "tr", "pl", "kr", "sh"};
     static const char* kVowels[] = {"a", "e", "i", "o", "u", "ai", "ou", "ea"};
     std::unordered_set<std::string> seen;
     std::uniform_int_distribution<int> syl(1, 4), on(0, 19), vo(0, 7);
@@ -43,18 +44,13 @@ class SyntheticText {
     for (size_t i = 0; i < words_.size(); ++i) cdf_[i] = (sum += 1.0 / static_cast<double>(i + 1));
     for (auto& c : cdf_) c /= sum;
   }
-  const std::string& word() {
-    const double u = std::uniform_real_distribution<double>(0, 1)(rng_);
-    const size_t i = static_cast<size_t>(std::lower_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin());
-    return words_[std::min(i, words_.size() - 1)];
-  }
-  const std::string& word_of_rank(size_t r) const { return words_[std::min(r, words_.size() - 1)]; }
-  // `n` words in sentences of about 12 words.
   std::string text(int n) {
     std::string t;
     int in_sentence = 0;
     for (int i = 0; i < n; ++i) {
-      std::string w = word();
+      const double u = std::uniform_real_distribution<double>(0, 1)(rng_);
+      const size_t r = static_cast<size_t>(std::lower_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin());
+      std::string w = words_[std::min(r, words_.size() - 1)];
       if (in_sentence == 0) w[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(w[0])));
       if (!t.empty()) t += ' ';
       t += w;
@@ -65,7 +61,6 @@ class SyntheticText {
     }
     return t;
   }
-  std::mt19937_64& rng() { return rng_; }
 
  private:
   std::mt19937_64 rng_;
@@ -73,61 +68,37 @@ class SyntheticText {
   std::vector<double> cdf_;
 };
 
-// Unit vectors around `clusters` random centres (or uniformly random with clusters = 0).
-class SyntheticVectors {
+// Answers embed() with the vector the benchmark set for the current query.
+class QueryVectorEmbedder : public runtime::Embedder {
  public:
-  SyntheticVectors(int dim, int clusters, uint64_t seed) : dim_(dim), rng_(seed) {
-    for (int c = 0; c < clusters; ++c) centres_.push_back(gaussian_unit(1.0f));
-  }
-  std::vector<float> next() {
-    if (centres_.empty()) return gaussian_unit(1.0f);
-    const auto& c = centres_[std::uniform_int_distribution<size_t>(0, centres_.size() - 1)(rng_)];
-    // Noise of about the centre's norm: cosine to the centre ≈ 0.7.
-    std::vector<float> v = gaussian_unit(1.0f);
-    for (int i = 0; i < dim_; ++i) v[static_cast<size_t>(i)] += c[static_cast<size_t>(i)];
-    normalize(v);
-    return v;
-  }
-
- private:
-  std::vector<float> gaussian_unit(float scale) {
-    std::normal_distribution<float> n(0, 1);
-    std::vector<float> v(static_cast<size_t>(dim_));
-    for (auto& x : v) x = n(rng_) * scale;
-    normalize(v);
-    return v;
-  }
-  static void normalize(std::vector<float>& v) {
-    double s = 0;
-    for (float x : v) s += double(x) * x;
-    const float inv = s > 0 ? static_cast<float>(1.0 / std::sqrt(s)) : 0.0f;
-    for (auto& x : v) x *= inv;
-  }
-  int dim_;
-  std::mt19937_64 rng_;
-  std::vector<std::vector<float>> centres_;
-};
-
-// Answers embed() from a table filled by the benchmark: the hybrid retriever then costs what
-// it costs with a real model minus the model itself.
-class TableEmbedder : public runtime::Embedder {
- public:
-  TableEmbedder(int dim, std::string name) : dim_(dim), name_(std::move(name)) {}
+  QueryVectorEmbedder(int dim, std::string name) : dim_(dim), name_(std::move(name)) {}
   int dim() const override { return dim_; }
   std::string model_name() const override { return name_; }
   int max_tokens() const override { return 512; }
   int count_tokens(std::string_view t) const override { return approx_token_count(t); }
   std::vector<std::vector<float>> embed(const std::vector<std::string>& texts) override {
-    std::vector<std::vector<float>> out;
-    for (const auto& t : texts) out.push_back(table.at(t));
-    return out;
+    return std::vector<std::vector<float>>(texts.size(), *current);
   }
-  std::unordered_map<std::string, std::vector<float>> table;
+  const std::vector<float>* current = nullptr;
 
  private:
   int dim_;
   std::string name_;
 };
+
+std::vector<std::string> lower_words(const std::string& text) {
+  std::vector<std::string> out;
+  std::string w;
+  for (char c : text + " ") {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      w.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    } else if (!w.empty()) {
+      out.push_back(std::move(w));
+      w.clear();
+    }
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -137,8 +108,8 @@ LatencyStats latency_stats(std::vector<double> ms) {
   if (ms.empty()) return s;
   std::sort(ms.begin(), ms.end());
   auto pct = [&](double p) {
-    const size_t i = static_cast<size_t>(std::ceil(p * static_cast<double>(ms.size()))) - 1;
-    return ms[std::min(i, ms.size() - 1)];
+    const size_t i = static_cast<size_t>(std::ceil(p * static_cast<double>(ms.size())));
+    return ms[std::min(i > 0 ? i - 1 : 0, ms.size() - 1)];
   };
   s.p50_ms = pct(0.50);
   s.p99_ms = pct(0.99);
@@ -149,17 +120,17 @@ LatencyStats latency_stats(std::vector<double> ms) {
 
 IngestBenchResult bench_ingest(const IngestBenchOptions& opts) {
   if (opts.work_dir.empty()) throw Error(ErrorKind::InvalidArgument, "bench_ingest: no work directory");
-  const fs::path corpus = fs::path(opts.work_dir) / "corpus";
+  if (opts.files < 1) throw Error(ErrorKind::InvalidArgument, "bench_ingest: files must be >= 1");
+  const fs::path corpus = fs::path(opts.work_dir) / ("corpus-" + std::to_string(opts.files));
   const fs::path data = fs::path(opts.work_dir) / (opts.embedder ? "store-embedded" : "store-bm25");
   fs::remove_all(data);
   fs::create_directories(corpus);
   SyntheticText gen(opts.seed);
   IngestBenchResult r;
   for (int f = 0; f < opts.files; ++f) {
-    // Alternate plain text and markdown with a heading per few paragraphs.
     const bool md = f % 2 == 1;
     const fs::path p = corpus / ((md ? "note_" : "doc_") + std::to_string(f) + (md ? ".md" : ".txt"));
-    if (fs::exists(p)) continue;  // a corpus left by an earlier run of the same options
+    if (fs::exists(p)) continue;  // written by the run before (with or without a model)
     std::ofstream out(p, std::ios::binary);
     for (int q = 0; q < opts.paragraphs_per_file; ++q) {
       if (md && q % 5 == 0) out << "## " << gen.text(3) << "\n\n";
@@ -170,132 +141,68 @@ IngestBenchResult bench_ingest(const IngestBenchOptions& opts) {
   r.files = opts.files;
   auto store = open_embedded_store({data.string()});
   const auto s = ingest(*store, opts.embedder, {corpus.string()});
-  if (!s.failed.empty()) throw Error(ErrorKind::Internal, "bench ingest: " + s.failed[0].path + ": " + s.failed[0].reason);
+  if (!s.failed.empty())
+    throw Error(ErrorKind::Internal, "bench ingest: " + s.failed[0].path + ": " + s.failed[0].reason);
   r.chunks = s.chunks_added;
   r.seconds = s.seconds;
   r.embed_seconds = s.embed_seconds;
   return r;
 }
 
-SearchBenchResult bench_search(Store& store, const SearchBenchOptions& opts) {
-  if (opts.chunks < 1 || opts.dim < 1 || opts.k < 1 || opts.chunks_per_document < 1)
-    throw Error(ErrorKind::InvalidArgument, "bench_search: chunks, dim, k and chunks_per_document must be >= 1");
-  if (store.stats().n_chunks != 0) throw Error(ErrorKind::InvalidArgument, "bench_search needs an empty store");
-  SearchBenchResult r;
-  r.chunks = opts.chunks;
-  r.dim = opts.dim;
-  const std::string model = "synthetic-" + std::to_string(opts.dim) + "d";
-  SyntheticText text(opts.seed);
-  SyntheticVectors vecs(opts.dim, opts.clusters, opts.seed + 1);
-  std::vector<float> all;  // every stored vector, for the exact search
-  all.reserve(static_cast<size_t>(opts.chunks) * static_cast<size_t>(opts.dim));
-  std::vector<std::string> ids;
-  ids.reserve(static_cast<size_t>(opts.chunks));
+RetrieverBenchResult bench_retriever(const Store& store, const std::string& embedding_model,
+                                     const std::vector<float>& query_vectors, int dim, int k) {
+  if (dim < 1 || k < 1 || query_vectors.size() % static_cast<size_t>(dim) != 0)
+    throw Error(ErrorKind::InvalidArgument, "bench_retriever: bad dim, k or query vector count");
+  const size_t n = query_vectors.size() / static_cast<size_t>(dim);
 
-  const auto t_build = Clock::now();
-  int last_pct = -1;
-  for (int64_t done = 0, d = 0; done < opts.chunks; ++d) {
-    const int n = static_cast<int>(std::min<int64_t>(opts.chunks_per_document, opts.chunks - done));
-    Document doc;
-    doc.source_path = "/bench/doc_" + std::to_string(d) + ".txt";
-    doc.id = sha256_hex(doc.source_path);
-    doc.title = "doc " + std::to_string(d);
-    doc.type = d % 2 ? "md" : "txt";
-    doc.mtime = 1700000000 + d;
-    doc.content_hash = sha256_hex(doc.id);
-    std::vector<Chunk> chunks(static_cast<size_t>(n));
-    std::vector<std::vector<float>> emb(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i) {
-      Chunk& c = chunks[static_cast<size_t>(i)];
-      if (!doc.text.empty()) doc.text += "\n\n";
-      c.text = text.text(opts.words_per_chunk);
-      c.begin = static_cast<int64_t>(doc.text.size());
-      doc.text += c.text;
-      c.end = static_cast<int64_t>(doc.text.size());
-      c.doc_id = doc.id;
-      c.index = i;
-      c.n_tokens = approx_token_count(c.text);
-      c.id = make_chunk_id(doc.id, c.begin, c.end, c.text);
-      emb[static_cast<size_t>(i)] = vecs.next();
-      all.insert(all.end(), emb[static_cast<size_t>(i)].begin(), emb[static_cast<size_t>(i)].end());
-      ids.push_back(c.id);
-    }
-    store.upsert_document(doc, chunks, emb, model);
-    done += n;
-    const int pct = static_cast<int>(100 * done / opts.chunks);
-    if (opts.progress && pct / 5 != last_pct / 5) {
-      opts.progress("filling store " + std::to_string(pct) + "% (" + std::to_string(done) + " chunks)");
-      last_pct = pct;
+  // The chunk nearest to each query vector, and word frequencies over those chunks.
+  std::vector<std::vector<float>> vecs(n);
+  std::vector<std::vector<std::string>> words(n);
+  std::unordered_map<std::string, int> df;
+  for (size_t i = 0; i < n; ++i) {
+    vecs[i].assign(query_vectors.begin() + static_cast<long>(i * static_cast<size_t>(dim)),
+                   query_vectors.begin() + static_cast<long>((i + 1) * static_cast<size_t>(dim)));
+    const auto hits = store.search_vector(vecs[i], k);
+    for (size_t h = 0; h < hits.size(); ++h) {
+      auto w = lower_words(hits[h].chunk.text);
+      for (const auto& x : std::unordered_set<std::string>(w.begin(), w.end())) ++df[x];
+      if (h == 0) words[i] = std::move(w);
     }
   }
-  // The first search brings the index up to date; count it as part of the build.
-  store.search_vector(vecs.next(), opts.k);
-  r.build_seconds = ms_since(t_build) / 1000.0;
+  std::vector<std::pair<int, std::string>> by_freq;
+  for (const auto& [w, c] : df) by_freq.emplace_back(-c, w);
+  std::sort(by_freq.begin(), by_freq.end());
+  std::unordered_set<std::string> common;
+  for (size_t i = 0; i < by_freq.size() && i < 200; ++i) common.insert(by_freq[i].second);
 
-  // Queries: a vector near the data and 2–3 words of middling frequency.
-  std::vector<std::vector<float>> qv;
-  std::vector<std::string> qt;
-  std::uniform_int_distribution<size_t> rank(50, 5000);
-  std::uniform_int_distribution<int> nwords(2, 3);
-  for (int i = 0; i < opts.queries; ++i) {
-    qv.push_back(vecs.next());
-    std::string q;
-    for (int w = nwords(text.rng()); w > 0; --w) q += (q.empty() ? "" : " ") + text.word_of_rank(rank(text.rng()));
-    qt.push_back(q);
+  QueryVectorEmbedder emb(dim, embedding_model);
+  std::vector<std::string> texts(n);
+  std::mt19937_64 rng(12345);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& w = words[i];
+    std::vector<std::string> picked;
+    const size_t start = w.empty() ? 0 : std::uniform_int_distribution<size_t>(0, w.size() - 1)(rng);
+    for (size_t j = 0; j < w.size() && picked.size() < 3; ++j) {
+      const std::string& x = w[(start + j) % w.size()];
+      if (!common.count(x) && std::find(picked.begin(), picked.end(), x) == picked.end()) picked.push_back(x);
+    }
+    for (const auto& p : picked) texts[i] += (texts[i].empty() ? "" : " ") + p;
   }
 
-  std::vector<double> t_vec, t_bm25, t_hyb;
-  std::vector<std::vector<Hit>> ann(static_cast<size_t>(opts.queries));
-  for (int i = 0; i < opts.queries; ++i) {
-    auto t0 = Clock::now();
-    ann[static_cast<size_t>(i)] = store.search_vector(qv[static_cast<size_t>(i)], opts.k);
-    t_vec.push_back(ms_since(t0));
-  }
-  for (int i = 0; i < opts.queries; ++i) {
-    auto t0 = Clock::now();
-    store.search_bm25(qt[static_cast<size_t>(i)], opts.k);
-    t_bm25.push_back(ms_since(t0));
-  }
-  TableEmbedder emb(opts.dim, model);
-  for (int i = 0; i < opts.queries; ++i) emb.table[qt[static_cast<size_t>(i)]] = qv[static_cast<size_t>(i)];
+  RetrieverBenchResult r;
   RetrieveOptions ro;
-  ro.top_k = opts.k;
-  ro.mode = RetrievalMode::Hybrid;
-  for (int i = 0; i < opts.queries; ++i) {
-    auto t0 = Clock::now();
-    retrieve(store, &emb, qt[static_cast<size_t>(i)], ro);
-    t_hyb.push_back(ms_since(t0));
-  }
-  r.vector = latency_stats(t_vec);
-  r.bm25 = latency_stats(t_bm25);
-  r.hybrid = latency_stats(t_hyb);
-
-  // Recall@k against an exact scan.
-  const int nr = std::min(opts.recall_queries, opts.queries);
-  const size_t n = ids.size(), dim = static_cast<size_t>(opts.dim);
-  std::vector<std::pair<float, size_t>> scored(n);
-  double recall_sum = 0, exact_ms = 0;
-  for (int i = 0; i < nr; ++i) {
-    const auto t0 = Clock::now();
-    const float* q = qv[static_cast<size_t>(i)].data();
-    for (size_t j = 0; j < n; ++j) {
-      const float* v = all.data() + j * dim;
-      float s = 0;
-      for (size_t x = 0; x < dim; ++x) s += q[x] * v[x];
-      scored[j] = {s, j};
+  ro.top_k = k;
+  for (auto mode : {RetrievalMode::Hybrid, RetrievalMode::Bm25}) {
+    ro.mode = mode;
+    std::vector<double> ms;
+    for (size_t i = 0; i < n; ++i) {
+      emb.current = &vecs[i];
+      const auto t0 = Clock::now();
+      retrieve(store, &emb, texts[i], ro);
+      ms.push_back(ms_since(t0));
     }
-    const size_t kk = std::min(static_cast<size_t>(opts.k), n);
-    std::partial_sort(scored.begin(), scored.begin() + static_cast<long>(kk), scored.end(),
-                      [](const auto& a, const auto& b) { return a.first > b.first; });
-    exact_ms += ms_since(t0);
-    std::unordered_set<std::string> truth;
-    for (size_t j = 0; j < kk; ++j) truth.insert(ids[scored[j].second]);
-    int found = 0;
-    for (const auto& h : ann[static_cast<size_t>(i)]) found += truth.count(h.chunk.id) ? 1 : 0;
-    recall_sum += kk ? static_cast<double>(found) / static_cast<double>(kk) : 1.0;
+    (mode == RetrievalMode::Hybrid ? r.hybrid : r.bm25) = latency_stats(std::move(ms));
   }
-  r.recall_at_k = nr ? recall_sum / nr : 0;
-  r.exact_ms = nr ? exact_ms / nr : 0;
   return r;
 }
 

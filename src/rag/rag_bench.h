@@ -1,12 +1,10 @@
-// Benchmarks of the RAG pipeline (`xnai bench rag`): ingest throughput over a synthetic
-// corpus of files, and retrieval latency (vector, BM25, hybrid through the retriever) and
-// vector recall@k against exact search, on a store filled with synthetic chunks.
+// The parts of `xnai bench rag` above the store (the store itself is measured by
+// rag/store_bench.h): ingest throughput of the whole pipeline over a synthetic corpus of
+// files, and the latency of the retriever as `xnai search` / `xnai ask` run it — both
+// searches, stop-word filtering, fusion, dedupe and fetching the hits — on a filled store.
 //
-// Synthetic data, so runs are comparable and need no downloads: text is drawn from a
-// 20,000-word pseudo-vocabulary with Zipf-distributed frequencies (as natural text has);
-// vectors are unit vectors around 1,000 random centres (real embeddings cluster by topic;
-// uniformly random vectors would be an unrealistically hard case for any ANN index, and are
-// available with clusters = 0). Everything is seeded: the same options give the same data.
+// The corpus is seeded pseudo-text with Zipf-distributed word frequencies (as natural text
+// has), half .txt, half .md with headings, so runs are comparable and need no downloads.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -19,7 +17,7 @@
 namespace xnai::rag {
 
 struct IngestBenchOptions {
-  std::string work_dir;      // scratch folder (files and store are written under it)
+  std::string work_dir;  // scratch folder: the corpus and the store are written under it
   int files = 200;
   int paragraphs_per_file = 40;
   int words_per_paragraph = 60;
@@ -34,7 +32,8 @@ struct IngestBenchResult {
   double chunks_per_second() const { return seconds > 0 ? static_cast<double>(chunks) / seconds : 0; }
 };
 
-// Writes the corpus and ingests it into a new store under work_dir (timing the ingest only).
+// Writes the corpus (reused when already there) and ingests it into a new store under
+// work_dir, timing the ingest only.
 IngestBenchResult bench_ingest(const IngestBenchOptions& opts);
 
 struct LatencyStats {
@@ -43,32 +42,16 @@ struct LatencyStats {
 };
 LatencyStats latency_stats(std::vector<double> ms);
 
-struct SearchBenchOptions {
-  int64_t chunks = 100000;
-  int dim = 384;
-  int clusters = 1000;       // 0: uniformly random unit vectors
-  int chunks_per_document = 100;
-  int words_per_chunk = 40;
-  int queries = 500;
-  int recall_queries = 200;  // of the queries, how many are also run exactly for recall
-  int k = 10;
-  uint64_t seed = 7;
-  // Called with a line of progress ("filling store 40%") while the store is built.
-  std::function<void(const std::string&)> progress;
+struct RetrieverBenchResult {
+  LatencyStats hybrid, bm25;  // retrieve() in Hybrid and in Bm25 mode
 };
 
-struct SearchBenchResult {
-  int64_t chunks = 0;
-  int dim = 0;
-  double build_seconds = 0;  // filling the store (documents, FTS, vectors, index)
-  LatencyStats vector, bm25, hybrid;
-  double recall_at_k = 0;    // mean over recall_queries of |ANN top-k ∩ exact top-k| / k
-  double exact_ms = 0;       // mean time of one exact (brute-force) search, for reference
-};
-
-// Fills `store` (which must be empty) with synthetic documents, chunks and vectors, then
-// times search_vector, search_bm25 and the hybrid retriever (top_k = k), and measures the
-// recall of search_vector against an exact scan of the same vectors.
-SearchBenchResult bench_search(Store& store, const SearchBenchOptions& opts);
+// Times retrieve() (top_k = k) on a store whose vectors come from `embedding_model`, with
+// one query per row of `query_vectors` (n × dim, row-major). Each query's text is three
+// words of the chunk nearest to its vector that are not among the 200 most frequent words
+// of those chunks (what stop-word removal leaves of a real question); the query's vector is
+// handed to the retriever by a stand-in embedder, so the model's own cost is left out.
+RetrieverBenchResult bench_retriever(const Store& store, const std::string& embedding_model,
+                                     const std::vector<float>& query_vectors, int dim, int k);
 
 }  // namespace xnai::rag

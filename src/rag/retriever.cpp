@@ -39,14 +39,18 @@ bool has_word_character(const std::string& s) {
 
 const char* retrieval_mode_name(RetrievalMode mode) {
   switch (mode) {
-    case RetrievalMode::Hybrid: return "hybrid";
-    case RetrievalMode::Vector: return "vector";
-    case RetrievalMode::Bm25: return "bm25";
+    case RetrievalMode::Hybrid:
+      return "hybrid";
+    case RetrievalMode::Vector:
+      return "vector";
+    case RetrievalMode::Bm25:
+      return "bm25";
   }
   return "?";
 }
 
-std::vector<std::pair<std::string, double>> reciprocal_rank_fusion(const std::vector<RankedList>& lists, int k) {
+std::vector<std::pair<std::string, double>> reciprocal_rank_fusion(const std::vector<RankedList>& lists,
+                                                                   int k) {
   std::vector<std::pair<std::string, double>> fused;
   std::unordered_map<std::string, size_t> where;
   for (const auto& list : lists) {
@@ -56,11 +60,14 @@ std::vector<std::pair<std::string, double>> reciprocal_rank_fusion(const std::ve
       if (!seen_here.insert(id).second) continue;
       const double s = 1.0 / (k + static_cast<double>(r + 1));
       auto [it, inserted] = where.emplace(id, fused.size());
-      if (inserted) fused.emplace_back(id, s);
-      else fused[it->second].second += s;
+      if (inserted)
+        fused.emplace_back(id, s);
+      else
+        fused[it->second].second += s;
     }
   }
-  std::stable_sort(fused.begin(), fused.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::stable_sort(fused.begin(), fused.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
   return fused;
 }
 
@@ -68,29 +75,34 @@ RetrievalMode plan_retrieval(const Store& store, const runtime::Embedder* embedd
                              std::string* note) {
   if (note) note->clear();
   if (requested == RetrievalMode::Bm25) return requested;
+  const StoreStats st = store.stats();
   if (!embedder) {
-    if (note) *note = "no embedding model configured: BM25 search only";
+    if (note && st.n_vectors > 0)
+      *note = "this store has vectors from embedding model '" + st.embedding_model +
+              "': pass that model (--embed-model or XNAI_EMBED_MODEL) for hybrid search; BM25 only now";
     return RetrievalMode::Bm25;
   }
-  const StoreStats st = store.stats();
   if (st.n_vectors == 0 || st.embedding_model.empty()) {
     if (note) *note = "the store holds no vectors yet (ingest with an embedding model): BM25 search only";
     return RetrievalMode::Bm25;
   }
   if (st.embedding_model != embedder->model_name())
-    throw Error(ErrorKind::InvalidArgument, "the store's vectors come from embedding model '" + st.embedding_model +
-                                                "' but the configured model is '" + embedder->model_name() +
-                                                "'; use the same model or ingest into another data directory");
+    throw Error(ErrorKind::InvalidArgument,
+                "the store's vectors come from embedding model '" + st.embedding_model +
+                    "' but the configured model is '" + embedder->model_name() +
+                    "'; use the same model or ingest into another data directory");
   if (st.embedding_dim != 0 && st.embedding_dim != embedder->dim())
-    throw Error(ErrorKind::InvalidArgument, "the store's vectors have dimension " + std::to_string(st.embedding_dim) +
-                                                " but embedding model '" + embedder->model_name() + "' gives " +
+    throw Error(ErrorKind::InvalidArgument, "the store's vectors have dimension " +
+                                                std::to_string(st.embedding_dim) + " but embedding model '" +
+                                                embedder->model_name() + "' gives " +
                                                 std::to_string(embedder->dim()));
   return requested;
 }
 
 RetrieveResult retrieve(const Store& store, runtime::Embedder* embedder, const std::string& query,
                         const RetrieveOptions& opts) {
-  if (opts.top_k < 1) throw Error(ErrorKind::InvalidArgument, "top_k must be >= 1, got " + std::to_string(opts.top_k));
+  if (opts.top_k < 1)
+    throw Error(ErrorKind::InvalidArgument, "top_k must be >= 1, got " + std::to_string(opts.top_k));
   RetrieveResult result;
   result.mode = embedder ? opts.mode : RetrievalMode::Bm25;
   if (!has_word_character(query)) return result;
@@ -103,7 +115,9 @@ RetrieveResult retrieve(const Store& store, runtime::Embedder* embedder, const s
   std::vector<Hit> vec_hits, bm25_hits;
   if (use_vector) {
     auto q = embedder->embed({query});
-    if (q.size() != 1) throw Error(ErrorKind::Internal, "embedder returned " + std::to_string(q.size()) + " vectors for 1 text");
+    if (q.size() != 1)
+      throw Error(ErrorKind::Internal,
+                  "embedder returned " + std::to_string(q.size()) + " vectors for 1 text");
     vec_hits = store.search_vector(q[0], n, opts.filter);
   }
   if (use_bm25) bm25_hits = store.search_bm25(detail::without_stop_words(query), n, opts.filter);
@@ -138,7 +152,8 @@ RetrieveResult retrieve(const Store& store, runtime::Embedder* embedder, const s
       const auto& rh = by_id.at(id);
       order.emplace_back(id, use_vector ? rh.vector_score : rh.bm25_score);
     }
-    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
   }
 
   std::unordered_set<std::string> seen_ids, seen_text;

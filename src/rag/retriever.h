@@ -31,12 +31,12 @@ const char* retrieval_mode_name(RetrievalMode mode);  // "hybrid", "vector", "bm
 
 struct RetrieveOptions {
   int top_k = 5;
-  std::optional<double> score_threshold;  // hits scoring below (see the file comment) are dropped
-  Filter filter;                // pushed into both searches
+  std::optional<double> score_threshold;       // hits scoring below (see the file comment) are dropped
+  Filter filter;                               // pushed into both searches
   RetrievalMode mode = RetrievalMode::Hybrid;  // Hybrid/Vector need an embedder, else BM25
-  int candidates = 0;           // per-list depth before fusion; 0 = max(4 * top_k, 40)
-  int rrf_k = 60;               // the RRF constant (Cormack et al. 2009)
-  bool dedupe_text = true;      // drop a hit whose text equals a better hit's (copied files)
+  int candidates = 0;                          // per-list depth before fusion; 0 = max(4 * top_k, 40)
+  int rrf_k = 60;                              // the RRF constant (Cormack et al. 2009)
+  bool dedupe_text = true;                     // drop a hit whose text equals a better hit's (copied files)
 };
 
 struct RetrievedHit {
@@ -67,7 +67,8 @@ std::vector<std::pair<std::string, double>> reciprocal_rank_fusion(const std::ve
 
 // The mode to use with this store and embedder, decided once per session (it reads
 // store.stats(), which may count rows): BM25 when there is no embedder or the store holds no
-// vectors yet (then `note`, if not null, says why), else `requested`. Throws
+// vectors yet, else `requested`. `note` (if not null) receives a line worth showing the user,
+// or "": the store has vectors but no embedder was given, or an embedder but no vectors. Throws
 // Error(InvalidArgument) when the store's vectors come from another embedding model than
 // `embedder`, naming both (mixing models silently ruins search).
 RetrievalMode plan_retrieval(const Store& store, const runtime::Embedder* embedder, RetrievalMode requested,

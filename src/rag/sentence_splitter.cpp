@@ -23,12 +23,14 @@ struct UTextCloser {
 // (Mr., Mrs., Ms., Prof., Capt. …) lacks. Case matters: "Fig. 3" is kept, "fig." is not.
 // (Entries with an inner period, like "e.g.", are not matched by ICU's filter: "e.g. Then"
 // still ends a sentence, as in plain ICU.)
-constexpr const char* kExtraAbbreviations[] = {
-    "Dr.",  "Drs.", "Jr.",  "Sr.",   "St.",  "Mt.",  "Gen.", "Col.", "Lt.",  "Sgt.", "Gov.", "Sen.", "Rep.", "Rev.",
-    "Hon.", "Fig.", "Figs.", "Eq.", "Eqs.", "Ref.", "Refs.", "Vol.", "Sec.", "Ch.", "pp.", "vs.", "cf.", "al."};
+constexpr const char* kExtraAbbreviations[] = {"Dr.",  "Drs.", "Jr.",   "Sr.",  "St.",  "Mt.",  "Gen.",
+                                               "Col.", "Lt.",  "Sgt.",  "Gov.", "Sen.", "Rep.", "Rev.",
+                                               "Hon.", "Fig.", "Figs.", "Eq.",  "Eqs.", "Ref.", "Refs.",
+                                               "Vol.", "Sec.", "Ch.",   "pp.",  "vs.",  "cf.",  "al."};
 
 void check(UErrorCode status, const char* what) {
-  if (U_FAILURE(status)) throw Error(ErrorKind::Internal, std::string("ICU ") + what + ": " + u_errorName(status));
+  if (U_FAILURE(status))
+    throw Error(ErrorKind::Internal, std::string("ICU ") + what + ": " + u_errorName(status));
 }
 
 std::unique_ptr<icu::BreakIterator> make_sentence_iterator() {
@@ -36,9 +38,11 @@ std::unique_ptr<icu::BreakIterator> make_sentence_iterator() {
   std::unique_ptr<icu::FilteredBreakIteratorBuilder> builder(
       icu::FilteredBreakIteratorBuilder::createInstance(icu::Locale("en"), status));  // the standard list
   check(status, "FilteredBreakIteratorBuilder");
-  for (const char* a : kExtraAbbreviations) builder->suppressBreakAfter(icu::UnicodeString::fromUTF8(a), status);
+  for (const char* a : kExtraAbbreviations)
+    builder->suppressBreakAfter(icu::UnicodeString::fromUTF8(a), status);
   check(status, "suppressBreakAfter");
-  std::unique_ptr<icu::BreakIterator> base(icu::BreakIterator::createSentenceInstance(icu::Locale("en_US"), status));
+  std::unique_ptr<icu::BreakIterator> base(
+      icu::BreakIterator::createSentenceInstance(icu::Locale("en_US"), status));
   check(status, "createSentenceInstance");
   std::unique_ptr<icu::BreakIterator> filtered(builder->build(base.release(), status));  // takes ownership
   check(status, "build");
@@ -66,7 +70,8 @@ std::vector<int64_t> boundaries(icu::BreakIterator& it, std::string_view text, i
   UErrorCode status = U_ZERO_ERROR;
   std::unique_ptr<UText, UTextCloser> ut(
       utext_openUTF8(nullptr, text.data(), static_cast<int64_t>(text.size()), &status));
-  if (U_FAILURE(status)) throw Error(ErrorKind::Internal, std::string("ICU utext_openUTF8: ") + u_errorName(status));
+  if (U_FAILURE(status))
+    throw Error(ErrorKind::Internal, std::string("ICU utext_openUTF8: ") + u_errorName(status));
   it.setText(ut.get(), status);
   if (U_FAILURE(status)) throw Error(ErrorKind::Internal, std::string("ICU setText: ") + u_errorName(status));
   std::vector<int64_t> out;
@@ -92,7 +97,8 @@ std::vector<int64_t> sentence_starts(std::string_view text) {
 
 std::vector<int64_t> word_boundaries(std::string_view text, int64_t begin, int64_t end) {
   if (end <= begin) return {begin};
-  std::vector<int64_t> b = boundaries(iterator(false), text.substr(static_cast<size_t>(begin), static_cast<size_t>(end - begin)), begin);
+  std::vector<int64_t> b = boundaries(
+      iterator(false), text.substr(static_cast<size_t>(begin), static_cast<size_t>(end - begin)), begin);
   if (b.empty() || b.front() != begin) b.insert(b.begin(), begin);
   if (b.back() != end) b.push_back(end);
   return b;

@@ -358,6 +358,10 @@ StoreBenchResult run_store_bench(const StoreBenchOptions& o) {
   std::vector<double> ms;
   for (int i = 0; i < nq; ++i) ms.push_back(timed([&] { (void)store->search_bm25(tq[size_t(i)], o.k); }));
   r.bm25 = latency(ms);
+  ms.clear();
+  const Filter pdf = parse_filter("type = pdf");
+  for (int i = 0; i < nq; ++i) ms.push_back(timed([&] { (void)store->search_bm25(tq[size_t(i)], o.k, pdf); }));
+  r.bm25_filtered = latency(ms);
 
   say("timing hybrid search");
   ms.clear();
@@ -413,6 +417,7 @@ std::string format_store_bench(const StoreBenchResult& r) {
                 "  vector pdf 25%%  %s  recall@10 %.4f\n"
                 "  vector rare .5%% %s  recall@10 %.4f\n"
                 "  bm25            %s  (%.0f matching chunks per query)\n"
+                "  bm25 pdf 25%%    %s\n"
                 "  hybrid (RRF)    %s\n"
                 "  exact scan for reference: %.2f ms per query\n",
                 static_cast<long long>(r.chunks), static_cast<long long>(r.documents), r.dim, r.kernel.c_str(),
@@ -420,7 +425,7 @@ std::string format_store_bench(const StoreBenchResult& r) {
                 double(r.db_bytes) / 1e6, double(r.index_file_bytes) / 1e6, double(r.index_memory_bytes) / 1e6,
                 double(r.peak_rss_bytes) / 1e6, lat(r.vector).c_str(), r.recall, lat(r.vector_filtered).c_str(),
                 r.recall_filtered, lat(r.vector_selective).c_str(), r.recall_selective, lat(r.bm25).c_str(),
-                r.bm25_mean_matches, lat(r.hybrid).c_str(), r.exact_ms);
+                r.bm25_mean_matches, lat(r.bm25_filtered).c_str(), lat(r.hybrid).c_str(), r.exact_ms);
   return buf;
 }
 

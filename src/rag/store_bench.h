@@ -57,7 +57,7 @@ struct StoreBenchResult {
   double reopen_seconds = 0;        // opening the filled store again (loads vectors.idx)
   uint64_t db_bytes = 0, index_file_bytes = 0;
   uint64_t index_memory_bytes = 0, peak_rss_bytes = 0;
-  SearchLatency vector, bm25, hybrid, vector_filtered, vector_selective;
+  SearchLatency vector, bm25, hybrid, vector_filtered, vector_selective, bm25_filtered;
   double recall = 0;                // recall@k of search_vector vs exact, no filter
   double recall_filtered = 0;       // under `type = pdf` (a quarter of the chunks)
   double recall_selective = 0;      // under `tags = rare` (0.5% of the chunks)

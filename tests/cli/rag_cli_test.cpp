@@ -33,8 +33,8 @@ RunResult run_xnai(const std::string& args, const std::string& env = "") {
   const fs::path err = fs::temp_directory_path() / ("xnai_rag_cli_err_" + std::to_string(::getpid()));
   // MODEL_PATH / XNAI_EMBED_MODEL from the developer's shell must not turn the runs into
   // model runs; XNAI_DATA is set per test.
-  const std::string cmd = "env -u MODEL_PATH -u XNAI_EMBED_MODEL -u XNAI_DATA " + env + " '" + bin + "' " + args +
-                          " 2>'" + err.string() + "'";
+  const std::string cmd = "env -u MODEL_PATH -u XNAI_EMBED_MODEL -u XNAI_DATA " + env + " '" + bin + "' " +
+                          args + " 2>'" + err.string() + "'";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
   std::array<char, 4096> buf{};
@@ -56,16 +56,24 @@ void write_file(const fs::path& p, const std::string& bytes) {
   std::ofstream(p, std::ios::binary) << bytes;
 }
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+// Single-quoted for the shell (appended piece by piece: GCC 12 warns falsely on "'" + string&&).
+std::string q(const fs::path& p) {
+  std::string s = "'";
+  s += p.string();
+  s += "'";
+  return s;
+}
 
 // Checks the JSON object of a hit or citation against the document's own text.
 void expect_exact(const nlohmann::json& h) {
-  for (const char* k : {"chunk_id", "source_path", "title", "page_first", "page_last", "begin", "end", "score", "text"})
+  for (const char* k :
+       {"chunk_id", "source_path", "title", "page_first", "page_last", "begin", "end", "score", "text"})
     ASSERT_TRUE(h.contains(k)) << k << " missing in " << h.dump();
   const auto doc = xnai::rag::load_document(h.at("source_path").get<std::string>());
   const int64_t b = h.at("begin"), e = h.at("end");
   ASSERT_LE(e, static_cast<int64_t>(doc.text.size()));
-  EXPECT_EQ(doc.text.substr(static_cast<size_t>(b), static_cast<size_t>(e - b)), h.at("text").get<std::string>());
+  EXPECT_EQ(doc.text.substr(static_cast<size_t>(b), static_cast<size_t>(e - b)),
+            h.at("text").get<std::string>());
   if (!doc.pages.empty()) {
     int page = 0;
     for (const auto& p : doc.pages)
@@ -84,13 +92,15 @@ struct RagCli : ::testing::Test {
     docs = root / "docs";
     data = root / "data";
     write_file(docs / "house.txt", "Notes about the house.\n\nThe spare key is under the blue flower pot.\n");
-    write_file(docs / "coffee.md", "# Espresso\n\nUse 18 grams of coffee for a double shot.\n\n## Milk\n\n"
-                                   "Steam the milk to about 60 degrees.\n");
+    write_file(docs / "coffee.md",
+               "# Espresso\n\nUse 18 grams of coffee for a double shot.\n\n## Milk\n\n"
+               "Steam the milk to about 60 degrees.\n");
     write_file(docs / "broken.pdf", "%PDF-1.4\nnot a real pdf\n%%EOF\n");
-    write_file(docs / "volcano.txt.src", "Volcano guide for the northern range.\fMount Kessel last erupted in 1911. "
-                                         "Its crater lake is warm.\fMount Arrow is dormant.\n");
-    have_pdf = std::system(("enscript -q -B -p - " + q(docs / "volcano.txt.src") + " 2>/dev/null | ps2pdf - " +
-                            q(docs / "volcano.pdf") + " 2>/dev/null")
+    write_file(docs / "volcano.txt.src",
+               "Volcano guide for the northern range.\fMount Kessel last erupted in 1911. "
+               "Its crater lake is warm.\fMount Arrow is dormant.\n");
+    have_pdf = std::system(("enscript -q -B -p - " + q(docs / "volcano.txt.src") +
+                            " 2>/dev/null | ps2pdf - " + q(docs / "volcano.pdf") + " 2>/dev/null")
                                .c_str()) == 0 &&
                fs::exists(docs / "volcano.pdf");
     fs::remove(docs / "volcano.txt.src");
@@ -148,7 +158,8 @@ TEST_F(RagCli, IngestSearchAskEndToEnd) {
   ASSERT_FALSE(j.at("citations").empty());
   EXPECT_EQ(j["citations"][0].at("text"), "Mount Kessel last erupted in 1911.");
   EXPECT_EQ(j["citations"][0].at("page_first"), 2);
-  EXPECT_NE(j.at("answer").get<std::string>().find("Mount Kessel last erupted in 1911. [1]"), std::string::npos);
+  EXPECT_NE(j.at("answer").get<std::string>().find("Mount Kessel last erupted in 1911. [1]"),
+            std::string::npos);
   for (const auto& c : j["citations"]) expect_exact(c);
   for (const auto& s : j.at("sources")) expect_exact(s);
 

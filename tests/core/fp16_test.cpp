@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "core/cpu_features.h"
 #include "core/fp16.h"
 
 namespace {
@@ -15,7 +16,7 @@ __attribute__((target("f16c"))) uint16_t hw_f32_to_fp16(float f) {
 }
 __attribute__((target("f16c"))) float hw_fp16_to_f32(uint16_t h) { return _cvtsh_ss(h); }
 
-bool have_f16c() { return __builtin_cpu_supports("f16c"); }
+bool have_f16c() { return xnai::cpu_features().f16c; }
 
 TEST(Fp16, EveryHalfDecodesLikeF16C) {
   if (!have_f16c()) GTEST_SKIP() << "CPU has no F16C";

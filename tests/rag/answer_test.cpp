@@ -25,16 +25,17 @@ std::vector<std::string> sentence_texts(const std::string& text) {
 }
 
 TEST(Sentences, IcuBoundariesWithWrappedLinesJoined) {
-  const std::string t = "Mr. Smith went home. The battery lasts\nten hours on a charge!  Does it?\n\nNew paragraph";
-  EXPECT_EQ(sentence_texts(t), (std::vector<std::string>{"Mr. Smith went home.",
-                                                          "The battery lasts\nten hours on a charge!", "Does it?",
-                                                          "New paragraph"}));
+  const std::string t =
+      "Mr. Smith went home. The battery lasts\nten hours on a charge!  Does it?\n\nNew paragraph";
+  EXPECT_EQ(sentence_texts(t),
+            (std::vector<std::string>{"Mr. Smith went home.", "The battery lasts\nten hours on a charge!",
+                                      "Does it?", "New paragraph"}));
 }
 
 TEST(Sentences, HeadingsAndListItemsEndSentences) {
   const std::string t = "# Setup\nInstall the tool first. Then run it\n- one item\n- two items\n1. numbered";
   EXPECT_EQ(sentence_texts(t), (std::vector<std::string>{"# Setup", "Install the tool first.", "Then run it",
-                                                          "- one item", "- two items", "1. numbered"}));
+                                                         "- one item", "- two items", "1. numbered"}));
 }
 
 TEST(Sentences, SetextHeadingsStandAlone) {
@@ -70,7 +71,8 @@ TEST(Markers, FindsTheUsualForms) {
 }
 
 TEST(Markers, IgnoresBracketsThatAreNotCitations) {
-  for (const char* s : {"array[i]", "[a]", "[1,]", "[]", "[ ]", "[3-1]", "[1-99999]", "x[12 34]", "[-1]", "[1", "1]"})
+  for (const char* s :
+       {"array[i]", "[a]", "[1,]", "[]", "[ ]", "[3-1]", "[1-99999]", "x[12 34]", "[-1]", "[1", "1]"})
     EXPECT_TRUE(find_citation_markers(s).empty()) << s;
 }
 
@@ -107,9 +109,10 @@ TEST(Extractive, QuotesTheBestSentencesWithExactSpans) {
   const std::string t1 =
       "Battery care.\n\nThe battery of the X200 lasts about ten hours. Charging takes two hours with the "
       "supplied adapter. Store it half charged.\n\nThe screen is 13 inches wide.";
-  const std::string t2 = "Warranty\n\nThe warranty covers the battery for one year. Water damage is excluded.";
-  std::vector<std::pair<Document, std::vector<Chunk>>> docs = {test::paragraphs_doc("d1", "/m/x200.txt", t1),
-                                                               test::paragraphs_doc("d2", "/m/warranty.txt", t2)};
+  const std::string t2 =
+      "Warranty\n\nThe warranty covers the battery for one year. Water damage is excluded.";
+  std::vector<std::pair<Document, std::vector<Chunk>>> docs = {
+      test::paragraphs_doc("d1", "/m/x200.txt", t1), test::paragraphs_doc("d2", "/m/warranty.txt", t2)};
   const auto hits = hits_of(docs, {{0, 1}, {1, 1}, {0, 2}});
   std::string streamed;
   const Answer a = answer_extractive("How long does the battery last?", hits, {},
@@ -149,7 +152,8 @@ TEST(Extractive, PrefersCoverageAndSkipsDuplicates) {
 }
 
 TEST(Extractive, FallsBackToTheTopHitAndHandlesNoHits) {
-  auto d = test::paragraphs_doc("d", "/n.txt", "Intro\n\nCompletely unrelated words live here. More of them.");
+  auto d =
+      test::paragraphs_doc("d", "/n.txt", "Intro\n\nCompletely unrelated words live here. More of them.");
   const auto hits = hits_of({d}, {{0, 1}});
   const Answer a = answer_extractive("zebra quantum", hits);
   ASSERT_EQ(a.citations.size(), 1u);
@@ -216,7 +220,8 @@ struct TinyLlm : ::testing::Test {
 TEST_F(TinyLlm, PromptNumbersSourcesWithinBudget) {
   std::vector<std::pair<Document, std::vector<Chunk>>> docs;
   std::string text;
-  for (int i = 0; i < 6; ++i) text += "Paragraph " + std::to_string(i) + " says the code word is word" + std::to_string(i) + ".\n\n";
+  for (int i = 0; i < 6; ++i)
+    text += "Paragraph " + std::to_string(i) + " says the code word is word" + std::to_string(i) + ".\n\n";
   docs.push_back(test::paragraphs_doc("d", "/docs/codes.txt", text));
   const auto hits = hits_of(docs, {{0, 0}, {0, 1}, {0, 2}, {0, 3}, {0, 4}, {0, 5}});
   const auto full = build_answer_prompt(*model, "What is the code word?", hits, 5, 100000);
@@ -231,7 +236,8 @@ TEST_F(TinyLlm, PromptNumbersSourcesWithinBudget) {
 
   // A budget for about two sources keeps the best two, whole.
   const auto none = build_answer_prompt(*model, "What is the code word?", {}, 5, 100000);
-  const int64_t per_source = (static_cast<int64_t>(full.tokens.size()) - static_cast<int64_t>(none.tokens.size())) / 5;
+  const int64_t per_source =
+      (static_cast<int64_t>(full.tokens.size()) - static_cast<int64_t>(none.tokens.size())) / 5;
   const int64_t budget = static_cast<int64_t>(none.tokens.size()) + per_source * 2 + per_source / 2;
   const auto two = build_answer_prompt(*model, "What is the code word?", hits, 5, budget);
   EXPECT_EQ(two.sources.size(), 2u);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "rag/store/bm25_query.h"
 #include "rag/store/embedded_store.h"
 #include "store_suite.h"
 #include "test_support.h"
@@ -341,6 +342,47 @@ TEST_F(EmbeddedStoreTest, DeletingEverythingLeavesAWorkingEmptyStore) {
   EXPECT_TRUE(s->search_vector(corpus[0].vecs[0], 5).empty());
   add_all(*s, {corpus[1]});
   EXPECT_EQ(s->search_vector(corpus[1].vecs[0], 1).at(0).chunk.id, corpus[1].chunks[0].id);
+}
+
+// Our BM25 (lengths from memory) must rank and score exactly like FTS5's own bm25().
+TEST_F(EmbeddedStoreTest, Bm25ScoresEqualFts5Bm25) {
+  auto s = open();
+  add_all(*s, make_corpus(60, 16));
+  auto reference = [&](const std::string& q) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((dir_ / "store.sqlite").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db,
+                                 "SELECT c.id, -bm25(chunks_fts) FROM chunks_fts JOIN chunks c ON c.seq = chunks_fts.rowid "
+                                 "WHERE chunks_fts MATCH ?1 ORDER BY bm25(chunks_fts), c.seq LIMIT 25",
+                                 -1, &st, nullptr),
+              SQLITE_OK);
+    const std::string m = store::fts5_match_expression(q);
+    sqlite3_bind_text(st, 1, m.c_str(), -1, SQLITE_TRANSIENT);
+    std::vector<std::pair<std::string, double>> out;
+    while (sqlite3_step(st) == SQLITE_ROW)
+      out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), sqlite3_column_double(st, 1));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+  };
+  auto check = [&](const std::string& q) {
+    SCOPED_TRACE(q);
+    const auto want = reference(q);
+    const auto got = s->search_bm25(q, 25);
+    ASSERT_EQ(got.size(), want.size());
+    ASSERT_FALSE(got.empty());
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_NEAR(got[i].score, want[i].second, 1e-5 * std::max(1.0, std::fabs(want[i].second)));
+      EXPECT_EQ(got[i].chunk.id, want[i].first);
+    }
+  };
+  for (const char* q : {"common", "running fox", "uniq7 c7x0 lazy", "C++ templates words", "dogs uniq12 uniq13 c13x1"})
+    check(q);
+  // Documents added and replaced after the lengths were loaded.
+  add_all(*s, {make_doc(70, 16, 9), make_doc(3, 16, 1)});
+  check("common");
+  check("uniq70 running");
 }
 
 // --- FAISS import -------------------------------------------------------------------------

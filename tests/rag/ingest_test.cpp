@@ -35,14 +35,16 @@ bool make_pdf(const fs::path& out, const std::vector<std::string>& pages) {
   std::string all;
   for (size_t i = 0; i < pages.size(); ++i) all += (i ? "\f" : "") + pages[i] + "\n";
   write_file(txt, all);
-  const std::string cmd = "enscript -q -B -p - '" + txt.string() + "' 2>/dev/null | ps2pdf - '" + out.string() +
-                          "' 2>/dev/null";
+  const std::string cmd =
+      "enscript -q -B -p - '" + txt.string() + "' 2>/dev/null | ps2pdf - '" + out.string() + "' 2>/dev/null";
   const int rc = std::system(cmd.c_str());
   fs::remove(txt);
   return rc == 0 && fs::exists(out) && fs::file_size(out) > 0;
 }
 
-bool contains(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 std::string abs_path(const fs::path& p) { return fs::absolute(p).lexically_normal().string(); }
 
@@ -57,8 +59,9 @@ struct IngestTest : ::testing::Test {
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root);
     docs = root / "docs";
-    write_file(docs / "notes.txt",
-               "Shopping list for the weekend.\n\nThe spare house key is under the blue flower pot by the door.\n");
+    write_file(
+        docs / "notes.txt",
+        "Shopping list for the weekend.\n\nThe spare house key is under the blue flower pot by the door.\n");
     write_file(docs / "guide.md",
                "# Espresso guide\n\nGrind the beans fine. Use 18 grams of coffee for a double shot.\n\n"
                "## Milk\n\nSteam the milk to about 60 degrees Celsius.\n");
@@ -91,7 +94,8 @@ TEST_F(IngestTest, BrokenPdfIsReportedAndTheRestIngested) {
   EXPECT_TRUE(s.skipped.empty());
   ASSERT_EQ(s.failed.size(), 2u);
   for (const auto& f : s.failed) {
-    EXPECT_TRUE(f.path == abs_path(docs / "sub" / "broken.pdf") || f.path == abs_path(docs / "sub" / "truncated.pdf"))
+    EXPECT_TRUE(f.path == abs_path(docs / "sub" / "broken.pdf") ||
+                f.path == abs_path(docs / "sub" / "truncated.pdf"))
         << f.path;
     EXPECT_NE(f.reason.find(fs::path(f.path).filename().string()), std::string::npos) << f.reason;
     EXPECT_FALSE(store->find_document_by_source(f.path).has_value());
@@ -132,7 +136,8 @@ TEST_F(IngestTest, ReingestSkipsUnchangedAndReplacesChanged) {
   EXPECT_EQ(doc->content_hash, load_document((docs / "notes.txt").string()).content_hash);
   RetrieveOptions ro;
   auto r = retrieve(*store, nullptr, "flower pot", ro);
-  for (const auto& h : r.hits) EXPECT_EQ(h.hit.chunk.text.find("flower pot"), std::string::npos) << h.hit.chunk.text;
+  for (const auto& h : r.hits)
+    EXPECT_EQ(h.hit.chunk.text.find("flower pot"), std::string::npos) << h.hit.chunk.text;
   r = retrieve(*store, nullptr, "garage hook", ro);
   ASSERT_FALSE(r.hits.empty());
   EXPECT_EQ(r.hits[0].hit.document.source_path, abs_path(docs / "notes.txt"));
@@ -243,7 +248,8 @@ TEST_F(IngestTest, CitationsPointAtTheExactTextAndPage) {
       const Document doc = load_document(cit.source_path);
       EXPECT_EQ(doc.id, cit.doc_id);
       ASSERT_LE(cit.end, static_cast<int64_t>(doc.text.size()));
-      EXPECT_EQ(doc.text.substr(static_cast<size_t>(cit.begin), static_cast<size_t>(cit.end - cit.begin)), cit.text);
+      EXPECT_EQ(doc.text.substr(static_cast<size_t>(cit.begin), static_cast<size_t>(cit.end - cit.begin)),
+                cit.text);
       // The page holding the span, from the loader's page spans.
       int page = 0;
       for (const auto& p : doc.pages)
@@ -256,13 +262,15 @@ TEST_F(IngestTest, CitationsPointAtTheExactTextAndPage) {
     // Sources are the retrieved chunks, also exact.
     for (const auto& src : a.sources) {
       const Document doc = load_document(src.source_path);
-      EXPECT_EQ(doc.text.substr(static_cast<size_t>(src.begin), static_cast<size_t>(src.end - src.begin)), src.text);
+      EXPECT_EQ(doc.text.substr(static_cast<size_t>(src.begin), static_cast<size_t>(src.end - src.begin)),
+                src.text);
     }
   }
 }
 
 TEST_F(IngestTest, MissingPathIsAFailureNotACrash) {
-  const IngestSummary s = ingest(*store, nullptr, {(root / "nope.txt").string(), (docs / "notes.txt").string()});
+  const IngestSummary s =
+      ingest(*store, nullptr, {(root / "nope.txt").string(), (docs / "notes.txt").string()});
   ASSERT_EQ(s.failed.size(), 1u);
   EXPECT_EQ(s.failed[0].path, abs_path(root / "nope.txt"));
   EXPECT_EQ(s.added.size(), 1u);

@@ -1,12 +1,16 @@
 // Loaders: every format on small files made here (PDFs with enscript | ps2pdf and
 // ghostscript), bad files reported by name, and find_documents on a tree with hidden,
 // unsupported and looping entries.
+#include "rag/loaders.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,7 +20,6 @@
 
 #include "core/error.h"
 #include "rag/chunker.h"
-#include "rag/loaders.h"
 
 namespace xnai::rag {
 namespace {
@@ -80,7 +83,8 @@ void expect_well_formed(const Document& d) {
   EXPECT_TRUE(is_clean_utf8(d.text));
   const auto n = static_cast<int64_t>(d.text.size());
   auto on_boundary = [&](int64_t p) {
-    return p >= 0 && p <= n && (p == n || (static_cast<unsigned char>(d.text[static_cast<size_t>(p)]) & 0xC0) != 0x80);
+    return p >= 0 && p <= n &&
+           (p == n || (static_cast<unsigned char>(d.text[static_cast<size_t>(p)]) & 0xC0) != 0x80);
   };
   int64_t prev_end = 0;
   for (const auto& p : d.pages) {
@@ -90,11 +94,15 @@ void expect_well_formed(const Document& d) {
   }
   for (size_t i = 0; i < d.headings.size(); ++i) {
     EXPECT_TRUE(on_boundary(d.headings[i].begin));
-    if (i) { EXPECT_LE(d.headings[i - 1].begin, d.headings[i].begin); }
+    if (i) {
+      EXPECT_LE(d.headings[i - 1].begin, d.headings[i].begin);
+    }
   }
   for (size_t i = 0; i < d.paragraph_starts.size(); ++i) {
     EXPECT_TRUE(on_boundary(d.paragraph_starts[i]));
-    if (i) { EXPECT_LT(d.paragraph_starts[i - 1], d.paragraph_starts[i]); }
+    if (i) {
+      EXPECT_LT(d.paragraph_starts[i - 1], d.paragraph_starts[i]);
+    }
   }
 }
 
@@ -119,16 +127,16 @@ void expect_load_error(const std::string& path, ErrorKind kind, const std::strin
 TEST(TextLoader, NormalisesNewlinesAndRepairsUtf8) {
   TempDir dir;
   const std::string bytes =
-      "\xEF\xBB\xBF"                       // BOM: dropped
-      "Hello\r\nworld\r\n\r\n"             // CRLF
-      "Second\rpara\x01graph\n\n\n"        // lone CR, a control (dropped)
+      "\xEF\xBB\xBF"                 // BOM: dropped
+      "Hello\r\nworld\r\n\r\n"       // CRLF
+      "Second\rpara\x01graph\n\n\n"  // lone CR, a control (dropped)
       "bad:\xFF|\xC3|\xC0\xAF|\xED\xA0\x80|\xF4\x90\x80\x80|caf\xC3\xA9\n"
-      "cut:\xE2\x82";                      // truncated sequence at the end
+      "cut:\xE2\x82";  // truncated sequence at the end
   const std::string path = dir.write("notes.txt", bytes);
   const Document d = load_document(path);
   const std::string R = "\xEF\xBF\xBD";
-  EXPECT_EQ(d.text, "Hello\nworld\n\nSecond\nparagraph\n\n\nbad:" + R + "|" + R + "|" + R + R + "|" + R + R + R + "|" +
-                        R + R + R + R + "|caf\xC3\xA9\ncut:" + R);
+  EXPECT_EQ(d.text, "Hello\nworld\n\nSecond\nparagraph\n\n\nbad:" + R + "|" + R + "|" + R + R + "|" + R + R +
+                        R + "|" + R + R + R + R + "|caf\xC3\xA9\ncut:" + R);
   EXPECT_EQ(d.type, "txt");
   EXPECT_EQ(d.title, "notes.txt");
   EXPECT_EQ(d.source_path, fs::absolute(path).lexically_normal().string());
@@ -200,7 +208,8 @@ TEST(MarkdownLoader, HeadingsParagraphsAndFrontMatter) {
   EXPECT_EQ(d.metadata.at("author"), "Ada");
   EXPECT_EQ(d.text, md.substr(md.find("# Guide")));  // syntax kept, front matter gone
   ASSERT_EQ(d.headings.size(), 4u);
-  const std::vector<std::pair<int, std::string>> expected = {{1, "Guide"}, {2, "Install"}, {1, "Setext title"}, {6, "Six"}};
+  const std::vector<std::pair<int, std::string>> expected = {
+      {1, "Guide"}, {2, "Install"}, {1, "Setext title"}, {6, "Six"}};
   for (size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(d.headings[i].level, expected[i].first);
     EXPECT_EQ(d.headings[i].title, expected[i].second);
@@ -211,8 +220,8 @@ TEST(MarkdownLoader, HeadingsParagraphsAndFrontMatter) {
   // and the line after it (a heading ends its paragraph).
   std::vector<std::string> starts;
   for (int64_t p : d.paragraph_starts) starts.push_back(d.text.substr(static_cast<size_t>(p), 8));
-  EXPECT_EQ(starts, (std::vector<std::string>{"# Guide ", "Intro te", "## Insta", "- first ", "- second", "```sh\n# ",
-                                              "Setext t", "###### S", "####### "}));
+  EXPECT_EQ(starts, (std::vector<std::string>{"# Guide ", "Intro te", "## Insta", "- first ", "- second",
+                                              "```sh\n# ", "Setext t", "###### S", "####### "}));
   expect_well_formed(d);
 }
 
@@ -240,7 +249,8 @@ TEST(HtmlLoader, VisibleTextBlocksHeadingsAndEntities) {
       "<style>body { color: red }</style><script>var x = '<p>not text</p>';</script></head>"
       "<body><nav><a href=/>Home</a> | <a href=/x>Menu</a></nav>"
       "<h1>Main   Title</h1>"
-      "<div><p>One &lt;two&gt; &eacute;t&eacute;&nbsp;&#x263A;</p><div><p>Nested <b>bold</b> text</p></div></div>"
+      "<div><p>One &lt;two&gt; &eacute;t&eacute;&nbsp;&#x263A;</p><div><p>Nested <b>bold</b> "
+      "text</p></div></div>"
       "<noscript>enable js</noscript><template><p>template text</p></template>"
       "<p>Line<br>break</p>"
       "<h2>Table</h2><table><tr><th>k</th><th>v</th></tr><tr><td>a</td><td>1</td></tr></table>"
@@ -273,19 +283,21 @@ TEST(HtmlLoader, VisibleTextBlocksHeadingsAndEntities) {
   EXPECT_EQ(d.text.substr(static_cast<size_t>(d.headings[1].begin), 5), "Table");
   std::vector<std::string> starts;
   for (int64_t p : d.paragraph_starts) starts.push_back(d.text.substr(static_cast<size_t>(p), 4));
-  EXPECT_EQ(starts, (std::vector<std::string>{"Main", "One ", "Nest", "Line", "Tabl", "k | ", "code", "uncl", "x\n\ny", "y"}));
+  EXPECT_EQ(starts, (std::vector<std::string>{"Main", "One ", "Nest", "Line", "Tabl", "k | ", "code", "uncl",
+                                              "x\n\ny", "y"}));
   expect_well_formed(d);
 }
 
 TEST(HtmlLoader, DeclaredLegacyCharsetAndBrokenMarkup) {
   TempDir dir;
-  const Document latin = load_document(
-      dir.write("latin.htm", "<html><head><meta charset=\"windows-1252\"></head><body><p>caf\xE9 \x93quoted\x94</p>"));
+  const Document latin = load_document(dir.write(
+      "latin.htm", "<html><head><meta charset=\"windows-1252\"></head><body><p>caf\xE9 \x93quoted\x94</p>"));
   EXPECT_EQ(latin.text, "caf\xC3\xA9 \xE2\x80\x9Cquoted\xE2\x80\x9D");
   // Undeclared and not UTF-8: read as windows-1252, like browsers.
   EXPECT_EQ(load_document(dir.write("undeclared.html", "<p>na\xEFve</p>")).text, "na\xC3\xAFve");
   // Tag soup never throws; text survives.
-  const Document soup = load_document(dir.write("soup.html", "<<p>>a<//b><div <p>b</td></tr></table>c<!-- x"));
+  const Document soup =
+      load_document(dir.write("soup.html", "<<p>>a<//b><div <p>b</td></tr></table>c<!-- x"));
   EXPECT_THAT(soup.text, HasSubstr("a"));
   expect_well_formed(soup);
   // Title falls back to the first h1, then to the file name.
@@ -293,12 +305,29 @@ TEST(HtmlLoader, DeclaredLegacyCharsetAndBrokenMarkup) {
   EXPECT_EQ(load_document(dir.write("none.html", "<p>x")).title, "none.html");
 }
 
-TEST(HtmlLoader, DeepNestingDoesNotOverflowTheStack) {
+TEST(HtmlLoader, PathologicalNestingLoadsQuickly) {
+  // Unguarded, gumbo needs 11 s for 20000 nested <div>s and minutes for more.
+  struct Case {
+    std::string open;
+    int repeat;
+  };
+  for (const Case& c : {Case{"<div>", 300000}, Case{"<div><span>", 100000}, Case{"<b id=x>", 100000},
+                        Case{"<table><tr><td>", 50000}, Case{"<p>w ", 200000}}) {
+    std::string html;
+    for (int i = 0; i < c.repeat; ++i) html += c.open;
+    html += "deep end";
+    const auto t0 = std::chrono::steady_clock::now();
+    const Document d = parse_document(html, "html", "deep.html");
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_LT(s, 20.0) << c.open;
+    EXPECT_EQ(d.text.substr(d.text.size() - 8), "deep end") << c.open;
+    std::printf("[ measure  ] %d x %s: %.2f s, %zu bytes of text\n", c.repeat, c.open.c_str(), s,
+                d.text.size());
+  }
+  // Ordinary nesting is untouched: 400 levels keep every paragraph break.
   std::string html;
-  for (int i = 0; i < 20000; ++i) html += "<div><span>";
-  html += "deep";
-  const Document d = parse_document(html, "html", "deep.html");
-  EXPECT_EQ(d.text, "deep");
+  for (int i = 0; i < 400; ++i) html += "<div><p>p" + std::to_string(i) + "</p>";
+  EXPECT_EQ(parse_document(html, "html", "n.html").paragraph_starts.size(), 400u);
 }
 
 // --- .pdf ---------------------------------------------------------------------------------
@@ -310,7 +339,8 @@ class PdfLoader : public ::testing::Test {
       GTEST_SKIP() << "enscript/ps2pdf/gs not installed (apt-get install enscript ghostscript)";
   }
   // A PDF from plain text: a form feed starts a new page.
-  std::string make_pdf(const std::string& name, const std::string& text, const std::string& enscript_flags = "") {
+  std::string make_pdf(const std::string& name, const std::string& text,
+                       const std::string& enscript_flags = "") {
     const std::string txt = dir_.write(name + ".src", text);
     const std::string pdf = dir_.file(name);
     const std::string cmd =
@@ -337,9 +367,11 @@ TEST_F(PdfLoader, ThreePagesWithTheirRangesAndChunkPages) {
   for (int i = 0; i < 3; ++i) {
     const PageSpan& p = d.pages[static_cast<size_t>(i)];
     EXPECT_EQ(p.page, i + 1);
-    const std::string page_text = d.text.substr(static_cast<size_t>(p.begin), static_cast<size_t>(p.end - p.begin));
+    const std::string page_text =
+        d.text.substr(static_cast<size_t>(p.begin), static_cast<size_t>(p.end - p.begin));
     for (int j = 0; j < 3; ++j)
-      EXPECT_EQ(page_text.find(words[j]) != std::string::npos, i == j) << "page " << i + 1 << ": " << page_text;
+      EXPECT_EQ(page_text.find(words[j]) != std::string::npos, i == j)
+          << "page " << i + 1 << ": " << page_text;
   }
   expect_well_formed(d);
 
@@ -352,7 +384,9 @@ TEST_F(PdfLoader, ThreePagesWithTheirRangesAndChunkPages) {
   for (const Chunk& c : chunks) {
     EXPECT_EQ(c.page_first, c.page_last) << c.text;
     for (int j = 0; j < 3; ++j)
-      if (c.text.find(words[j]) != std::string::npos) { EXPECT_EQ(c.page_first, j + 1) << c.text; }
+      if (c.text.find(words[j]) != std::string::npos) {
+        EXPECT_EQ(c.page_first, j + 1) << c.text;
+      }
   }
   // One chunk for everything spans pages 1–3.
   const std::vector<Chunk> whole = chunk_document(d);
@@ -363,7 +397,8 @@ TEST_F(PdfLoader, ThreePagesWithTheirRangesAndChunkPages) {
 
 TEST_F(PdfLoader, TwoColumnPageReadsColumnByColumn) {
   std::string text;
-  for (int i = 0; i < 120; ++i) text.append("line marker L").append(std::to_string(1000 + i)).append(" of the text\n");
+  for (int i = 0; i < 120; ++i)
+    text.append("line marker L").append(std::to_string(1000 + i)).append(" of the text\n");
   const Document d = load_document(make_pdf("twocol.pdf", text, "-2 -r"));
   size_t last = 0;
   for (int i = 0; i < 120; ++i) {
@@ -378,12 +413,14 @@ TEST_F(PdfLoader, EncryptedPdfIsReportedByName) {
   const std::string plain = make_pdf("plain.pdf", "Secret alpha text.\n");
   const std::string locked = dir_.file("locked.pdf");
   const std::string owner_only = dir_.file("owner-only.pdf");
-  ASSERT_EQ(std::system(("gs -q -dNOPAUSE -dBATCH -sDEVICE=pdfwrite -sOwnerPassword=x -sUserPassword=y -sOutputFile='" +
-                         locked + "' '" + plain + "' >/dev/null 2>&1")
-                            .c_str()),
-            0);
-  ASSERT_EQ(std::system(("gs -q -dNOPAUSE -dBATCH -sDEVICE=pdfwrite -sOwnerPassword=x -sOutputFile='" + owner_only +
-                         "' '" + plain + "' >/dev/null 2>&1")
+  ASSERT_EQ(
+      std::system(
+          ("gs -q -dNOPAUSE -dBATCH -sDEVICE=pdfwrite -sOwnerPassword=x -sUserPassword=y -sOutputFile='" +
+           locked + "' '" + plain + "' >/dev/null 2>&1")
+              .c_str()),
+      0);
+  ASSERT_EQ(std::system(("gs -q -dNOPAUSE -dBATCH -sDEVICE=pdfwrite -sOwnerPassword=x -sOutputFile='" +
+                         owner_only + "' '" + plain + "' >/dev/null 2>&1")
                             .c_str()),
             0);
   expect_load_error(locked, ErrorKind::Unsupported, "PDF is encrypted");
@@ -393,8 +430,10 @@ TEST_F(PdfLoader, EncryptedPdfIsReportedByName) {
 
 TEST_F(PdfLoader, BrokenPdfIsReportedByName) {
   const std::string good = read_all(make_pdf("good.pdf", "Some text.\n"));
-  expect_load_error(dir_.write("truncated.pdf", good.substr(0, 600)), ErrorKind::InvalidFormat, "not a valid PDF");
-  expect_load_error(dir_.write("garbage.pdf", "this is not a pdf at all"), ErrorKind::InvalidFormat, "not a valid PDF");
+  expect_load_error(dir_.write("truncated.pdf", good.substr(0, 600)), ErrorKind::InvalidFormat,
+                    "not a valid PDF");
+  expect_load_error(dir_.write("garbage.pdf", "this is not a pdf at all"), ErrorKind::InvalidFormat,
+                    "not a valid PDF");
   expect_load_error(dir_.write("empty.pdf", ""), ErrorKind::InvalidFormat, "not a valid PDF");
   std::mt19937 rng(7);
   std::string noise = "%PDF-1.4\n";
@@ -429,25 +468,52 @@ std::string make_zip(const std::vector<std::pair<std::string, std::string>>& mem
       payload.resize(z.total_out);
       deflateEnd(&z);
     }
-    const auto crc = static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+    const auto crc = static_cast<uint32_t>(
+        crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
     const auto offset = static_cast<uint32_t>(out.size());
     const uint32_t method = compress ? 8 : 0;
-    u32(out, 0x04034b50); u16(out, 20); u16(out, 0); u16(out, method); u16(out, 0); u16(out, 0);
-    u32(out, crc); u32(out, static_cast<uint32_t>(payload.size())); u32(out, static_cast<uint32_t>(data.size()));
-    u16(out, static_cast<uint32_t>(name.size())); u16(out, 0);
+    u32(out, 0x04034b50);
+    u16(out, 20);
+    u16(out, 0);
+    u16(out, method);
+    u16(out, 0);
+    u16(out, 0);
+    u32(out, crc);
+    u32(out, static_cast<uint32_t>(payload.size()));
+    u32(out, static_cast<uint32_t>(data.size()));
+    u16(out, static_cast<uint32_t>(name.size()));
+    u16(out, 0);
     out += name;
     out += payload;
-    u32(cd, 0x02014b50); u16(cd, 20); u16(cd, 20); u16(cd, 0); u16(cd, method); u16(cd, 0); u16(cd, 0);
-    u32(cd, crc); u32(cd, static_cast<uint32_t>(payload.size())); u32(cd, static_cast<uint32_t>(data.size()));
-    u16(cd, static_cast<uint32_t>(name.size())); u16(cd, 0); u16(cd, 0); u16(cd, 0); u16(cd, 0); u32(cd, 0);
+    u32(cd, 0x02014b50);
+    u16(cd, 20);
+    u16(cd, 20);
+    u16(cd, 0);
+    u16(cd, method);
+    u16(cd, 0);
+    u16(cd, 0);
+    u32(cd, crc);
+    u32(cd, static_cast<uint32_t>(payload.size()));
+    u32(cd, static_cast<uint32_t>(data.size()));
+    u16(cd, static_cast<uint32_t>(name.size()));
+    u16(cd, 0);
+    u16(cd, 0);
+    u16(cd, 0);
+    u16(cd, 0);
+    u32(cd, 0);
     u32(cd, offset);
     cd += name;
   }
   const auto cd_offset = static_cast<uint32_t>(out.size());
   out += cd;
-  u32(out, 0x06054b50); u16(out, 0); u16(out, 0);
-  u16(out, static_cast<uint32_t>(members.size())); u16(out, static_cast<uint32_t>(members.size()));
-  u32(out, static_cast<uint32_t>(cd.size())); u32(out, cd_offset); u16(out, 0);
+  u32(out, 0x06054b50);
+  u16(out, 0);
+  u16(out, 0);
+  u16(out, static_cast<uint32_t>(members.size()));
+  u16(out, static_cast<uint32_t>(members.size()));
+  u32(out, static_cast<uint32_t>(cd.size()));
+  u32(out, cd_offset);
+  u16(out, 0);
   return out;
 }
 
@@ -456,12 +522,15 @@ const char* kDocxBody =
     "<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>"
     "<w:p><w:pPr><w:pStyle w:val=\"Titel\"/></w:pPr><w:r><w:t>Annual Report</w:t></w:r></w:p>"
     "<w:p><w:pPr><w:pStyle w:val=\"berschrift1\"/></w:pPr><w:r><w:t>Overview</w:t></w:r></w:p>"
-    "<w:p><w:r><w:t xml:space=\"preserve\">Sales grew </w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>12%</w:t></w:r>"
+    "<w:p><w:r><w:t xml:space=\"preserve\">Sales grew "
+    "</w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>12%</w:t></w:r>"
     "<w:r><w:delText>deleted</w:delText></w:r><w:r><w:t xml:space=\"preserve\"> &amp; costs fell.</w:t></w:r>"
     "<w:r><w:br/><w:t>Next line</w:t><w:tab/><w:t>tabbed</w:t></w:r></w:p>"
     "<w:p><w:pPr><w:pStyle w:val=\"Heading2\"/></w:pPr><w:r><w:t>Numbers</w:t></w:r></w:p>"
-    "<w:tbl><w:tr><w:tc><w:p><w:r><w:t>Q1</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>10</w:t></w:r></w:p></w:tc></w:tr>"
-    "<w:tr><w:tc><w:p><w:r><w:t>Q2</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>&#233;12</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"
+    "<w:tbl><w:tr><w:tc><w:p><w:r><w:t>Q1</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>10</w:t></w:r></w:p></"
+    "w:tc></w:tr>"
+    "<w:tr><w:tc><w:p><w:r><w:t>Q2</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>&#233;12</w:t></w:r></w:p></"
+    "w:tc></w:tr></w:tbl>"
     "<w:p><w:r><w:fldChar w:fldCharType=\"begin\"/><w:instrText>PAGE</w:instrText><w:t>End.</w:t></w:r></w:p>"
     "</w:body></w:document>";
 
@@ -480,12 +549,12 @@ const char* kDocxCore =
 TEST(DocxLoader, ParagraphsHeadingsTablesAndProperties) {
   TempDir dir;
   for (bool deflate : {false, true}) {
-    const std::string path = dir.write(deflate ? "deflated.docx" : "stored.docx",
-                                       make_zip({{"[Content_Types].xml", "<Types/>"},
-                                                 {"word/document.xml", kDocxBody},
-                                                 {"word/styles.xml", kDocxStyles},
-                                                 {"docProps/core.xml", kDocxCore}},
-                                                deflate));
+    const std::string path =
+        dir.write(deflate ? "deflated.docx" : "stored.docx", make_zip({{"[Content_Types].xml", "<Types/>"},
+                                                                       {"word/document.xml", kDocxBody},
+                                                                       {"word/styles.xml", kDocxStyles},
+                                                                       {"docProps/core.xml", kDocxCore}},
+                                                                      deflate));
     const Document d = load_document(path);
     EXPECT_EQ(d.type, "docx");
     EXPECT_EQ(d.title, "Report 2024");
@@ -506,13 +575,16 @@ TEST(DocxLoader, ParagraphsHeadingsTablesAndProperties) {
 
 TEST(DocxLoader, BrokenArchivesAreReportedByName) {
   TempDir dir;
-  expect_load_error(dir.write("junk.docx", "PK\x03\x04 not really a zip"), ErrorKind::InvalidFormat, "not a valid .docx");
-  expect_load_error(dir.write("nodoc.docx", make_zip({{"other.xml", "<x/>"}}, true)), ErrorKind::InvalidFormat,
-                    "no word/document.xml");
+  expect_load_error(dir.write("junk.docx", "PK\x03\x04 not really a zip"), ErrorKind::InvalidFormat,
+                    "not a valid .docx");
+  expect_load_error(dir.write("nodoc.docx", make_zip({{"other.xml", "<x/>"}}, true)),
+                    ErrorKind::InvalidFormat, "no word/document.xml");
   std::string zip = make_zip({{"word/document.xml", kDocxBody}}, true);
   zip[60] ^= 0x55;  // corrupt the deflate stream
   const LoadResult r = try_load_document(dir.write("corrupt.docx", zip));
-  if (!r.document) { EXPECT_THAT(r.error, HasSubstr("corrupt.docx")); }
+  if (!r.document) {
+    EXPECT_THAT(r.error, HasSubstr("corrupt.docx"));
+  }
 }
 
 // --- dispatch, errors, robustness --------------------------------------------------------
@@ -528,9 +600,10 @@ TEST(LoadDocument, DispatchAndFileErrors) {
   expect_load_error(dir.file("missing.txt"), ErrorKind::NotFound, "no such file");
   fs::create_directories(dir.file("folder.txt"));
   expect_load_error(dir.file("folder.txt"), ErrorKind::Io, "is a directory");
-  expect_load_error(dir.write("photo.jpg", std::string("\xFF\xD8\xFF\xE0\0\x10JFIF", 10)), ErrorKind::Unsupported,
-                    "unsupported file type '.jpg'");
-  expect_load_error(dir.write("blob", std::string("\0\1\2\3", 4)), ErrorKind::Unsupported, "unsupported file type");
+  expect_load_error(dir.write("photo.jpg", std::string("\xFF\xD8\xFF\xE0\0\x10JFIF", 10)),
+                    ErrorKind::Unsupported, "unsupported file type '.jpg'");
+  expect_load_error(dir.write("blob", std::string("\0\1\2\3", 4)), ErrorKind::Unsupported,
+                    "unsupported file type");
 
   // No extension: recognised by content.
   EXPECT_EQ(load_document(dir.write("README", "Plain words.\n")).type, "txt");
@@ -582,18 +655,20 @@ TEST(FindDocuments, SortedRecursiveSkipsHiddenUnsupportedAndLoops) {
   dir.write("sub/c.html", "c");
   dir.write("sub/deeper/d.docx", "d");
   dir.write("sub/notes.csv", "x");
-  fs::create_directory_symlink(dir.path(), dir.path() / "sub" / "loop");     // back to the root
+  fs::create_directory_symlink(dir.path(), dir.path() / "sub" / "loop");      // back to the root
   fs::create_symlink(dir.path() / "a.txt", dir.path() / "sub" / "same.txt");  // a second name for a.txt
   fs::create_symlink(dir.path() / "gone.txt", dir.path() / "sub" / "dangling.txt");
   const std::string root = dir.path().string();
   const std::vector<std::string> found = find_documents({root});
-  EXPECT_EQ(found, (std::vector<std::string>{root + "/Z.PDF", root + "/a.txt", root + "/b.md", root + "/sub/c.html",
-                                             root + "/sub/deeper/d.docx"}));
+  EXPECT_EQ(found, (std::vector<std::string>{root + "/Z.PDF", root + "/a.txt", root + "/b.md",
+                                             root + "/sub/c.html", root + "/sub/deeper/d.docx"}));
   // Named explicitly: kept as given (hidden, unsupported, missing), duplicates once.
   const std::vector<std::string> named =
-      find_documents({dir.file(".hidden.txt"), dir.file("photo.jpg"), dir.file("nope.txt"), dir.file("a.txt"), root + "/sub"});
-  EXPECT_EQ(named, (std::vector<std::string>{dir.file(".hidden.txt"), dir.file("photo.jpg"), dir.file("nope.txt"),
-                                             dir.file("a.txt"), root + "/sub/c.html", root + "/sub/deeper/d.docx"}));
+      find_documents({dir.file(".hidden.txt"), dir.file("photo.jpg"), dir.file("nope.txt"), dir.file("a.txt"),
+                      root + "/sub"});
+  EXPECT_EQ(named,
+            (std::vector<std::string>{dir.file(".hidden.txt"), dir.file("photo.jpg"), dir.file("nope.txt"),
+                                      dir.file("a.txt"), root + "/sub/c.html", root + "/sub/deeper/d.docx"}));
 }
 
 }  // namespace

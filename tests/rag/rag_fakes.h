@@ -33,7 +33,8 @@ inline std::vector<std::string> fake_words(const std::string& text) {
 // Hashes words into `dim` buckets and L2-normalises: texts sharing words have positive cosine.
 class FakeEmbedder : public runtime::Embedder {
  public:
-  explicit FakeEmbedder(int dim = 64, std::string name = "fake-embedder") : dim_(dim), name_(std::move(name)) {}
+  explicit FakeEmbedder(int dim = 64, std::string name = "fake-embedder")
+      : dim_(dim), name_(std::move(name)) {}
   int dim() const override { return dim_; }
   std::string model_name() const override { return name_; }
   int max_tokens() const override { return 512; }
@@ -70,8 +71,15 @@ class FakeStore : public rag::Store {
   void upsert_document(const rag::Document& doc, const std::vector<rag::Chunk>& chunks,
                        const std::vector<std::vector<float>>& embeddings, const std::string& model) override {
     delete_document(doc.id);
-    rag::DocumentInfo info{doc.id, doc.source_path, doc.title, doc.type, doc.content_hash, doc.mtime,
-                           static_cast<int>(chunks.size()), static_cast<int>(doc.pages.size()), doc.metadata};
+    rag::DocumentInfo info{doc.id,
+                           doc.source_path,
+                           doc.title,
+                           doc.type,
+                           doc.content_hash,
+                           doc.mtime,
+                           static_cast<int>(chunks.size()),
+                           static_cast<int>(doc.pages.size()),
+                           doc.metadata};
     docs_[doc.id] = info;
     for (size_t i = 0; i < chunks.size(); ++i) {
       chunks_[chunks[i].id] = chunks[i];
@@ -113,7 +121,8 @@ class FakeStore : public rag::Store {
     auto it = chunks_.find(id);
     return it == chunks_.end() ? std::nullopt : std::optional(it->second);
   }
-  std::vector<rag::Hit> search_vector(const std::vector<float>& q, int k, const rag::Filter& f) const override {
+  std::vector<rag::Hit> search_vector(const std::vector<float>& q, int k,
+                                      const rag::Filter& f) const override {
     vector_filters.push_back(f);
     if (!vector_script.empty()) return scripted(vector_script, k);
     std::vector<rag::Hit> hits;
@@ -128,6 +137,7 @@ class FakeStore : public rag::Store {
   }
   std::vector<rag::Hit> search_bm25(const std::string& query, int k, const rag::Filter& f) const override {
     bm25_filters.push_back(f);
+    bm25_queries.push_back(query);
     if (!bm25_script.empty()) return scripted(bm25_script, k);
     const auto q = fake_words(query);
     std::vector<rag::Hit> hits;
@@ -135,7 +145,8 @@ class FakeStore : public rag::Store {
       if (!matches(chunks_.at(id), f)) continue;
       const auto w = fake_words(chunks_.at(id).text);
       double s = 0;
-      for (const auto& t : std::set<std::string>(q.begin(), q.end())) s += double(std::count(w.begin(), w.end(), t));
+      for (const auto& t : std::set<std::string>(q.begin(), q.end()))
+        s += double(std::count(w.begin(), w.end(), t));
       if (s > 0) hits.push_back(hit(id, s / (1.0 + 0.01 * double(w.size()))));
     }
     return top(std::move(hits), k);
@@ -152,14 +163,17 @@ class FakeStore : public rag::Store {
 
   std::vector<std::string> vector_script, bm25_script;
   mutable std::vector<rag::Filter> vector_filters, bm25_filters;
+  mutable std::vector<std::string> bm25_queries;
   int upserts = 0;
 
  private:
-  static bool matches(const rag::Chunk& c, const rag::Filter& f, const std::map<std::string, rag::DocumentInfo>& docs) {
+  static bool matches(const rag::Chunk& c, const rag::Filter& f,
+                      const std::map<std::string, rag::DocumentInfo>& docs) {
     using Op = rag::Filter::Op;
     const auto& d = docs.at(c.doc_id);
     switch (f.op) {
-      case Op::All: return true;
+      case Op::All:
+        return true;
       case Op::And:
         for (const auto& ch : f.children)
           if (!matches(c, ch, docs)) return false;
@@ -172,7 +186,8 @@ class FakeStore : public rag::Store {
         auto it = d.metadata.find(f.field);
         return it != d.metadata.end() && it->second == want;
       }
-      default: return false;
+      default:
+        return false;
     }
   }
   bool matches(const rag::Chunk& c, const rag::Filter& f) const { return matches(c, f, docs_); }
@@ -182,11 +197,13 @@ class FakeStore : public rag::Store {
   }
   std::vector<rag::Hit> scripted(const std::vector<std::string>& ids, int k) const {
     std::vector<rag::Hit> hits;
-    for (size_t i = 0; i < ids.size() && static_cast<int>(i) < k; ++i) hits.push_back(hit(ids[i], 1.0 / double(i + 1)));
+    for (size_t i = 0; i < ids.size() && static_cast<int>(i) < k; ++i)
+      hits.push_back(hit(ids[i], 1.0 / double(i + 1)));
     return hits;
   }
   static std::vector<rag::Hit> top(std::vector<rag::Hit> hits, int k) {
-    std::stable_sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
+    std::stable_sort(hits.begin(), hits.end(),
+                     [](const auto& a, const auto& b) { return a.score > b.score; });
     if (static_cast<int>(hits.size()) > k) hits.resize(static_cast<size_t>(k));
     return hits;
   }
@@ -199,9 +216,10 @@ class FakeStore : public rag::Store {
 };
 
 // A document whose chunks are its blank-line separated paragraphs, with exact offsets.
-inline std::pair<rag::Document, std::vector<rag::Chunk>> paragraphs_doc(const std::string& id, const std::string& path,
-                                                                       const std::string& text,
-                                                                       const std::string& type = "txt") {
+inline std::pair<rag::Document, std::vector<rag::Chunk>> paragraphs_doc(const std::string& id,
+                                                                        const std::string& path,
+                                                                        const std::string& text,
+                                                                        const std::string& type = "txt") {
   rag::Document d;
   d.id = id;
   d.source_path = path;

@@ -47,8 +47,10 @@ TEST(Rrf, RepeatedIdCountsOnceAtBestRankAndKMatters) {
 // Six chunks in two documents, with scripted vector and BM25 rankings.
 struct Scripted : ::testing::Test {
   void SetUp() override {
-    auto [d1, c1] = test::paragraphs_doc("d1", "/docs/one.txt", "alpha one\n\nbeta two\n\ngamma three", "txt");
-    auto [d2, c2] = test::paragraphs_doc("d2", "/docs/two.md", "delta four\n\nepsilon five\n\nzeta six", "md");
+    auto [d1, c1] =
+        test::paragraphs_doc("d1", "/docs/one.txt", "alpha one\n\nbeta two\n\ngamma three", "txt");
+    auto [d2, c2] =
+        test::paragraphs_doc("d2", "/docs/two.md", "delta four\n\nepsilon five\n\nzeta six", "md");
     FakeEmbedder e;
     std::vector<std::string> t1, t2;
     for (auto& c : c1) t1.push_back(c.text);
@@ -133,7 +135,7 @@ TEST_F(Scripted, Bm25OnlyWithoutEmbedder) {
   EXPECT_DOUBLE_EQ(r.hits[0].score, r.hits[0].bm25_score);  // BM25 mode reports the BM25 score
   std::string note;
   EXPECT_EQ(plan_retrieval(store, nullptr, RetrievalMode::Hybrid, &note), RetrievalMode::Bm25);
-  EXPECT_NE(note.find("no embedding model"), std::string::npos);
+  EXPECT_NE(note.find("fake-embedder"), std::string::npos) << note;  // the store has vectors: say which model
 }
 
 TEST_F(Scripted, VectorOnlyReportsCosine) {
@@ -153,6 +155,8 @@ TEST(Retriever, PlanRefusesAnotherModelAndFallsBackWithoutVectors) {
   auto [d, c] = test::paragraphs_doc("d", "/x.txt", "some text here");
   std::string note;
   store.upsert_document(d, c, {}, "");
+  EXPECT_EQ(plan_retrieval(store, nullptr, RetrievalMode::Hybrid, &note), RetrievalMode::Bm25);
+  EXPECT_TRUE(note.empty());  // no model, no vectors: the normal BM25 set-up, nothing to say
   EXPECT_EQ(plan_retrieval(store, &a, RetrievalMode::Hybrid, &note), RetrievalMode::Bm25);
   EXPECT_NE(note.find("no vectors"), std::string::npos);
   store.upsert_document(d, c, a.embed({c[0].text}), a.model_name());
@@ -166,6 +170,19 @@ TEST(Retriever, PlanRefusesAnotherModelAndFallsBackWithoutVectors) {
     EXPECT_NE(std::string(e.what()).find("model-a"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("model-b"), std::string::npos);
   }
+}
+
+TEST(Retriever, Bm25QueryDropsStopWordsUnlessNothingElseIsLeft) {
+  FakeStore store;
+  auto [d, c] = test::paragraphs_doc("d", "/x.txt", "the launch code is blue");
+  store.upsert_document(d, c, {}, "");
+  retrieve(store, nullptr, "What is the launch code?", {});
+  retrieve(store, nullptr, "to be or not to be", {});
+  retrieve(store, nullptr, "Café au lait", {});
+  ASSERT_EQ(store.bm25_queries.size(), 3u);
+  EXPECT_EQ(store.bm25_queries[0], "launch code");
+  EXPECT_EQ(store.bm25_queries[1], "to be or not to be");
+  EXPECT_EQ(store.bm25_queries[2], "Café au lait");  // nothing to drop: passed as written
 }
 
 TEST(Retriever, DedupesCopiedTextAndRejectsBadInput) {

@@ -1,6 +1,7 @@
 // Portable versions of cpu_vec.h, written to give the same bits as the AVX2 ones (std::fma
 // where those use fused multiply-adds), and the run-time choice between the two.
 #include "compute/cpu/cpu_vec.h"
+#include "core/cpu_features.h"
 
 #include <algorithm>
 #include <cstring>
@@ -104,10 +105,7 @@ constexpr VecKernels kPortable{dot_f32,     dot_f16_gemm,      dot_f16_vecdot,  
                                softmax_exp, weighted_rows_f16, weighted_rows_f32, silu_mul};
 
 const VecKernels* detect_avx2() {
-#if defined(__x86_64__) || defined(__i386__)
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
-    return vec_avx2();
-#endif
+  if (cpu_features().has_avx2_set()) return vec_avx2();
   return nullptr;
 }
 

@@ -4,23 +4,16 @@
 
 #include "compute/cpu/kernel_table.h"
 #include "compute/cpu/quant.h"
+#include "core/cpu_features.h"
 #include "core/error.h"
 
 namespace xnai::cpu {
 namespace {
 
 SimdLevel detect() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  // __builtin_cpu_supports also checks that the OS saves the wider registers (XCR0).
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                    __builtin_cpu_supports("f16c") && __builtin_cpu_supports("bmi2");
-  const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-                      __builtin_cpu_supports("avx512vnni");
-  if (avx512) return SimdLevel::Avx512;
-  if (avx2) return SimdLevel::Avx2;
-#endif
+  const CpuFeatures& f = cpu_features();  // CPUID + XCR0 (the OS saves the wide registers)
+  if (f.has_avx512_set()) return SimdLevel::Avx512;
+  if (f.has_avx2_set()) return SimdLevel::Avx2;
   return SimdLevel::Portable;
 }
 

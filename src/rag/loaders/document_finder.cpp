@@ -58,8 +58,8 @@ class Walker {
       if (!stat_follow(path, st)) continue;  // dangling link, vanished, no permission
       if (S_ISDIR(st.st_mode)) {
         if (!leads_to_ancestor(path, dir)) walk(path, st);
-      }
-      else if (S_ISREG(st.st_mode) && is_supported_document(path)) add_file(path, st);
+      } else if (S_ISREG(st.st_mode) && is_supported_document(path))
+        add_file(path, st);
     }
   }
 

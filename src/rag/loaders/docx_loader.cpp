@@ -17,9 +17,9 @@ namespace {
 constexpr size_t kMaxPartBytes = size_t{64} << 20;
 
 struct Tag {
-  std::string_view name;    // "w:p"
-  std::string_view attrs;   // the text after the name
-  bool closing = false;     // </w:p>
+  std::string_view name;   // "w:p"
+  std::string_view attrs;  // the text after the name
+  bool closing = false;    // </w:p>
   bool self_closing = false;
 };
 
@@ -128,11 +128,16 @@ std::string decode_entities(std::string_view s) {
     }
     const std::string_view ent = s.substr(amp + 1, semi - amp - 1);
     pos = semi + 1;
-    if (ent == "lt") out += '<';
-    else if (ent == "gt") out += '>';
-    else if (ent == "amp") out += '&';
-    else if (ent == "quot") out += '"';
-    else if (ent == "apos") out += '\'';
+    if (ent == "lt")
+      out += '<';
+    else if (ent == "gt")
+      out += '>';
+    else if (ent == "amp")
+      out += '&';
+    else if (ent == "quot")
+      out += '"';
+    else if (ent == "apos")
+      out += '\'';
     else if (ent.size() > 1 && ent[0] == '#') {
       const bool hex = ent[1] == 'x' || ent[1] == 'X';
       uint32_t cp = 0;
@@ -140,14 +145,19 @@ std::string decode_entities(std::string_view s) {
       for (size_t i = hex ? 2 : 1; i < ent.size() && ok; ++i) {
         const char c = ent[i];
         int d = -1;
-        if (c >= '0' && c <= '9') d = c - '0';
-        else if (hex && c >= 'a' && c <= 'f') d = c - 'a' + 10;
-        else if (hex && c >= 'A' && c <= 'F') d = c - 'A' + 10;
+        if (c >= '0' && c <= '9')
+          d = c - '0';
+        else if (hex && c >= 'a' && c <= 'f')
+          d = c - 'a' + 10;
+        else if (hex && c >= 'A' && c <= 'F')
+          d = c - 'A' + 10;
         ok = d >= 0 && cp < 0x110000;
         cp = cp * (hex ? 16 : 10) + static_cast<uint32_t>(d);
       }
-      if (ok) append_code_point(cp, out);
-      else out.append(s.substr(amp, semi - amp + 1));
+      if (ok)
+        append_code_point(cp, out);
+      else
+        out.append(s.substr(amp, semi - amp + 1));
     } else {
       out.append(s.substr(amp, semi - amp + 1));  // unknown entity: keep as written
     }
@@ -168,8 +178,10 @@ std::map<std::string, int> heading_styles(std::string_view styles_xml) {
           level = -1;
         } else if (t.name == "w:name" && !id.empty()) {
           const std::string n = ascii_lower(attr(t.attrs, "w:val"));
-          if (n == "title") level = 0;
-          else if (n.size() == 9 && n.compare(0, 8, "heading ") == 0 && n[8] >= '1' && n[8] <= '9') level = n[8] - '0';
+          if (n == "title")
+            level = 0;
+          else if (n.size() == 9 && n.compare(0, 8, "heading ") == 0 && n[8] >= '1' && n[8] <= '9')
+            level = n[8] - '0';
         } else if (t.name == "w:outlineLvl" && !id.empty() && level < 0) {
           const std::string v = attr(t.attrs, "w:val");
           if (v.size() == 1 && v[0] >= '0' && v[0] <= '8') level = v[0] - '0' + 1;
@@ -196,8 +208,10 @@ void read_core_properties(std::string_view xml, Document& doc) {
         if (!current.empty()) values[current] += decode_entities(text);
       });
   if (auto it = values.find("dc:title"); it != values.end()) doc.title = it->second;
-  if (auto it = values.find("dc:creator"); it != values.end() && !it->second.empty()) doc.metadata["author"] = it->second;
-  if (auto it = values.find("dc:subject"); it != values.end() && !it->second.empty()) doc.metadata["subject"] = it->second;
+  if (auto it = values.find("dc:creator"); it != values.end() && !it->second.empty())
+    doc.metadata["author"] = it->second;
+  if (auto it = values.find("dc:subject"); it != values.end() && !it->second.empty())
+    doc.metadata["subject"] = it->second;
   if (auto it = values.find("cp:keywords"); it != values.end() && !it->second.empty()) {
     doc.metadata["keywords"] = it->second;
     doc.metadata["tags"] = normalize_tag_list(it->second);  // Word separates keywords with ; or ,
@@ -211,7 +225,8 @@ void extract_docx(std::string_view bytes, const std::string& name, Document& doc
   if (!body) throw Error(ErrorKind::InvalidFormat, name + ": not a valid .docx (no word/document.xml)");
   std::map<std::string, int> styles;
   if (auto s = read_zip_member(bytes, "word/styles.xml", kMaxPartBytes, name)) styles = heading_styles(*s);
-  if (auto core = read_zip_member(bytes, "docProps/core.xml", kMaxPartBytes, name)) read_core_properties(*core, doc);
+  if (auto core = read_zip_member(bytes, "docProps/core.xml", kMaxPartBytes, name))
+    read_core_properties(*core, doc);
 
   TextBuilder out;
   std::vector<Paragraph> open;  // paragraphs nest through text boxes
@@ -220,9 +235,12 @@ void extract_docx(std::string_view bytes, const std::string& name, Document& doc
   std::string style_title;
   auto emit = [&](const Paragraph& p) {
     const bool heading = p.level > 0 && cell_depth == 0;
-    if (heading) out.begin_heading(p.level);
-    else if (cell_depth == 0) out.paragraph_break();
-    else out.space();
+    if (heading)
+      out.begin_heading(p.level);
+    else if (cell_depth == 0)
+      out.paragraph_break();
+    else
+      out.space();
     size_t pos = 0;
     while (pos <= p.text.size()) {
       size_t nl = p.text.find('\n', pos);
@@ -231,8 +249,10 @@ void extract_docx(std::string_view bytes, const std::string& name, Document& doc
       if (nl < p.text.size()) out.line_break();
       pos = nl + 1;
     }
-    if (heading) out.end_heading();
-    else if (cell_depth == 0) out.paragraph_break();
+    if (heading)
+      out.end_heading();
+    else if (cell_depth == 0)
+      out.paragraph_break();
     if (p.level == 0 && style_title.empty()) style_title = collapse_whitespace(p.text);
   };
   scan_xml(
@@ -252,7 +272,8 @@ void extract_docx(std::string_view bytes, const std::string& name, Document& doc
           }
         } else if (open.empty()) {
           if (n == "w:tc") {
-            if (t.closing) cell_depth = std::max(0, cell_depth - 1);
+            if (t.closing)
+              cell_depth = std::max(0, cell_depth - 1);
             else if (!t.self_closing) {
               if (cell_depth == 0) out.cell_break();
               ++cell_depth;

@@ -25,13 +25,16 @@ namespace {
 
 // gumbo keeps a tree roughly 10–20× the input in memory; refuse what would not fit sanely.
 constexpr size_t kMaxHtmlBytes = size_t{64} << 20;
+// Real pages nest a few dozen elements deep; deeper ones are flattened (see limit_html_nesting).
+constexpr int kMaxNesting = 512;
 
 bool is_valid_utf8(std::string_view s) { return repair_utf8(s) == s; }
 
 // The charset a page declares (BOM or <meta charset=…> / http-equiv content), lowercase; "".
 std::string declared_charset(std::string_view bytes) {
   if (bytes.substr(0, 3) == "\xEF\xBB\xBF") return "utf-8";
-  if (bytes.substr(0, 2) == "\xFF\xFE" || bytes.substr(0, 2) == "\xFE\xFF") return "utf-16";  // ICU reads the BOM
+  if (bytes.substr(0, 2) == "\xFF\xFE" || bytes.substr(0, 2) == "\xFE\xFF")
+    return "utf-16";  // ICU reads the BOM
   const std::string head = ascii_lower(bytes.substr(0, 1024));
   size_t pos = 0;
   while ((pos = head.find("charset", pos)) != std::string::npos) {
@@ -138,13 +141,20 @@ bool is_block_tag(GumboTag tag) {
 
 int heading_level(GumboTag tag) {
   switch (tag) {
-    case GUMBO_TAG_H1: return 1;
-    case GUMBO_TAG_H2: return 2;
-    case GUMBO_TAG_H3: return 3;
-    case GUMBO_TAG_H4: return 4;
-    case GUMBO_TAG_H5: return 5;
-    case GUMBO_TAG_H6: return 6;
-    default: return 0;
+    case GUMBO_TAG_H1:
+      return 1;
+    case GUMBO_TAG_H2:
+      return 2;
+    case GUMBO_TAG_H3:
+      return 3;
+    case GUMBO_TAG_H4:
+      return 4;
+    case GUMBO_TAG_H5:
+      return 5;
+    case GUMBO_TAG_H6:
+      return 6;
+    default:
+      return 0;
   }
 }
 
@@ -160,7 +170,8 @@ bool is_hidden(const GumboElement& e) {
     std::string style;
     for (char c : ascii_lower(v))
       if (c != ' ' && c != '\t' && c != '\n') style += c;
-    if (style.find("display:none") != std::string::npos || style.find("visibility:hidden") != std::string::npos)
+    if (style.find("display:none") != std::string::npos ||
+        style.find("visibility:hidden") != std::string::npos)
       return true;
   }
   return false;
@@ -235,20 +246,30 @@ void read_body(const GumboNode* root, TextBuilder& out) {
       stack.pop_back();
       continue;
     }
-    const GumboVector& children = n->type == GUMBO_NODE_DOCUMENT ? n->v.document.children : n->v.element.children;
+    const GumboVector& children =
+        n->type == GUMBO_NODE_DOCUMENT ? n->v.document.children : n->v.element.children;
     const GumboTag tag = n->type == GUMBO_NODE_DOCUMENT ? GUMBO_TAG_UNKNOWN : n->v.element.tag;
     if (f.next_child == 0) {  // entering
-      if (n->type == GUMBO_NODE_TEMPLATE || is_skipped_tag(tag) || (n->type == GUMBO_NODE_ELEMENT && is_hidden(n->v.element))) {
+      if (n->type == GUMBO_NODE_TEMPLATE || is_skipped_tag(tag) ||
+          (n->type == GUMBO_NODE_ELEMENT && is_hidden(n->v.element))) {
         stack.pop_back();
         continue;
       }
-      if (const int level = heading_level(tag)) out.begin_heading(level);
-      else if (is_block_tag(tag)) out.paragraph_break();
-      else if (tag == GUMBO_TAG_BR) out.line_break();
-      else if (tag == GUMBO_TAG_TR) out.line_break();
-      else if (tag == GUMBO_TAG_TD || tag == GUMBO_TAG_TH) out.cell_break();
-      else if (tag == GUMBO_TAG_IMG || tag == GUMBO_TAG_INPUT || tag == GUMBO_TAG_WBR) out.space();
-      if (tag == GUMBO_TAG_PRE || tag == GUMBO_TAG_LISTING || tag == GUMBO_TAG_XMP || tag == GUMBO_TAG_PLAINTEXT) ++pre_depth;
+      if (const int level = heading_level(tag))
+        out.begin_heading(level);
+      else if (is_block_tag(tag))
+        out.paragraph_break();
+      else if (tag == GUMBO_TAG_BR)
+        out.line_break();
+      else if (tag == GUMBO_TAG_TR)
+        out.line_break();
+      else if (tag == GUMBO_TAG_TD || tag == GUMBO_TAG_TH)
+        out.cell_break();
+      else if (tag == GUMBO_TAG_IMG || tag == GUMBO_TAG_INPUT || tag == GUMBO_TAG_WBR)
+        out.space();
+      if (tag == GUMBO_TAG_PRE || tag == GUMBO_TAG_LISTING || tag == GUMBO_TAG_XMP ||
+          tag == GUMBO_TAG_PLAINTEXT)
+        ++pre_depth;
     }
     if (f.next_child < children.length) {
       const auto* child = static_cast<const GumboNode*>(children.data[f.next_child++]);
@@ -256,11 +277,17 @@ void read_body(const GumboNode* root, TextBuilder& out) {
       continue;
     }
     // leaving
-    if (heading_level(tag)) out.end_heading();
-    else if (is_block_tag(tag)) out.paragraph_break();
-    else if (tag == GUMBO_TAG_TR) out.line_break();
-    else if (tag == GUMBO_TAG_TD || tag == GUMBO_TAG_TH) out.space();
-    if (tag == GUMBO_TAG_PRE || tag == GUMBO_TAG_LISTING || tag == GUMBO_TAG_XMP || tag == GUMBO_TAG_PLAINTEXT) --pre_depth;
+    if (heading_level(tag))
+      out.end_heading();
+    else if (is_block_tag(tag))
+      out.paragraph_break();
+    else if (tag == GUMBO_TAG_TR)
+      out.line_break();
+    else if (tag == GUMBO_TAG_TD || tag == GUMBO_TAG_TH)
+      out.space();
+    if (tag == GUMBO_TAG_PRE || tag == GUMBO_TAG_LISTING || tag == GUMBO_TAG_XMP ||
+        tag == GUMBO_TAG_PLAINTEXT)
+      --pre_depth;
     stack.pop_back();
   }
 }
@@ -274,10 +301,11 @@ struct GumboOutputDeleter {
 void extract_html(std::string_view bytes, const std::string& name, Document& doc) {
   if (bytes.size() > kMaxHtmlBytes)
     throw Error(ErrorKind::Unsupported, name + ": HTML file larger than 64 MiB is not supported");
-  const std::string html = to_utf8(bytes);
+  const std::string html = limit_html_nesting(to_utf8(bytes), kMaxNesting);
   GumboOptions options = kGumboDefaultOptions;
   options.max_errors = 0;  // we never look at parse errors; do not collect them
-  std::unique_ptr<GumboOutput, GumboOutputDeleter> parsed(gumbo_parse_with_options(&options, html.data(), html.size()));
+  std::unique_ptr<GumboOutput, GumboOutputDeleter> parsed(
+      gumbo_parse_with_options(&options, html.data(), html.size()));
   if (!parsed) throw Error(ErrorKind::InvalidFormat, name + ": HTML could not be parsed");
 
   read_head(parsed->document, doc);

@@ -64,8 +64,9 @@ std::string read_file(const std::string& path, int64_t& mtime) {
   if (S_ISDIR(st.st_mode)) throw Error(ErrorKind::Io, path + ": is a directory");
   if (!S_ISREG(st.st_mode)) throw Error(ErrorKind::Io, path + ": not a regular file");
   if (st.st_size > kMaxDocumentBytes)
-    throw Error(ErrorKind::Unsupported, path + ": file larger than " + std::to_string(kMaxDocumentBytes >> 20) +
-                                            " MiB is not supported");
+    throw Error(
+        ErrorKind::Unsupported,
+        path + ": file larger than " + std::to_string(kMaxDocumentBytes >> 20) + " MiB is not supported");
   mtime = static_cast<int64_t>(st.st_mtime);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorKind::Io, path + ": cannot open (" + std::strerror(errno) + ")");
@@ -78,8 +79,9 @@ std::string read_file(const std::string& path, int64_t& mtime) {
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
     bytes.append(buf, static_cast<size_t>(in.gcount()));
     if (static_cast<int64_t>(bytes.size()) > kMaxDocumentBytes)
-      throw Error(ErrorKind::Unsupported, path + ": file larger than " +
-                                              std::to_string(kMaxDocumentBytes >> 20) + " MiB is not supported");
+      throw Error(
+          ErrorKind::Unsupported,
+          path + ": file larger than " + std::to_string(kMaxDocumentBytes >> 20) + " MiB is not supported");
   }
   return bytes;
 }
@@ -90,7 +92,9 @@ std::string file_name(const std::string& path) {
 }
 
 // Titles and metadata come from the file: keep them to one clean line.
-std::string clean_line(std::string_view s) { return detail::collapse_whitespace(detail::clean_plain_text(s)); }
+std::string clean_line(std::string_view s) {
+  return detail::collapse_whitespace(detail::clean_plain_text(s));
+}
 
 }  // namespace
 
@@ -98,12 +102,18 @@ bool is_supported_document(const std::string& path) { return !type_from_extensio
 
 Document parse_document(std::string_view bytes, const std::string& type, const std::string& name) {
   Document doc;
-  if (type == "txt") detail::extract_text_file(bytes, doc);
-  else if (type == "md") detail::extract_markdown(bytes, doc);
-  else if (type == "html") detail::extract_html(bytes, name, doc);
-  else if (type == "pdf") detail::extract_pdf(bytes, name, doc);
-  else if (type == "docx") detail::extract_docx(bytes, name, doc);
-  else throw Error(ErrorKind::Unsupported, name + ": unsupported document type '" + type + "'");
+  if (type == "txt")
+    detail::extract_text_file(bytes, doc);
+  else if (type == "md")
+    detail::extract_markdown(bytes, doc);
+  else if (type == "html")
+    detail::extract_html(bytes, name, doc);
+  else if (type == "pdf")
+    detail::extract_pdf(bytes, name, doc);
+  else if (type == "docx")
+    detail::extract_docx(bytes, name, doc);
+  else
+    throw Error(ErrorKind::Unsupported, name + ": unsupported document type '" + type + "'");
   doc.type = type;
   doc.source_path = name;
   doc.id = sha256_hex(name);

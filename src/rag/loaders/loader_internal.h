@@ -21,6 +21,13 @@ void extract_html(std::string_view bytes, const std::string& name, Document& doc
 void extract_pdf(std::string_view bytes, const std::string& name, Document& doc);
 void extract_docx(std::string_view bytes, const std::string& name, Document& doc);
 
+// --- HTML (html_nesting_guard.cpp) --------------------------------------------------------
+
+// `html` with the start tags removed that would nest elements deeper than max_depth (as a
+// browser roughly nests them); linear time. Bounds gumbo's parse time, which grows with the
+// depth of open elements on every tag.
+std::string limit_html_nesting(std::string_view html, int max_depth);
+
 // --- zip (zip_reader.cpp) -----------------------------------------------------------------
 
 // The bytes of `member` in the zip archive `zip`, or nullopt when it has no such member.
@@ -72,10 +79,10 @@ class TextBuilder {
   // Appends text. With preserve_whitespace (HTML <pre>), spaces and newlines are kept as
   // they are; otherwise runs of whitespace (incl. U+00A0) become one pending space.
   void append(std::string_view utf8, bool preserve_whitespace = false);
-  void space();             // a word break (pending space)
-  void line_break();        // "\n" before the next text
-  void cell_break();        // " | " between table cells of one row
-  void paragraph_break();   // "\n\n" before the next text; that text starts a paragraph
+  void space();            // a word break (pending space)
+  void line_break();       // "\n" before the next text
+  void cell_break();       // " | " between table cells of one row
+  void paragraph_break();  // "\n\n" before the next text; that text starts a paragraph
 
   // Text appended between begin_heading and end_heading becomes a HeadingSpan (dropped when
   // empty). A heading is its own paragraph. Nested calls are ignored.
@@ -101,7 +108,7 @@ class TextBuilder {
   bool paragraph_mark_ = false;   // the next visible character starts a paragraph
   int heading_depth_ = 0;         // nesting of begin_heading calls
   int heading_level_ = 0;
-  int64_t heading_begin_ = -1;    // offset of the heading's first character, -1 before it
+  int64_t heading_begin_ = -1;  // offset of the heading's first character, -1 before it
 };
 
 }  // namespace xnai::rag::detail

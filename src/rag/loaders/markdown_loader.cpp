@@ -61,8 +61,10 @@ bool is_thematic_break(std::string_view t) {
   if (t.empty() || (t[0] != '*' && t[0] != '-' && t[0] != '_')) return false;
   int n = 0;
   for (char c : t) {
-    if (c == t[0]) ++n;
-    else if (c != ' ' && c != '\t') return false;
+    if (c == t[0])
+      ++n;
+    else if (c != ' ' && c != '\t')
+      return false;
   }
   return n >= 3;
 }
@@ -81,7 +83,8 @@ bool is_list_item(std::string_view t) {
 
 std::string unquote(std::string_view v) {
   v = trim_ascii(v);
-  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) v = v.substr(1, v.size() - 2);
+  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
+    v = v.substr(1, v.size() - 2);
   return std::string(v);
 }
 
@@ -191,7 +194,8 @@ void extract_markdown(std::string_view bytes, Document& doc) {
     }
     if (indent <= 3) {
       char ch = 0;
-      if (const size_t n = fence_length(t, ch); n > 0 && (ch == '~' || t.find('`', n) == std::string_view::npos)) {
+      if (const size_t n = fence_length(t, ch);
+          n > 0 && (ch == '~' || t.find('`', n) == std::string_view::npos)) {
         in_fence = true;
         fence_char = ch;
         fence_len = n;

@@ -66,8 +66,10 @@ std::string clean_page(std::string_view raw) {
 }
 
 bool ends_sentence(std::string_view line) {
-  while (!line.empty() && (line.back() == '"' || line.back() == '\'' || line.back() == ')')) line.remove_suffix(1);
-  return !line.empty() && (line.back() == '.' || line.back() == '!' || line.back() == '?' || line.back() == ':');
+  while (!line.empty() && (line.back() == '"' || line.back() == '\'' || line.back() == ')'))
+    line.remove_suffix(1);
+  return !line.empty() &&
+         (line.back() == '.' || line.back() == '!' || line.back() == '?' || line.back() == ':');
 }
 
 // Paragraph starts of one cleaned page placed at `base`.
@@ -102,9 +104,7 @@ void page_paragraphs(std::string_view page, int64_t base, std::vector<int64_t>& 
   }
 }
 
-bool mentions_encryption(std::string_view bytes) {
-  return bytes.find("/Encrypt") != std::string_view::npos;
-}
+bool mentions_encryption(std::string_view bytes) { return bytes.find("/Encrypt") != std::string_view::npos; }
 
 }  // namespace
 
@@ -119,17 +119,21 @@ void extract_pdf(std::string_view bytes, const std::string& name, Document& doc)
   std::unique_ptr<poppler::document> pdf(
       poppler::document::load_from_raw_data(bytes.data(), static_cast<int>(bytes.size())));
   if (!pdf) {
-    const bool encrypted = t_poppler_messages.find("password") != std::string::npos || mentions_encryption(bytes);
-    if (encrypted) throw Error(ErrorKind::Unsupported, name + ": PDF is encrypted (a password is needed to read it)");
+    const bool encrypted =
+        t_poppler_messages.find("password") != std::string::npos || mentions_encryption(bytes);
+    if (encrypted)
+      throw Error(ErrorKind::Unsupported, name + ": PDF is encrypted (a password is needed to read it)");
     throw Error(ErrorKind::InvalidFormat, name + ": not a valid PDF (poppler cannot read it)");
   }
-  if (pdf->is_locked()) throw Error(ErrorKind::Unsupported, name + ": PDF is encrypted (a password is needed to read it)");
+  if (pdf->is_locked())
+    throw Error(ErrorKind::Unsupported, name + ": PDF is encrypted (a password is needed to read it)");
 
   const int n_pages = pdf->pages();
   for (int i = 0; i < n_pages; ++i) {
     std::unique_ptr<poppler::page> page(pdf->create_page(i));
     std::string text;
-    if (page) text = clean_page(to_string(page->text(poppler::rectf(), poppler::page::non_raw_non_physical_layout)));
+    if (page)
+      text = clean_page(to_string(page->text(poppler::rectf(), poppler::page::non_raw_non_physical_layout)));
     if (!text.empty() && !doc.text.empty()) doc.text += "\n\n";
     const auto begin = static_cast<int64_t>(doc.text.size());
     doc.text += text;

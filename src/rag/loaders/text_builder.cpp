@@ -5,7 +5,9 @@
 namespace xnai::rag::detail {
 namespace {
 
-bool is_ascii_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_ascii_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 void rtrim(std::string& s) {
   while (!s.empty() && is_ascii_space(s.back())) s.pop_back();
@@ -111,7 +113,8 @@ void TextBuilder::append(std::string_view s, bool preserve_whitespace) {
     mark_visible();
     // Copy the whole run of non-space bytes at once.
     size_t j = i + 1;
-    while (j < s.size() && !is_ascii_space(s[j]) && !(s[j] == '\xC2' && j + 1 < s.size() && s[j + 1] == '\xA0'))
+    while (j < s.size() && !is_ascii_space(s[j]) &&
+           !(s[j] == '\xC2' && j + 1 < s.size() && s[j + 1] == '\xA0'))
       ++j;
     text_.append(s.substr(i, j - i));
     i = j;
@@ -128,7 +131,8 @@ void TextBuilder::begin_heading(int level) {
 void TextBuilder::end_heading() {
   if (heading_depth_ == 0 || --heading_depth_ > 0) return;
   if (heading_begin_ >= 0) {
-    std::string title = collapse_whitespace(std::string_view(text_).substr(static_cast<size_t>(heading_begin_)));
+    std::string title =
+        collapse_whitespace(std::string_view(text_).substr(static_cast<size_t>(heading_begin_)));
     if (!title.empty()) headings_.push_back({heading_level_, std::move(title), heading_begin_});
   }
   paragraph_break();

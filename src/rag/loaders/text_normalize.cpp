@@ -22,12 +22,12 @@ size_t sequence_length(std::string_view s, size_t i, size_t& bad) {
     need = 1;
   } else if (in(b0, 0xE0, 0xEF)) {
     need = 2;
-    if (b0 == 0xE0) lo = 0xA0;    // no overlongs
-    if (b0 == 0xED) hi = 0x9F;    // no surrogates
+    if (b0 == 0xE0) lo = 0xA0;  // no overlongs
+    if (b0 == 0xED) hi = 0x9F;  // no surrogates
   } else if (in(b0, 0xF0, 0xF4)) {
     need = 3;
-    if (b0 == 0xF0) lo = 0x90;    // no overlongs
-    if (b0 == 0xF4) hi = 0x8F;    // nothing above U+10FFFF
+    if (b0 == 0xF0) lo = 0x90;  // no overlongs
+    if (b0 == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
   } else {
     bad = 1;
     return 0;

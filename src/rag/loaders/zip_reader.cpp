@@ -12,7 +12,8 @@ namespace xnai::rag::detail {
 namespace {
 
 uint32_t u16(std::string_view s, size_t at) {
-  return static_cast<uint32_t>(static_cast<uint8_t>(s[at])) | static_cast<uint32_t>(static_cast<uint8_t>(s[at + 1])) << 8;
+  return static_cast<uint32_t>(static_cast<uint8_t>(s[at])) |
+         static_cast<uint32_t>(static_cast<uint8_t>(s[at + 1])) << 8;
 }
 uint32_t u32(std::string_view s, size_t at) { return u16(s, at) | u16(s, at + 2) << 16; }
 
@@ -24,7 +25,8 @@ std::string inflate_raw(std::string_view in, size_t expected, size_t max_bytes, 
   if (expected > max_bytes) broken(name, "a part is larger than " + std::to_string(max_bytes >> 20) + " MiB");
   std::string out(expected, '\0');
   z_stream z{};
-  if (inflateInit2(&z, -MAX_WBITS) != Z_OK) throw Error(ErrorKind::Internal, name + ": zlib inflateInit2 failed");
+  if (inflateInit2(&z, -MAX_WBITS) != Z_OK)
+    throw Error(ErrorKind::Internal, name + ": zlib inflateInit2 failed");
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   z.avail_in = static_cast<uInt>(in.size());
   z.next_out = reinterpret_cast<Bytef*>(out.data());
@@ -82,7 +84,8 @@ std::optional<std::string> read_zip_member(std::string_view zip, std::string_vie
     if (entry_name != member) continue;
 
     if (flags & 1) throw Error(ErrorKind::Unsupported, name + ": .docx is encrypted");
-    if (size_t{local} + 30 > zip.size() || u32(zip, local) != 0x04034b50) broken(name, "bad local file header");
+    if (size_t{local} + 30 > zip.size() || u32(zip, local) != 0x04034b50)
+      broken(name, "bad local file header");
     const size_t data = size_t{local} + 30 + u16(zip, local + 26) + u16(zip, local + 28);
     if (data > zip.size() || comp_size > zip.size() - data) broken(name, "member data out of range");
     const std::string_view raw = zip.substr(data, comp_size);
@@ -92,7 +95,8 @@ std::optional<std::string> read_zip_member(std::string_view zip, std::string_vie
       return std::string(raw);
     }
     if (method == 8) return inflate_raw(raw, size, max_bytes, name);
-    throw Error(ErrorKind::Unsupported, name + ": zip compression method " + std::to_string(method) + " is not supported");
+    throw Error(ErrorKind::Unsupported,
+                name + ": zip compression method " + std::to_string(method) + " is not supported");
   }
   return std::nullopt;
 }

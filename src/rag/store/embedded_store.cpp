@@ -170,7 +170,9 @@ EmbeddedStore::Impl::Reader EmbeddedStore::Impl::reader() {
       return Reader(*this, std::move(db));
     }
   }
-  return Reader(*this, std::make_unique<Db>(db_path.string(), false));
+  auto db = std::make_unique<Db>(db_path.string(), false);
+  store::register_bm25_function(*db, &chunk_lengths);
+  return Reader(*this, std::move(db));
 }
 
 int64_t EmbeddedStore::Impl::db_generation(Db& db) {
@@ -426,24 +428,27 @@ std::vector<Hit> EmbeddedStore::search_bm25(const std::string& query, int k, con
   auto r = impl_->reader();
   Db& db = r.db();
   std::vector<std::pair<int64_t, float>> scored;
-  // bm25() is lower-is-better; negated so higher is better like every other score.
+  // xnai_bm25 is FTS5's bm25() (negated: higher is better) with chunk lengths from memory.
+  impl_->chunk_lengths.sync(db);
+  std::shared_lock<std::shared_mutex> lengths_lock(impl_->chunk_lengths.mutex());
   if (filter.is_all()) {
     auto s = db.prepare(
-        "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ?1 "
-        "ORDER BY bm25(chunks_fts) LIMIT ?2");
+        "SELECT rowid, xnai_bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ?1 "
+        "ORDER BY score DESC, rowid LIMIT ?2");
     s.bind(1, match).bind(2, int64_t(k));
     while (s.step()) scored.emplace_back(s.col_int(0), float(s.col_double(1)));
   } else {
     const auto cond = store::compile_filter_sql(filter, store::FilterScope::Chunk, 2);
     auto s = db.prepare_once(
-        "SELECT c.seq, -bm25(chunks_fts) FROM chunks_fts JOIN chunks c ON c.seq = chunks_fts.rowid "
+        "SELECT c.seq, xnai_bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks c ON c.seq = chunks_fts.rowid "
         "JOIN documents d ON d.seq = c.doc WHERE chunks_fts MATCH ?1 AND " +
-        cond.sql + " ORDER BY bm25(chunks_fts) LIMIT ?" + std::to_string(2 + cond.params.size()));
+        cond.sql + " ORDER BY score DESC, c.seq LIMIT ?" + std::to_string(2 + cond.params.size()));
     s.bind(1, match);
     const int limit_at = store::bind_params(s, cond.params, 2);
     s.bind(limit_at, int64_t(k));
     while (s.step()) scored.emplace_back(s.col_int(0), float(s.col_double(1)));
   }
+  lengths_lock.unlock();
   return make_hits(db, scored);
 }
 

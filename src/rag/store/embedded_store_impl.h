@@ -7,13 +7,16 @@
 #pragma once
 #include <atomic>
 #include <filesystem>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <vector>
 
+#include "rag/store/bm25_rank.h"
 #include "rag/store/embedded_store.h"
+#include "rag/store/slot_filter.h"
 #include "rag/store/sqlite_db.h"
 #include "rag/store/vector_index.h"
 
@@ -31,6 +34,7 @@ struct EmbeddedStore::Impl {
 
   std::mutex pool_mu;
   std::vector<std::unique_ptr<store::Db>> readers;
+  store::ChunkLengths chunk_lengths;  // for xnai_bm25, registered on every reader
 
   std::shared_mutex index_mu;
   std::unique_ptr<store::VectorIndex> index;  // null while the store holds no vectors
@@ -40,6 +44,13 @@ struct EmbeddedStore::Impl {
   int dim = 0;                                // the store's embedding dimension (0: none yet)
   std::string open_problem;
   std::atomic<int64_t> n_rebuilds{0}, n_catch_ups{0}, n_reconciles{0}, n_consolidations{0}, n_checkpoints{0};
+
+  // Document sets of recent filters (the SQL part of a vector-search filter), reused while
+  // the generation stays the same: filters repeat far more often than the store changes.
+  std::mutex doc_set_mu;
+  int64_t doc_set_gen = -1;
+  std::list<std::pair<std::string, std::shared_ptr<const store::DocSet>>> doc_sets;  // most recent first
+  std::shared_ptr<const store::DocSet> doc_set(store::Db& db, const store::SqlCondition& cond, int64_t gen);
 
   // A reader connection on loan, returned to the pool on destruction.
   class Reader {

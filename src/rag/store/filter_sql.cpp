@@ -209,7 +209,9 @@ class Compiler {
       default:
         bad("field 'tags' is a list of words: a range does not apply");
     }
-    return "EXISTS (SELECT 1 FROM tags t WHERE t.doc = d.seq AND " + cond + ")";
+    // IN (subquery): SQLite evaluates it once through the tags_tag index, so a filter over
+    // all documents costs the matching tag rows, not a lookup per document.
+    return "d.seq IN (SELECT t.doc FROM tags t WHERE " + cond + ")";
   }
 
   std::string metadata(const Filter& f, Filter::Op op) {
@@ -236,7 +238,8 @@ class Compiler {
       default:
         bad("unsupported operation on field '" + f.field + "'");
     }
-    return "EXISTS (SELECT 1 FROM metadata m WHERE m.doc = d.seq AND m.key = " + p(f.field) + " AND " + cond + ")";
+    const std::string key = p(f.field);  // (sequenced: placeholders are numbered, order is free)
+    return "d.seq IN (SELECT m.doc FROM metadata m WHERE m.key = " + key + " AND " + cond + ")";
   }
 
   FilterScope scope_;

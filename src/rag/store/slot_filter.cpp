@@ -11,25 +11,17 @@
 namespace xnai::rag::store {
 
 struct CompiledSlotFilter::Node {
-  enum Kind { DocSet, PageCovers, PageRange, And, Or, Not } kind = DocSet;
-  // DocSet: the kept documents (bitmap over documents.seq) and their chunk seq ranges.
-  std::vector<uint64_t> bits;
-  std::vector<std::pair<int64_t, int64_t>> ranges;  // (first_chunk, n_chunks)
-  int64_t n_chunks = 0;
+  enum Kind { Docs, PageCovers, PageRange, And, Or, Not } kind = Docs;
+  std::shared_ptr<const DocSet> docs;  // Docs
   // PageCovers: any of `pages` lies in the chunk's range; PageRange: overlap with [lo, hi].
   std::vector<double> pages;
   double lo = -INFINITY, hi = INFINITY;
   std::vector<std::unique_ptr<Node>> kids;
 
-  bool has_doc(int64_t doc) const {
-    const uint64_t i = uint64_t(doc);
-    return i / 64 < bits.size() && (bits[i / 64] >> (i % 64) & 1);
-  }
-
   bool test(const SlotAttrs& a) const {
     switch (kind) {
-      case DocSet:
-        return has_doc(a.doc);
+      case Docs:
+        return docs->has(a.doc);
       case PageCovers:
         if (a.page_first <= 0) return false;
         for (double p : pages)
@@ -52,6 +44,22 @@ struct CompiledSlotFilter::Node {
   }
 };
 
+std::shared_ptr<const DocSet> query_doc_set(Db& db, const SqlCondition& cond) {
+  auto out = std::make_shared<DocSet>();
+  auto s = db.prepare_once("SELECT seq, first_chunk, n_chunks FROM documents d WHERE " + cond.sql);
+  bind_params(s, cond.params, 1);
+  while (s.step()) {
+    const int64_t seq = s.col_int(0);
+    if (seq < 0) continue;
+    const uint64_t w = uint64_t(seq) / 64;
+    if (w >= out->bits.size()) out->bits.resize(std::max<size_t>(w + 1, out->bits.size() * 3 / 2), 0);
+    out->bits[w] |= uint64_t(1) << (uint64_t(seq) % 64);
+    out->ranges.emplace_back(s.col_int(1), s.col_int(2));
+    out->n_chunks += s.col_int(2);
+  }
+  return out;
+}
+
 namespace {
 
 double page_number(const FilterValue& v) {
@@ -66,51 +74,41 @@ double page_number(const FilterValue& v) {
 
 }  // namespace
 
-CompiledSlotFilter::CompiledSlotFilter(const Filter& filter, Db& db, const VectorIndex& index) : index_(index) {
-  root_ = compile(filter, db, 0);
-  driver_ = nullptr;
-  if (root_->kind == Node::DocSet) {
+CompiledSlotFilter::CompiledSlotFilter(const Filter& filter, const DocSetSource& doc_sets, const VectorIndex& index)
+    : index_(index), has_pages_(filter_uses_pages(filter)) {
+  root_ = compile(filter, doc_sets, 0);
+  if (root_->kind == Node::Docs) {
     driver_ = root_.get();
   } else if (root_->kind == Node::And) {
     for (const auto& k : root_->kids)
-      if (k->kind == Node::DocSet && (!driver_ || k->n_chunks < driver_->n_chunks)) driver_ = k.get();
+      if (k->kind == Node::Docs && (!driver_ || k->docs->n_chunks < driver_->docs->n_chunks)) driver_ = k.get();
   }
-  bound_ = driver_ ? driver_->n_chunks : int64_t(index_.size());
+  bound_ = driver_ ? driver_->docs->n_chunks : int64_t(index_.size());
 }
 
 CompiledSlotFilter::~CompiledSlotFilter() = default;
 
-std::unique_ptr<CompiledSlotFilter::Node> CompiledSlotFilter::compile(const Filter& f, Db& db, int depth) {
+std::unique_ptr<CompiledSlotFilter::Node> CompiledSlotFilter::compile(const Filter& f, const DocSetSource& doc_sets,
+                                                                        int depth) {
   if (depth > 64) throw Error(ErrorKind::InvalidArgument, "filter: nesting deeper than 64 levels");
   auto n = std::make_unique<Node>();
   if (!filter_uses_pages(f)) {
     // The whole subtree is about documents: one SQL query over the documents table.
-    const SqlCondition cond = compile_filter_sql(f, FilterScope::Document);
-    auto s = db.prepare_once("SELECT seq, first_chunk, n_chunks FROM documents d WHERE " + cond.sql);
-    bind_params(s, cond.params, 1);
-    n->kind = Node::DocSet;
-    while (s.step()) {
-      const int64_t seq = s.col_int(0);
-      if (seq < 0) continue;
-      const uint64_t w = uint64_t(seq) / 64;
-      if (w >= n->bits.size()) n->bits.resize(w + 1, 0);
-      n->bits[w] |= uint64_t(1) << (uint64_t(seq) % 64);
-      n->ranges.emplace_back(s.col_int(1), s.col_int(2));
-      n->n_chunks += s.col_int(2);
-    }
+    n->kind = Node::Docs;
+    n->docs = doc_sets(compile_filter_sql(f, FilterScope::Document));
     return n;
   }
   switch (f.op) {
     case Filter::Op::And:
     case Filter::Op::Or:
       n->kind = f.op == Filter::Op::And ? Node::And : Node::Or;
-      for (const auto& c : f.children) n->kids.push_back(compile(c, db, depth + 1));
+      for (const auto& c : f.children) n->kids.push_back(compile(c, doc_sets, depth + 1));
       return n;
     case Filter::Op::Not:
       if (f.children.size() != 1)
         throw Error(ErrorKind::InvalidArgument, "filter: 'not' needs exactly one operand");
       n->kind = Node::Not;
-      n->kids.push_back(compile(f.children[0], db, depth + 1));
+      n->kids.push_back(compile(f.children[0], doc_sets, depth + 1));
       return n;
     default:
       break;
@@ -146,8 +144,8 @@ std::vector<uint32_t> CompiledSlotFilter::candidates() const {
   std::vector<uint32_t> out;
   // Walking the kept documents' chunk ranges costs a hash lookup per chunk; a plain scan
   // of the slots is cheaper once the ranges cover more than an eighth of them.
-  if (driver_ && driver_->n_chunks * 8 < int64_t(index_.n_slots())) {
-    for (const auto& [first, count] : driver_->ranges) {
+  if (driver_ && driver_->docs->n_chunks * 8 < int64_t(index_.n_slots())) {
+    for (const auto& [first, count] : driver_->docs->ranges) {
       for (int64_t seq = first; seq < first + count; ++seq) {
         auto s = index_.find(seq);
         if (s && index_.is_live(*s) && accept(*s)) out.push_back(*s);

@@ -269,6 +269,10 @@ void VectorIndex::greedy(const float* q, Cand& cur, int level, Scratch& sc) cons
 // spreads links in different directions.
 void VectorIndex::select_neighbors(const Cand* cands, size_t n, uint32_t max, std::vector<uint32_t>& out) const {
   out.clear();
+  if (n <= max) {  // room for all: pruning would only lose links (sparse regions, upper layers)
+    for (size_t i = 0; i < n; ++i) out.push_back(cands[i].s);
+    return;
+  }
   for (size_t i = 0; i < n && out.size() < max; ++i) {
     bool good = true;
     for (uint32_t r : out) {
@@ -327,13 +331,28 @@ void VectorIndex::link(uint32_t s, Scratch& sc) {
     search_layer<kLocked>(q, &cur, 1, params_.ef_construction, l, accept, sc);
     sc.sorted.assign(sc.top.begin(), sc.top.end());
     std::sort(sc.sorted.begin(), sc.sorted.end(), by_distance);
-    select_neighbors(sc.sorted.data(), sc.sorted.size(), max_links(l), sc.chosen);
+    // A new node takes m links on every layer (the paper's M); layer 0 lists may grow to
+    // 2m through later nodes' reverse links before the heuristic prunes them.
+    select_neighbors(sc.sorted.data(), sc.sorted.size(), uint32_t(params_.m), sc.chosen);
     {
       std::unique_lock<std::mutex> g(stripes_[s % kStripes], std::defer_lock);
       if constexpr (kLocked) g.lock();
       uint32_t* lst = links(s, l);
-      std::copy(sc.chosen.begin(), sc.chosen.end(), lst + 1);
-      lst[0] = uint32_t(sc.chosen.size());
+      if (lst[0] == 0) {
+        std::copy(sc.chosen.begin(), sc.chosen.end(), lst + 1);
+        lst[0] = uint32_t(sc.chosen.size());
+      } else {
+        // In a parallel build another node can reach s through an upper layer before s is
+        // linked here, and add itself to s's list: keep those links, never overwrite them.
+        sc.rev.clear();
+        for (uint32_t i = 0; i < lst[0]; ++i) sc.rev.push_back({distance(s, lst[1 + i]), lst[1 + i]});
+        for (uint32_t n : sc.chosen)
+          if (std::find(lst + 1, lst + 1 + lst[0], n) == lst + 1 + lst[0]) sc.rev.push_back({distance(s, n), n});
+        std::sort(sc.rev.begin(), sc.rev.end(), by_distance);
+        select_neighbors(sc.rev.data(), sc.rev.size(), max_links(l), sc.rev_chosen);
+        std::copy(sc.rev_chosen.begin(), sc.rev_chosen.end(), lst + 1);
+        lst[0] = uint32_t(sc.rev_chosen.size());
+      }
     }
     for (uint32_t n : sc.chosen) add_reverse_link<kLocked>(n, s, l, sc);
     if (!sc.sorted.empty()) cur = sc.sorted.front();

@@ -1,5 +1,7 @@
 #include "rag/store/vector_kernels.h"
 
+#include "core/cpu_features.h"
+
 namespace xnai::rag::store {
 namespace {
 
@@ -29,9 +31,9 @@ const VectorKernels& scalar_vector_kernels() { return kScalar; }
 
 const VectorKernels& vector_kernels() {
   static const VectorKernels& best = []() -> const VectorKernels& {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return avx512_vector_kernels();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return avx2_vector_kernels();
+    // The *_avx2/_avx512 files are compiled for the whole instruction-set bundle.
+    if (cpu_features().has_avx512_set()) return avx512_vector_kernels();
+    if (cpu_features().has_avx2_set()) return avx2_vector_kernels();
     return kScalar;
   }();
   return best;

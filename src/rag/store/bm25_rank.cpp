@@ -1,0 +1,140 @@
+#include "rag/store/bm25_rank.h"
+
+#include <sqlite3.h>
+
+#include <cmath>
+#include <mutex>
+#include <new>
+#include <vector>
+
+#include "core/error.h"
+#include "rag/store/sqlite_db.h"
+
+namespace xnai::rag::store {
+namespace {
+
+constexpr double kK1 = 1.2, kB = 0.75;  // FTS5's bm25() defaults
+
+// SQLite's varint (big-endian 7-bit groups, the 9th byte whole): the %_docsize blob holds
+// one per column.
+bool read_varint(const uint8_t* p, size_t n, uint64_t& out) {
+  out = 0;
+  for (size_t i = 0; i < n && i < 9; ++i) {
+    if (i == 8) {
+      out = (out << 8) | p[i];
+      return true;
+    }
+    out = (out << 7) | (p[i] & 0x7f);
+    if (!(p[i] & 0x80)) return true;
+  }
+  return false;
+}
+
+// Per-query data, computed on the first row (as FTS5's bm25() does) and cached by FTS5.
+struct QueryData {
+  double avgdl = 1;
+  std::vector<double> idf, freq;
+};
+
+int count_row(const Fts5ExtensionApi*, Fts5Context*, void* user) {
+  ++*static_cast<int64_t*>(user);
+  return SQLITE_OK;
+}
+
+void free_query_data(void* p) { delete static_cast<QueryData*>(p); }
+
+int query_data(const Fts5ExtensionApi* api, Fts5Context* fts, QueryData** out) {
+  auto* d = static_cast<QueryData*>(api->xGetAuxdata(fts, 0));
+  if (d) {
+    *out = d;
+    return SQLITE_OK;
+  }
+  d = new (std::nothrow) QueryData;
+  if (!d) return SQLITE_NOMEM;
+  const int n_phrase = api->xPhraseCount(fts);
+  d->idf.assign(size_t(n_phrase), 0);
+  d->freq.assign(size_t(n_phrase), 0);
+  sqlite3_int64 n_row = 0, n_token = 0;
+  int rc = api->xRowCount(fts, &n_row);
+  if (rc == SQLITE_OK) rc = api->xColumnTotalSize(fts, -1, &n_token);
+  if (rc == SQLITE_OK && n_row > 0) d->avgdl = double(n_token) / double(n_row);
+  for (int i = 0; rc == SQLITE_OK && i < n_phrase; ++i) {
+    int64_t hits = 0;
+    rc = api->xQueryPhrase(fts, i, &hits, count_row);
+    const double idf = std::log((double(n_row) - double(hits) + 0.5) / (double(hits) + 0.5));
+    d->idf[size_t(i)] = idf <= 0 ? 1e-6 : idf;
+  }
+  if (rc == SQLITE_OK) rc = api->xSetAuxdata(fts, d, free_query_data);  // frees d on failure too
+  else delete d;
+  if (rc == SQLITE_OK) *out = d;
+  return rc;
+}
+
+void xnai_bm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int, sqlite3_value**) {
+  QueryData* d = nullptr;
+  int rc = query_data(api, fts, &d);
+  if (rc != SQLITE_OK) {
+    sqlite3_result_error_code(ctx, rc);
+    return;
+  }
+  std::fill(d->freq.begin(), d->freq.end(), 0.0);
+  int n_inst = 0;
+  rc = api->xInstCount(fts, &n_inst);
+  for (int i = 0; rc == SQLITE_OK && i < n_inst; ++i) {
+    int phrase = 0, col = 0, off = 0;
+    rc = api->xInst(fts, i, &phrase, &col, &off);
+    if (rc == SQLITE_OK && phrase >= 0 && size_t(phrase) < d->freq.size()) d->freq[size_t(phrase)] += 1.0;
+  }
+  const auto* lengths = static_cast<const ChunkLengths*>(api->xUserData(fts));
+  int64_t dl = lengths->get(api->xRowid(fts));
+  if (rc == SQLITE_OK && dl < 0) {
+    int n = 0;
+    rc = api->xColumnSize(fts, -1, &n);
+    dl = n;
+  }
+  if (rc != SQLITE_OK) {
+    sqlite3_result_error_code(ctx, rc);
+    return;
+  }
+  const double norm = kK1 * (1 - kB + kB * double(dl) / d->avgdl);
+  double score = 0;
+  for (size_t i = 0; i < d->freq.size(); ++i)
+    score += d->idf[i] * (d->freq[i] * (kK1 + 1)) / (d->freq[i] + norm);
+  sqlite3_result_double(ctx, score);
+}
+
+}  // namespace
+
+void ChunkLengths::sync(Db& db) {
+  std::unique_lock<std::shared_mutex> lk(mu_);
+  auto s = db.prepare("SELECT id, sz FROM chunks_fts_docsize WHERE id > ?1 ORDER BY id");
+  s.bind(1, max_seq_);
+  while (s.step()) {
+    const int64_t id = s.col_int(0);
+    size_t n = 0;
+    const auto* p = static_cast<const uint8_t*>(s.col_blob(1, &n));
+    uint64_t len = 0;
+    if (id < 0 || !p || !read_varint(p, n, len)) continue;
+    if (uint64_t(id) >= len_.size()) len_.resize(std::max<size_t>(size_t(id) + 1, len_.size() * 3 / 2), kUnknown);
+    len_[size_t(id)] = uint32_t(std::min<uint64_t>(len, kUnknown - 1));
+    max_seq_ = std::max(max_seq_, id);
+  }
+}
+
+void register_bm25_function(Db& db, const ChunkLengths* lengths) {
+  fts5_api* api = nullptr;
+  {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db.handle(), "SELECT fts5(?1)", -1, &st, nullptr) == SQLITE_OK) {
+      sqlite3_bind_pointer(st, 1, static_cast<void*>(&api), "fts5_api_ptr", nullptr);
+      sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+  }
+  if (!api || api->iVersion < 2)
+    throw Error(ErrorKind::Unsupported, "store database " + db.path() + ": this SQLite has no FTS5 extension API");
+  const int rc = api->xCreateFunction(api, "xnai_bm25", const_cast<ChunkLengths*>(lengths), xnai_bm25, nullptr);
+  if (rc != SQLITE_OK) db.fail(rc, "registering xnai_bm25");
+}
+
+}  // namespace xnai::rag::store
