@@ -1,21 +1,17 @@
 #!/usr/bin/env bash
-# One command from a fresh checkout to a running xnai: installs the build dependencies,
-# builds the release preset, then runs the main job that exists today — text generation
-# from a GGUF model. MODEL_PATH (or the first argument) picks the model; without one it
-# uses the tiny conformance model from ../shared/testdata when present.
+# One command from a fresh checkout to the main job: installs the build dependencies, builds
+# the release preset, ingests a folder into the embedded store and asks a question about it.
+# Works with no model files (BM25 search + an extractive answer with citations); set
+# XNAI_EMBED_MODEL / MODEL_PATH (or `xnai pull --recommended`) for hybrid search and written answers.
+#   scripts/quickstart.sh [FOLDER] [QUESTION]
+# Defaults: this project's own docs/ folder and a question about it; the store goes to
+# XNAI_DATA (default ~/.local/share/xnai).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target xnai
-model="${1:-${MODEL_PATH:-}}"
-if [ -z "$model" ]; then
-  td="${XNAI_TESTDATA:-../shared/testdata}"
-  [ -f "$td/llm/tiny-qwen2-f16.gguf" ] && model="$td/llm/tiny-qwen2-f16.gguf"
-fi
-if [ -z "$model" ]; then
-  echo "built build/release/xnai; pass a GGUF model: scripts/quickstart.sh path/to/model.gguf"
-  exit 0
-fi
-./build/release/xnai model info "$model"
-./build/release/xnai generate -m "$model" -p "${PROMPT:-The capital of France is}" -n 32 --temp 0
+folder="${1:-docs}"
+question="${2:-How are chunks cut from a document?}"
+./build/release/xnai ingest "$folder"
+./build/release/xnai ask "$question"

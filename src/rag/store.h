@@ -74,7 +74,7 @@ struct EmbeddedStoreOptions {
   int exact_search_max = 20000;   // collections / filtered candidate sets up to this size are searched exactly
   int hnsw_m = 16;                // graph degree (2*m on the bottom layer)
   int hnsw_ef_construction = 100; // candidate list while inserting
-  int hnsw_ef_search = 64;        // candidate list while searching (raised to k when k is larger)
+  int hnsw_ef_search = 64;        // candidate list while searching (at least k; scaled up under filters)
   int index_threads = 0;          // threads for bulk index builds; 0 = one per physical core
   // The vector index file is rewritten (a checkpoint) once this many vector changes have
   // accumulated since the last one, and when the store is closed; 0 = only when closed.
