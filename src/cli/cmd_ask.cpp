@@ -95,8 +95,8 @@ int run_ask(const std::vector<std::string>& argv) {
   std::string llm_name;
   if (r.hits.empty()) {
     answer.finish_reason = "no_hits";
-    answer.extractive = !args.has("--model");
-  } else if (args.has("--model")) {
+    answer.extractive = !llm_configured(args);
+  } else if (llm_configured(args)) {
     auto backend = make_backend(args);
     auto model = load_llm(args, *backend);
     llm_name = short_path(model_path(args));

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "hub/hub.h"
 #include "rag/filter_parse.h"
 #include "runtime/bert_embedder.h"
 
@@ -45,12 +46,31 @@ std::unique_ptr<rag::Store> open_rag_store(const Args& args) {
   return rag::open_embedded_store(o);
 }
 
+namespace {
+
+// The default model of a kind recorded by `xnai pull --recommended`, when its file exists.
+std::string configured_default(hub::ModelKind kind) {
+  const auto d = hub::load_defaults(hub::config_path());
+  const std::string& p = kind == hub::ModelKind::Llm ? d.llm : d.embedding;
+  std::error_code ec;
+  return !p.empty() && std::filesystem::exists(p, ec) ? p : std::string();
+}
+
+}  // namespace
+
+bool llm_configured(const Args& args) {
+  return args.has("--model") || !configured_default(hub::ModelKind::Llm).empty();
+}
+
 std::unique_ptr<runtime::Embedder> load_embedder(const Args& args) {
-  auto m = args.get("--embed-model");
-  if (!m) return nullptr;
+  // --embed-model / XNAI_EMBED_MODEL (a path or a cached name), else the pulled default.
+  std::string path;
+  if (auto m = args.get("--embed-model")) path = hub::resolve_model(*m, hub::ModelKind::Embedding);
+  else path = configured_default(hub::ModelKind::Embedding);
+  if (path.empty()) return nullptr;
   runtime::BertEmbedderOptions o;
   o.n_threads = args.get_int("--threads", 0);  // declared by the commands that run models
-  return runtime::BertEmbedder::load(*m, o);
+  return runtime::BertEmbedder::load(path, o);
 }
 
 rag::RetrieveOptions retrieve_options(const Args& args, int default_k) {

@@ -26,6 +26,8 @@ std::string rag_data_dir(const Args& args);
 std::unique_ptr<rag::Store> open_rag_store(const Args& args);
 // The embedding model of --embed-model / XNAI_EMBED_MODEL, or null when none is set.
 std::unique_ptr<runtime::Embedder> load_embedder(const Args& args);
+// True when an LLM is named (-m / MODEL_PATH) or a default one was pulled (`xnai pull --recommended`).
+bool llm_configured(const Args& args);
 // top_k (-k/--hits), threshold, filter (parsed; a syntax error is InvalidArgument naming it), mode.
 rag::RetrieveOptions retrieve_options(const Args& args, int default_k);
 
