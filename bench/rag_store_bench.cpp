@@ -14,9 +14,9 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <functional>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -104,7 +104,8 @@ void BM_ExactScan(benchmark::State& st) {
   std::vector<float> dots(size_t(d.n));
   int q = 0;
   for (auto _ : st) {
-    k.dot_rows(d.queries.data() + size_t(q++ % d.nq) * 384, d.base.data(), size_t(d.n), 384, 384, dots.data());
+    k.dot_rows(d.queries.data() + size_t(q++ % d.nq) * 384, d.base.data(), size_t(d.n), 384, 384,
+               dots.data());
     benchmark::DoNotOptimize(std::max_element(dots.begin(), dots.end()));
   }
   st.counters["vectors"] = double(d.n);
@@ -232,13 +233,19 @@ void BM_HnswlibSearch(benchmark::State& st) {
   }
   report_latency(st, ms, rec / d.nq);
 }
-BENCHMARK(BM_HnswlibSearch)->Arg(32)->Arg(64)->Arg(96)->Arg(128)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_HnswlibSearch)
+    ->Arg(32)
+    ->Arg(64)
+    ->Arg(96)
+    ->Arg(128)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 // --- IVF-Flat (the third candidate): spherical k-means lists, scan the nprobe nearest -----
 
 struct Ivf {
   int nlist = 0;
-  std::vector<float> centroids;        // nlist × 384
+  std::vector<float> centroids;  // nlist × 384
   std::vector<std::vector<uint32_t>> lists;
   std::vector<std::vector<float>> list_vecs;
 };
@@ -273,7 +280,8 @@ double build_ivf() {
       double ss = 0;
       for (int k = 0; k < 384; ++k) ss += sum[size_t(c) * 384 + size_t(k)] * sum[size_t(c) * 384 + size_t(k)];
       if (ss == 0) continue;  // empty cluster keeps its old centroid
-      for (int k = 0; k < 384; ++k) ix->centroids[size_t(c) * 384 + size_t(k)] = float(sum[size_t(c) * 384 + size_t(k)] / std::sqrt(ss));
+      for (int k = 0; k < 384; ++k)
+        ix->centroids[size_t(c) * 384 + size_t(k)] = float(sum[size_t(c) * 384 + size_t(k)] / std::sqrt(ss));
     }
   }
   ix->lists.resize(size_t(ix->nlist));
@@ -342,7 +350,8 @@ void BM_Store(benchmark::State& st) {
   o.chunks = env_int("XNAI_BENCH_N", 100000);
   o.store.index_threads = bench_threads();
   const char* dir = std::getenv("XNAI_BENCH_DIR");
-  const std::filesystem::path base = dir && *dir ? std::filesystem::path(dir) : std::filesystem::temp_directory_path();
+  const std::filesystem::path base =
+      dir && *dir ? std::filesystem::path(dir) : std::filesystem::temp_directory_path();
   o.data_dir = (base / ("xnai_store_bench_" + std::to_string(::getpid()))).string();
   o.progress = [](const std::string& s) { std::cerr << "  " << s << "\n"; };
   StoreBenchResult r;
@@ -350,8 +359,10 @@ void BM_Store(benchmark::State& st) {
     std::filesystem::remove_all(o.data_dir);
     r = run_store_bench(o);
   }
-  if (env_int("XNAI_BENCH_KEEP", 0) == 0) std::filesystem::remove_all(o.data_dir);
-  else std::cerr << "  store kept in " << o.data_dir << "\n";
+  if (env_int("XNAI_BENCH_KEEP", 0) == 0)
+    std::filesystem::remove_all(o.data_dir);
+  else
+    std::cerr << "  store kept in " << o.data_dir << "\n";
   std::cerr << format_store_bench(r);
   st.counters["chunks"] = double(r.chunks);
   st.counters["add_chunks_per_s"] = r.add_chunks_per_second();

@@ -114,7 +114,8 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' |
 
 [[noreturn]] void fail(const std::string& what, const Token& t) {
   std::string near = t.kind == Tok::End ? "end of input" : "'" + t.text + "'";
-  throw Error(ErrorKind::InvalidArgument, "filter: " + what + " at position " + std::to_string(t.pos) + " (" + near + ")");
+  throw Error(ErrorKind::InvalidArgument,
+              "filter: " + what + " at position " + std::to_string(t.pos) + " (" + near + ")");
 }
 
 std::vector<Token> lex(std::string_view s) {
@@ -142,7 +143,11 @@ std::vector<Token> lex(std::string_view s) {
       }
       i = j + 1;
     } else if (c == '(' || c == ')' || c == '[' || c == ']' || c == ',') {
-      t.kind = c == '(' ? Tok::LParen : c == ')' ? Tok::RParen : c == '[' ? Tok::LBracket : c == ']' ? Tok::RBracket : Tok::Comma;
+      t.kind = c == '('   ? Tok::LParen
+               : c == ')' ? Tok::RParen
+               : c == '[' ? Tok::LBracket
+               : c == ']' ? Tok::RBracket
+                          : Tok::Comma;
       t.text = std::string(1, c);
       ++i;
     } else if (c == '=' || c == '!' || c == '<' || c == '>' || c == '~') {
@@ -265,7 +270,8 @@ class Parser {
       return n;
     }
     const Token& op = next();
-    if (op.kind != Tok::Op) fail("expected an operator (=, !=, <, <=, >, >=, ~, in) after '" + field + "'", op);
+    if (op.kind != Tok::Op)
+      fail("expected an operator (=, !=, <, <=, >, >=, ~, in) after '" + field + "'", op);
     const Token& vt = next();
     if (vt.kind != Tok::Word && vt.kind != Tok::String) fail("expected a value after '" + op.text + "'", vt);
     return comparison(field, op, vt);
@@ -405,14 +411,18 @@ void format_into(const Filter& f, std::string& out) {
       return;
     case Filter::Op::In:
       out += f.field + " in [";
-      for (size_t i = 0; i < f.values.size(); ++i) out += (i ? ", " : "") + format_value(f.field, f.values[i]);
+      for (size_t i = 0; i < f.values.size(); ++i)
+        out += (i ? ", " : "") + format_value(f.field, f.values[i]);
       out += "]";
       return;
     case Filter::Op::Range:
-      if (f.min && f.max) out += "(" + f.field + " >= " + format_bound(f.field, *f.min) + " and " + f.field +
-                                 " <= " + format_bound(f.field, *f.max) + ")";
-      else if (f.min) out += f.field + " >= " + format_bound(f.field, *f.min);
-      else if (f.max) out += f.field + " <= " + format_bound(f.field, *f.max);
+      if (f.min && f.max)
+        out += "(" + f.field + " >= " + format_bound(f.field, *f.min) + " and " + f.field +
+               " <= " + format_bound(f.field, *f.max) + ")";
+      else if (f.min)
+        out += f.field + " >= " + format_bound(f.field, *f.min);
+      else if (f.max)
+        out += f.field + " <= " + format_bound(f.field, *f.max);
       return;
     case Filter::Op::Not:
       out += "not (";
@@ -455,7 +465,8 @@ std::optional<std::pair<int64_t, int64_t>> parse_iso_time(std::string_view t) {
     const int64_t a = days_from_civil(y, unsigned(mo), 1) * 86400;
     return std::pair{a, a + int64_t(days_in_month(y, unsigned(mo))) * 86400 - 1};
   }
-  if (t[p++] != '-' || !digits(t, p, 2, d) || d < 1 || unsigned(d) > days_in_month(y, unsigned(mo))) return std::nullopt;
+  if (t[p++] != '-' || !digits(t, p, 2, d) || d < 1 || unsigned(d) > days_in_month(y, unsigned(mo)))
+    return std::nullopt;
   const int64_t day = days_from_civil(y, unsigned(mo), unsigned(d)) * 86400;
   if (p == t.size()) return std::pair{day, day + 86399};
   if (t[p] != 'T' && t[p] != 't' && t[p] != ' ') return std::nullopt;

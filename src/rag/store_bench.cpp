@@ -23,7 +23,9 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 constexpr int kVocabulary = 30000;
 constexpr int kSkipCommon = 200;  // query words skip the most frequent ones (stop words)
@@ -114,7 +116,9 @@ class Corpus {
     const float inv = float(1.0 / std::sqrt(ss));
     for (int i = 0; i < d; ++i) out[i] *= inv;
   }
-  int doc_cluster(int64_t doc) const { return int((uint64_t(doc) * 2654435761u + o_.seed) % uint64_t(o_.clusters)); }
+  int doc_cluster(int64_t doc) const {
+    return int((uint64_t(doc) * 2654435761u + o_.seed) % uint64_t(o_.clusters));
+  }
 
   // A BM25 query: 3 distinct, not-too-common words of chunk j.
   std::string query_text(int64_t j) const {
@@ -122,7 +126,8 @@ class Corpus {
     std::mt19937_64 rng(uint64_t(j) * 31 + 7);
     std::shuffle(ws.begin(), ws.end(), rng);
     for (int w : ws)
-      if (w >= kSkipCommon && std::find(pick.begin(), pick.end(), w) == pick.end() && pick.size() < 3) pick.push_back(w);
+      if (w >= kSkipCommon && std::find(pick.begin(), pick.end(), w) == pick.end() && pick.size() < 3)
+        pick.push_back(w);
     if (pick.empty()) pick.push_back(ws[0]);
     return text_of(pick);
   }
@@ -155,7 +160,8 @@ SearchLatency latency(std::vector<double> ms) {
 
 // Exact top-k chunk ordinals among those `keep` accepts.
 template <class Keep>
-std::vector<int64_t> exact_top_k(const std::vector<float>& all, int dim, const float* q, int k, const Keep& keep) {
+std::vector<int64_t> exact_top_k(const std::vector<float>& all, int dim, const float* q, int k,
+                                 const Keep& keep) {
   const auto& kern = store::vector_kernels();
   const int64_t n = int64_t(all.size()) / dim;
   std::vector<std::pair<float, int64_t>> heap;  // min-heap on score
@@ -202,7 +208,8 @@ std::vector<float> synthetic_chunk_vectors(const StoreBenchOptions& o, int64_t n
   const Corpus corpus(o);
   std::vector<float> out(size_t(n) * size_t(o.dim));
   for (int64_t j = 0; j < n; ++j)
-    corpus.vector(corpus.doc_cluster(j / o.chunks_per_document), uint64_t(j), out.data() + size_t(j) * size_t(o.dim));
+    corpus.vector(corpus.doc_cluster(j / o.chunks_per_document), uint64_t(j),
+                  out.data() + size_t(j) * size_t(o.dim));
   return out;
 }
 
@@ -211,16 +218,19 @@ std::vector<float> synthetic_query_vectors(const StoreBenchOptions& o, int n) {
   std::mt19937_64 rng(o.seed * 31337u);
   std::vector<float> out(size_t(n) * size_t(o.dim));
   for (int i = 0; i < n; ++i)
-    corpus.vector(int(rng() % uint64_t(o.clusters)), (uint64_t(1) << 62) + uint64_t(i), out.data() + size_t(i) * size_t(o.dim));
+    corpus.vector(int(rng() % uint64_t(o.clusters)), (uint64_t(1) << 62) + uint64_t(i),
+                  out.data() + size_t(i) * size_t(o.dim));
   return out;
 }
 
 StoreBenchResult run_store_bench(const StoreBenchOptions& o) {
   if (o.data_dir.empty()) throw Error(ErrorKind::InvalidArgument, "store bench: no data directory");
   if (fs::exists(fs::path(o.data_dir) / EmbeddedStore::kDatabaseFile))
-    throw Error(ErrorKind::InvalidArgument, "store bench: " + o.data_dir + " already holds a store; give an empty directory");
+    throw Error(ErrorKind::InvalidArgument,
+                "store bench: " + o.data_dir + " already holds a store; give an empty directory");
   if (o.chunks <= 0 || o.dim <= 0 || o.chunks_per_document <= 0 || o.k <= 0 || o.clusters <= 0)
-    throw Error(ErrorKind::InvalidArgument, "store bench: chunks, dim, chunks_per_document, clusters and k must be positive");
+    throw Error(ErrorKind::InvalidArgument,
+                "store bench: chunks, dim, chunks_per_document, clusters and k must be positive");
   auto say = [&](const std::string& s) {
     if (o.progress) o.progress(s);
   };
@@ -340,7 +350,8 @@ StoreBenchResult run_store_bench(const StoreBenchOptions& o) {
       if (i < nr && recall) {
         const auto t = Clock::now();
         const auto want = exact_top_k(all, o.dim, vq[size_t(i)].data(), o.k, keep);
-        if (f.is_all()) r.exact_ms += std::chrono::duration<double, std::milli>(Clock::now() - t).count() / nr;
+        if (f.is_all())
+          r.exact_ms += std::chrono::duration<double, std::milli>(Clock::now() - t).count() / nr;
         rsum += recall_of(hits, want);
       }
     }
@@ -348,11 +359,14 @@ StoreBenchResult run_store_bench(const StoreBenchOptions& o) {
     if (recall) *recall = rsum / std::max(1, nr);
   };
   const int64_t cpd = o.chunks_per_document;
-  run_vector(Filter{}, "", [](int64_t) { return true; }, r.vector, &r.recall);
-  run_vector(parse_filter("type = pdf"), " (type = pdf)", [&](int64_t j) { return j / cpd % 4 == 3; },
-             r.vector_filtered, &r.recall_filtered);
-  run_vector(parse_filter("tags = rare"), " (tags = rare)", [&](int64_t j) { return Corpus::rare(j / cpd); },
-             r.vector_selective, &r.recall_selective);
+  run_vector(
+      Filter{}, "", [](int64_t) { return true; }, r.vector, &r.recall);
+  run_vector(
+      parse_filter("type = pdf"), " (type = pdf)", [&](int64_t j) { return j / cpd % 4 == 3; },
+      r.vector_filtered, &r.recall_filtered);
+  run_vector(
+      parse_filter("tags = rare"), " (tags = rare)", [&](int64_t j) { return Corpus::rare(j / cpd); },
+      r.vector_selective, &r.recall_selective);
 
   say("timing BM25 search");
   std::vector<double> ms;
@@ -360,7 +374,8 @@ StoreBenchResult run_store_bench(const StoreBenchOptions& o) {
   r.bm25 = latency(ms);
   ms.clear();
   const Filter pdf = parse_filter("type = pdf");
-  for (int i = 0; i < nq; ++i) ms.push_back(timed([&] { (void)store->search_bm25(tq[size_t(i)], o.k, pdf); }));
+  for (int i = 0; i < nq; ++i)
+    ms.push_back(timed([&] { (void)store->search_bm25(tq[size_t(i)], o.k, pdf); }));
   r.bm25_filtered = latency(ms);
 
   say("timing hybrid search");
@@ -406,26 +421,27 @@ std::string format_store_bench(const StoreBenchResult& r) {
     std::snprintf(b, sizeof b, "p50 %7.3f ms  p99 %7.3f ms  mean %7.3f ms", l.p50_ms, l.p99_ms, l.mean_ms);
     return std::string(b);
   };
-  std::snprintf(buf, sizeof buf,
-                "embedded store: %lld chunks in %lld documents, %d-d vectors, kernel %s\n"
-                "  add (SQLite rows + FTS5 + vector BLOBs): %.1f s = %.0f chunks/s\n"
-                "  vector index build (HNSW):               %.1f s\n"
-                "  checkpoint (write vectors.idx):          %.2f s\n"
-                "  reopen (load vectors.idx):               %.2f s\n"
-                "  files: store.sqlite %.1f MB, vectors.idx %.1f MB; index memory %.1f MB; peak RSS %.1f MB\n"
-                "  vector          %s  recall@10 %.4f\n"
-                "  vector pdf 25%%  %s  recall@10 %.4f\n"
-                "  vector rare .5%% %s  recall@10 %.4f\n"
-                "  bm25            %s  (%.0f matching chunks per query)\n"
-                "  bm25 pdf 25%%    %s\n"
-                "  hybrid (RRF)    %s\n"
-                "  exact scan for reference: %.2f ms per query\n",
-                static_cast<long long>(r.chunks), static_cast<long long>(r.documents), r.dim, r.kernel.c_str(),
-                r.add_seconds, r.add_chunks_per_second(), r.index_build_seconds, r.checkpoint_seconds, r.reopen_seconds,
-                double(r.db_bytes) / 1e6, double(r.index_file_bytes) / 1e6, double(r.index_memory_bytes) / 1e6,
-                double(r.peak_rss_bytes) / 1e6, lat(r.vector).c_str(), r.recall, lat(r.vector_filtered).c_str(),
-                r.recall_filtered, lat(r.vector_selective).c_str(), r.recall_selective, lat(r.bm25).c_str(),
-                r.bm25_mean_matches, lat(r.bm25_filtered).c_str(), lat(r.hybrid).c_str(), r.exact_ms);
+  std::snprintf(
+      buf, sizeof buf,
+      "embedded store: %lld chunks in %lld documents, %d-d vectors, kernel %s\n"
+      "  add (SQLite rows + FTS5 + vector BLOBs): %.1f s = %.0f chunks/s\n"
+      "  vector index build (HNSW):               %.1f s\n"
+      "  checkpoint (write vectors.idx):          %.2f s\n"
+      "  reopen (load vectors.idx):               %.2f s\n"
+      "  files: store.sqlite %.1f MB, vectors.idx %.1f MB; index memory %.1f MB; peak RSS %.1f MB\n"
+      "  vector          %s  recall@10 %.4f\n"
+      "  vector pdf 25%%  %s  recall@10 %.4f\n"
+      "  vector rare .5%% %s  recall@10 %.4f\n"
+      "  bm25            %s  (%.0f matching chunks per query)\n"
+      "  bm25 pdf 25%%    %s\n"
+      "  hybrid (RRF)    %s\n"
+      "  exact scan for reference: %.2f ms per query\n",
+      static_cast<long long>(r.chunks), static_cast<long long>(r.documents), r.dim, r.kernel.c_str(),
+      r.add_seconds, r.add_chunks_per_second(), r.index_build_seconds, r.checkpoint_seconds, r.reopen_seconds,
+      double(r.db_bytes) / 1e6, double(r.index_file_bytes) / 1e6, double(r.index_memory_bytes) / 1e6,
+      double(r.peak_rss_bytes) / 1e6, lat(r.vector).c_str(), r.recall, lat(r.vector_filtered).c_str(),
+      r.recall_filtered, lat(r.vector_selective).c_str(), r.recall_selective, lat(r.bm25).c_str(),
+      r.bm25_mean_matches, lat(r.bm25_filtered).c_str(), lat(r.hybrid).c_str(), r.exact_ms);
   return buf;
 }
 

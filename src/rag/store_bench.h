@@ -25,20 +25,20 @@
 namespace xnai::rag {
 
 struct StoreBenchOptions {
-  std::string data_dir;           // the store is created here; must not hold a store yet
+  std::string data_dir;  // the store is created here; must not hold a store yet
   int64_t chunks = 100000;
   int dim = 384;
   int chunks_per_document = 50;
   int words_per_chunk = 60;
-  int latent_dim = 32;            // 0: uniformly random unit vectors
+  int latent_dim = 32;  // 0: uniformly random unit vectors
   int clusters = 1000;
-  float noise = 0.3f;             // isotropic noise, relative to the signal's norm
-  int queries = 1000;             // timed queries per search kind
-  int recall_queries = 200;       // of which this many also run exactly, for recall
+  float noise = 0.3f;        // isotropic noise, relative to the signal's norm
+  int queries = 1000;        // timed queries per search kind
+  int recall_queries = 200;  // of which this many also run exactly, for recall
   int k = 10;
-  int hybrid_candidates = 40;     // per-list depth fused by RRF for hybrid (as the retriever does)
+  int hybrid_candidates = 40;  // per-list depth fused by RRF for hybrid (as the retriever does)
   uint64_t seed = 1;
-  EmbeddedStoreOptions store;     // index tuning; data_dir is taken from above
+  EmbeddedStoreOptions store;                        // index tuning; data_dir is taken from above
   std::function<void(const std::string&)> progress;  // progress lines while filling
 };
 
@@ -49,20 +49,20 @@ struct SearchLatency {
 struct StoreBenchResult {
   int64_t chunks = 0, documents = 0;
   int dim = 0;
-  std::string kernel;               // SIMD kernel of the vector index
+  std::string kernel;  // SIMD kernel of the vector index
   int index_threads = 0;
-  double add_seconds = 0;           // upsert_document of everything: SQLite rows, FTS5, vector BLOBs
-  double index_build_seconds = 0;   // the in-memory index catching up with all vectors (HNSW build)
-  double checkpoint_seconds = 0;    // writing vectors.idx
-  double reopen_seconds = 0;        // opening the filled store again (loads vectors.idx)
+  double add_seconds = 0;          // upsert_document of everything: SQLite rows, FTS5, vector BLOBs
+  double index_build_seconds = 0;  // the in-memory index catching up with all vectors (HNSW build)
+  double checkpoint_seconds = 0;   // writing vectors.idx
+  double reopen_seconds = 0;       // opening the filled store again (loads vectors.idx)
   uint64_t db_bytes = 0, index_file_bytes = 0;
   uint64_t index_memory_bytes = 0, peak_rss_bytes = 0;
   SearchLatency vector, bm25, hybrid, vector_filtered, vector_selective, bm25_filtered;
-  double recall = 0;                // recall@k of search_vector vs exact, no filter
-  double recall_filtered = 0;       // under `type = pdf` (a quarter of the chunks)
-  double recall_selective = 0;      // under `tags = rare` (0.5% of the chunks)
-  double exact_ms = 0;              // one exact brute-force scan, for reference
-  double bm25_mean_matches = 0;     // chunks matching a BM25 query, on average (sampled)
+  double recall = 0;             // recall@k of search_vector vs exact, no filter
+  double recall_filtered = 0;    // under `type = pdf` (a quarter of the chunks)
+  double recall_selective = 0;   // under `tags = rare` (0.5% of the chunks)
+  double exact_ms = 0;           // one exact brute-force scan, for reference
+  double bm25_mean_matches = 0;  // chunks matching a BM25 query, on average (sampled)
   double add_chunks_per_second() const { return add_seconds > 0 ? double(chunks) / add_seconds : 0; }
 };
 

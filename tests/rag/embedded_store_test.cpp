@@ -2,6 +2,8 @@
 // forced onto the HNSW graph), plus what only this backend has: its files and pragmas, the
 // vector index file as a checked cache (corrupt, torn, stale, foreign), deletion without
 // rebuilds, several handles on one directory, concurrent searches and FAISS import.
+#include "rag/store/embedded_store.h"
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -9,7 +11,6 @@
 #include <thread>
 
 #include "rag/store/bm25_query.h"
-#include "rag/store/embedded_store.h"
 #include "store_suite.h"
 #include "test_support.h"
 
@@ -51,7 +52,8 @@ class EmbeddedStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     static int counter = 0;
-    dir_ = fs::path(::testing::TempDir()) / ("xnai_emb_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    dir_ = fs::path(::testing::TempDir()) /
+           ("xnai_emb_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
     fs::remove_all(dir_);
   }
   void TearDown() override {
@@ -71,7 +73,8 @@ class EmbeddedStoreTest : public ::testing::Test {
     EXPECT_EQ(sqlite3_open((dir_ / "store.sqlite").c_str(), &db), SQLITE_OK);
     sqlite3_stmt* st = nullptr;
     std::string out;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
       const auto* t = sqlite3_column_text(st, 0);
       out = t ? reinterpret_cast<const char*>(t) : "";
     }
@@ -210,7 +213,8 @@ TEST_F(EmbeddedStoreTest, StaleIndexFileIsCaughtUpNotRebuilt) {
   EXPECT_GE(st.catch_ups + st.reconciles, 1);
   EXPECT_TRUE(s->verify().empty());
   for (int i = 0; i < 20; i += 3)
-    for (const auto& h : s->search_vector(corpus[size_t(i)].vecs[0], 5)) EXPECT_NE(h.document.id, corpus[size_t(i)].doc.id);
+    for (const auto& h : s->search_vector(corpus[size_t(i)].vecs[0], 5))
+      EXPECT_NE(h.document.id, corpus[size_t(i)].doc.id);
   std::set<std::string> old_ids;
   for (const auto& c : corpus[5].chunks) old_ids.insert(c.id);
   for (const auto& v : corpus[5].vecs)
@@ -320,7 +324,8 @@ TEST_F(EmbeddedStoreTest, ConcurrentSearchesAgreeWithSerialOnes) {
         for (size_t i = 0; i < qs.size(); ++i) {
           const size_t j = (i + size_t(t) * 7) % qs.size();
           if (hit_ids(s->search_vector(qs[j], 8, f)) != want_vec[j]) ++mismatches;
-          if (hit_ids(s->search_bm25("running common uniq" + std::to_string(qs.size()), 8, f)) != want_bm25[j])
+          if (hit_ids(s->search_bm25("running common uniq" + std::to_string(qs.size()), 8, f)) !=
+              want_bm25[j])
             ++mismatches;
         }
     });
@@ -352,16 +357,18 @@ TEST_F(EmbeddedStoreTest, Bm25ScoresEqualFts5Bm25) {
     sqlite3* db = nullptr;
     EXPECT_EQ(sqlite3_open((dir_ / "store.sqlite").c_str(), &db), SQLITE_OK);
     sqlite3_stmt* st = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db,
-                                 "SELECT c.id, -bm25(chunks_fts) FROM chunks_fts JOIN chunks c ON c.seq = chunks_fts.rowid "
-                                 "WHERE chunks_fts MATCH ?1 ORDER BY bm25(chunks_fts), c.seq LIMIT 25",
-                                 -1, &st, nullptr),
+    EXPECT_EQ(sqlite3_prepare_v2(
+                  db,
+                  "SELECT c.id, -bm25(chunks_fts) FROM chunks_fts JOIN chunks c ON c.seq = chunks_fts.rowid "
+                  "WHERE chunks_fts MATCH ?1 ORDER BY bm25(chunks_fts), c.seq LIMIT 25",
+                  -1, &st, nullptr),
               SQLITE_OK);
     const std::string m = store::fts5_match_expression(q);
     sqlite3_bind_text(st, 1, m.c_str(), -1, SQLITE_TRANSIENT);
     std::vector<std::pair<std::string, double>> out;
     while (sqlite3_step(st) == SQLITE_ROW)
-      out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), sqlite3_column_double(st, 1));
+      out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                       sqlite3_column_double(st, 1));
     sqlite3_finalize(st);
     sqlite3_close(db);
     return out;
@@ -377,7 +384,8 @@ TEST_F(EmbeddedStoreTest, Bm25ScoresEqualFts5Bm25) {
       EXPECT_EQ(got[i].chunk.id, want[i].first);
     }
   };
-  for (const char* q : {"common", "running fox", "uniq7 c7x0 lazy", "C++ templates words", "dogs uniq12 uniq13 c13x1"})
+  for (const char* q :
+       {"common", "running fox", "uniq7 c7x0 lazy", "C++ templates words", "dogs uniq12 uniq13 c13x1"})
     check(q);
   // Documents added and replaced after the lengths were loaded.
   add_all(*s, {make_doc(70, 16, 9), make_doc(3, 16, 1)});
@@ -417,9 +425,10 @@ TEST_F(EmbeddedStoreTest, ImportsVectorsFromAFaissFile) {
   }
   EXPECT_TRUE(s->verify().empty());
   // A second import with another model is refused like an upsert would be.
-  EXPECT_THROW(s->import_faiss(faiss_fixture("flat_ip.faiss").string(), "other",
-                               [&](int64_t id) { return std::optional<std::string>(cd.chunks[size_t(id)].id); }),
-               Error);
+  EXPECT_THROW(
+      s->import_faiss(faiss_fixture("flat_ip.faiss").string(), "other",
+                      [&](int64_t id) { return std::optional<std::string>(cd.chunks[size_t(id)].id); }),
+      Error);
 }
 
 }  // namespace

@@ -5,12 +5,12 @@
 #include "rag/store/faiss_index_file.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "core/error.h"
 
@@ -19,7 +19,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path fixture(const std::string& name) { return fs::path(__FILE__).parent_path() / "data" / "faiss" / name; }
+fs::path fixture(const std::string& name) {
+  return fs::path(__FILE__).parent_path() / "data" / "faiss" / name;
+}
 
 template <class T>
 std::vector<T> load_raw(const std::string& name) {

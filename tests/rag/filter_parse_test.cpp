@@ -46,7 +46,8 @@ std::string error_of(const std::string& text) {
 }
 
 TEST(FilterParse, TheDocumentedExample) {
-  const Filter f = parse_filter("type=pdf and (tags=work or source~notes/) and date>=2024-01-01 and page in [1,2,3]");
+  const Filter f =
+      parse_filter("type=pdf and (tags=work or source~notes/) and date>=2024-01-01 and page in [1,2,3]");
   ASSERT_EQ(f.op, Op::And);
   ASSERT_EQ(f.children.size(), 4u);
   EXPECT_EQ(f.children[0].op, Op::Eq);
@@ -172,8 +173,9 @@ TEST(FilterParse, IsoTimes) {
   EXPECT_EQ(parse_iso_time("2000-02-29")->second, utc(2000, 3, 1) - 1);
   EXPECT_EQ(parse_iso_time("2024-12-31 23:59:59.250")->first, utc(2024, 12, 31, 23, 59, 59));
   EXPECT_EQ(parse_iso_time("2024-06-01T12:00-0530")->first, utc(2024, 6, 1, 17, 30));
-  for (const char* bad : {"", "24-01-01", "2024-13-01", "2024-00-10", "2100-02-29", "2024-04-31", "2024-01-01T24:00",
-                          "2024-01-01T12", "2024-01-01T12:00:00Q", "2024/01/01", "2024-1-1", "20240101"})
+  for (const char* bad :
+       {"", "24-01-01", "2024-13-01", "2024-00-10", "2100-02-29", "2024-04-31", "2024-01-01T24:00",
+        "2024-01-01T12", "2024-01-01T12:00:00Q", "2024/01/01", "2024-1-1", "20240101"})
     EXPECT_FALSE(parse_iso_time(bad)) << bad;
 }
 
@@ -215,10 +217,11 @@ TEST(FilterParse, ErrorsNameTheTokenAndPosition) {
 }
 
 TEST(FilterParse, FormatRoundTrips) {
-  for (const char* text : {"type = pdf", "type != \"a b\"", "tags in [\"work\", \"home\"]", "source ~ \"notes/\"",
-                           "(a = 1 and (b = 2 or not (c = 3)))", "page in [1, 2.5]",
-                           "type=pdf and (tags=work or source~notes/) and date>=2024-01-01 and page in [1,2,3]",
-                           "date = 2024-03-15", "score > 0.5", "page <= 7", "x = \"quote\\\"d\""}) {
+  for (const char* text :
+       {"type = pdf", "type != \"a b\"", "tags in [\"work\", \"home\"]", "source ~ \"notes/\"",
+        "(a = 1 and (b = 2 or not (c = 3)))", "page in [1, 2.5]",
+        "type=pdf and (tags=work or source~notes/) and date>=2024-01-01 and page in [1,2,3]",
+        "date = 2024-03-15", "score > 0.5", "page <= 7", "x = \"quote\\\"d\""}) {
     SCOPED_TRACE(text);
     const Filter f = parse_filter(text);
     const std::string formatted = format_filter(f);

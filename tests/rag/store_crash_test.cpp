@@ -100,15 +100,17 @@ void check_store(const fs::path& dir) {
       const auto hits = s.search_vector(want.vecs[j], 10);
       ASSERT_FALSE(hits.empty());
       EXPECT_NEAR(hits[0].score, 1.0, 1e-4) << want.chunks[j].id;
-      EXPECT_TRUE(std::any_of(hits.begin(), hits.end(), [&](const Hit& h) { return h.chunk.id == want.chunks[j].id; }))
-          << want.chunks[j].id;
+      EXPECT_TRUE(std::any_of(hits.begin(), hits.end(), [&](const Hit& h) {
+        return h.chunk.id == want.chunks[j].id;
+      })) << want.chunks[j].id;
     }
   }
   const auto st = s.stats();
   EXPECT_EQ(st.n_chunks, int64_t(present_chunks.size()));
   EXPECT_EQ(st.n_vectors, int64_t(present_chunks.size()));
   // No search returns an orphan.
-  for (const auto& h : s.search_bm25("common", 100000)) EXPECT_TRUE(present_chunks.count(h.chunk.id)) << h.chunk.id;
+  for (const auto& h : s.search_bm25("common", 100000))
+    EXPECT_TRUE(present_chunks.count(h.chunk.id)) << h.chunk.id;
   std::mt19937 rng(17);
   for (int t = 0; t < 20; ++t)
     for (const auto& h : s.search_vector(random_unit(rng, kDim), 50))

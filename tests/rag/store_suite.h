@@ -13,6 +13,7 @@
 // rag/document.h, and vector rankings by brute-force cosine, never by the store itself.
 #pragma once
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -26,8 +27,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "core/error.h"
 #include "rag/document.h"
@@ -157,9 +156,11 @@ bool ref_match(const Filter& f, const Document& d, const PageTest& page) {
     case Op::All:
       return true;
     case Op::And:
-      return std::all_of(f.children.begin(), f.children.end(), [&](const Filter& c) { return ref_match(c, d, page); });
+      return std::all_of(f.children.begin(), f.children.end(),
+                         [&](const Filter& c) { return ref_match(c, d, page); });
     case Op::Or:
-      return std::any_of(f.children.begin(), f.children.end(), [&](const Filter& c) { return ref_match(c, d, page); });
+      return std::any_of(f.children.begin(), f.children.end(),
+                         [&](const Filter& c) { return ref_match(c, d, page); });
     case Op::Not:
       return !ref_match(f.children.at(0), d, page);
     case Op::Ne: {
@@ -184,13 +185,20 @@ bool ref_match(const Filter& f, const Document& d, const PageTest& page) {
   }
   // Each candidate value the field has for this document, as text and (maybe) number.
   std::vector<std::string> vals;
-  if (field == "source") vals = {d.source_path};
-  else if (field == "type") vals = {d.type};
-  else if (field == "title") vals = {d.title};
-  else if (field == "doc_id") vals = {d.id};
-  else if (field == "tags") vals = ref_tags(d);
-  else if (field == "date") vals = {std::to_string(d.mtime)};
-  else if (auto it = d.metadata.find(field); it != d.metadata.end()) vals = {it->second};
+  if (field == "source")
+    vals = {d.source_path};
+  else if (field == "type")
+    vals = {d.type};
+  else if (field == "title")
+    vals = {d.title};
+  else if (field == "doc_id")
+    vals = {d.id};
+  else if (field == "tags")
+    vals = ref_tags(d);
+  else if (field == "date")
+    vals = {std::to_string(d.mtime)};
+  else if (auto it = d.metadata.find(field); it != d.metadata.end())
+    vals = {it->second};
   auto num_of = [](const std::string& s, double& out) {
     char* end = nullptr;
     out = std::strtod(s.c_str(), &end);
@@ -243,7 +251,8 @@ inline bool ref_chunk_match(const Filter& f, const CorpusDoc& cd, const Chunk& c
 
 inline bool ref_doc_match(const Filter& f, const CorpusDoc& cd) {
   return ref_match(f, cd.doc, [&](auto test) {
-    return std::any_of(cd.chunks.begin(), cd.chunks.end(), [&](const Chunk& c) { return test(c.page_first, c.page_last); });
+    return std::any_of(cd.chunks.begin(), cd.chunks.end(),
+                       [&](const Chunk& c) { return test(c.page_first, c.page_last); });
   });
 }
 
@@ -261,8 +270,8 @@ inline std::vector<float> unit(std::vector<float> v) {
 }
 
 // The true top-k chunk ids for q among chunks matching f (brute force over the corpus).
-inline std::vector<std::string> ref_top_k(const std::vector<CorpusDoc>& corpus, const std::vector<float>& q, int k,
-                                          const Filter& f) {
+inline std::vector<std::string> ref_top_k(const std::vector<CorpusDoc>& corpus, const std::vector<float>& q,
+                                          int k, const Filter& f) {
   std::vector<std::pair<double, std::string>> all;
   const auto qn = unit(q);
   for (const auto& cd : corpus)
@@ -292,8 +301,8 @@ class StoreSuite : public ::testing::Test {
   void SetUp() override {
     static std::atomic<int> counter{0};
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::path(::testing::TempDir()) /
-           ("xnai_store_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" + info->name());
+    dir_ = std::filesystem::path(::testing::TempDir()) / ("xnai_store_" + std::to_string(::getpid()) + "_" +
+                                                          std::to_string(counter++) + "_" + info->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     store_ = Backend::open(dir_);
@@ -504,9 +513,28 @@ TYPED_TEST_P(StoreSuite, Bm25RanksMatchingChunks) {
 TYPED_TEST_P(StoreSuite, Bm25EscapesQuerySyntax) {
   Store& s = this->store();
   this->add_all(make_corpus(8, this->kDim));
-  const char* nasty[] = {"C++ \"quoted\" AND OR NEAR(", "\"", "\"\"", "*", "-foo", "text:common", "^common",
-                         "common*", "NEAR(common words, 2)", "a AND", "(", ")", "{common}", "'", "NOT", "OR",
-                         "\xff\xfe broken utf8 \xc3", "   ", "", "common OR", "+-*/:^$", "ünïcödé 日本語"};
+  const char* nasty[] = {"C++ \"quoted\" AND OR NEAR(",
+                         "\"",
+                         "\"\"",
+                         "*",
+                         "-foo",
+                         "text:common",
+                         "^common",
+                         "common*",
+                         "NEAR(common words, 2)",
+                         "a AND",
+                         "(",
+                         ")",
+                         "{common}",
+                         "'",
+                         "NOT",
+                         "OR",
+                         "\xff\xfe broken utf8 \xc3",
+                         "   ",
+                         "",
+                         "common OR",
+                         "+-*/:^$",
+                         "ünïcödé 日本語"};
   for (const char* q : nasty) {
     EXPECT_NO_THROW({ (void)s.search_bm25(q, 5); }) << q;
     EXPECT_NO_THROW({ (void)s.search_bm25(q, 5, parse_filter("type = pdf")); }) << q;
@@ -591,13 +619,15 @@ inline std::vector<std::pair<std::string, Filter>> suite_filters() {
       {"or", node(Op::Or, {eq("type", "md"), eq("tags", "home")})},
       {"not", node(Op::Not, {node(Op::Or, {eq("type", "md"), eq("tags", "home")})})},
       {"or with page", node(Op::Or, {eq("page", 3.0), eq("type", "md")})},
-      {"not page and doc", node(Op::And, {node(Op::Not, {eq("page", 1.0)}), op(Op::Contains, "source", {"work"})})},
+      {"not page and doc",
+       node(Op::And, {node(Op::Not, {eq("page", 1.0)}), op(Op::Contains, "source", {"work"})})},
       {"nested", node(Op::And, {node(Op::Or, {eq("tags", "work"), op(Op::Contains, "source", {"notes/"})}),
-                                 range("date", double(day(2024, 1, 15)), std::nullopt),
-                                 node(Op::Not, {eq("author", "Bob")})})},
+                                range("date", double(day(2024, 1, 15)), std::nullopt),
+                                node(Op::Not, {eq("author", "Bob")})})},
       {"empty and", node(Op::And, {})},
       {"empty or", node(Op::Or, {})},
-      {"parsed", parse_filter("type=pdf and (tags=work or source~notes/) and date>=2024-01-01 and page in [1,2,3]")},
+      {"parsed",
+       parse_filter("type=pdf and (tags=work or source~notes/) and date>=2024-01-01 and page in [1,2,3]")},
   };
   return v;
 }
@@ -661,7 +691,8 @@ TYPED_TEST_P(StoreSuite, SelectiveFilterStillReturnsK) {
       const auto want = as_set(ref_top_k(corpus, q, 10, *f));
       int found = 0;
       for (const auto& h : hits) {
-        EXPECT_TRUE(ref_chunk_match(*f, corpus[size_t(std::stoi(h.document.id.substr(3)))], h.chunk)) << h.chunk.id;
+        EXPECT_TRUE(ref_chunk_match(*f, corpus[size_t(std::stoi(h.document.id.substr(3)))], h.chunk))
+            << h.chunk.id;
         found += int(want.count(h.chunk.id));
       }
       recall_sum += found / 10.0;
@@ -774,10 +805,10 @@ TYPED_TEST_P(StoreSuite, ReopenPersists) {
   EXPECT_EQ(this->store().stats().n_documents, 20);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(StoreSuite, EmptyStore, UpsertAndReadBack, UpsertReplacesChunksAndVectors, DeleteDocument,
-                            VectorSearchRanksByCosine, VectorSearchKLargerThanCollection, Bm25RanksMatchingChunks,
-                            Bm25EscapesQuerySyntax, FiltersOnEveryFieldAndOp, SelectiveFilterStillReturnsK,
-                            EmbeddingMismatchesAreErrors, MalformedFiltersAreErrors, DocumentsWithoutEmbeddings,
-                            ReopenPersists);
+REGISTER_TYPED_TEST_SUITE_P(StoreSuite, EmptyStore, UpsertAndReadBack, UpsertReplacesChunksAndVectors,
+                            DeleteDocument, VectorSearchRanksByCosine, VectorSearchKLargerThanCollection,
+                            Bm25RanksMatchingChunks, Bm25EscapesQuerySyntax, FiltersOnEveryFieldAndOp,
+                            SelectiveFilterStillReturnsK, EmbeddingMismatchesAreErrors,
+                            MalformedFiltersAreErrors, DocumentsWithoutEmbeddings, ReopenPersists);
 
 }  // namespace xnai::rag::test

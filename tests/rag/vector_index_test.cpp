@@ -2,17 +2,18 @@
 // the label map against std::unordered_map, HNSW recall against exact search (serial and
 // parallel builds, filtered searches, after deletions and consolidation), and the index file
 // round trip.
+#include "rag/store/vector_index.h"
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <random>
 #include <set>
 #include <unordered_map>
-#include <unistd.h>
 
 #include "rag/store/label_map.h"
-#include "rag/store/vector_index.h"
 #include "rag/store/vector_index_file.h"
 #include "rag/store/vector_kernels.h"
 
@@ -37,7 +38,8 @@ TEST(VectorKernels, AgreeWithScalarOnAwkwardSizes) {
     }
     std::vector<float> out(7);
     fast.dot_rows(q.data(), rows.data(), 7, n, n + 3, out.data());
-    for (size_t r = 0; r < 7; ++r) EXPECT_NEAR(out[r], ref.dot(q.data(), rows.data() + r * (n + 3), n), 1e-4 * std::sqrt(double(n)));
+    for (size_t r = 0; r < 7; ++r)
+      EXPECT_NEAR(out[r], ref.dot(q.data(), rows.data() + r * (n + 3), n), 1e-4 * std::sqrt(double(n)));
   }
 }
 
@@ -216,7 +218,8 @@ TEST(VectorIndexFile, RoundTripAndChecks) {
   const auto data = clustered(1500, dim, 9);
   auto ix = build(data, dim, 2);
   for (int64_t l = 1; l < 300; l += 2) ix->remove(l);  // tombstones are saved too
-  const auto path = (std::filesystem::path(::testing::TempDir()) / ("xnai_vix_" + std::to_string(::getpid()))).string();
+  const auto path =
+      (std::filesystem::path(::testing::TempDir()) / ("xnai_vix_" + std::to_string(::getpid()))).string();
   VectorIndexFile::save(*ix, {"0123456789abcdef0123456789abcdef", 42}, path);
   auto peek = VectorIndexFile::peek(path);
   EXPECT_EQ(peek.problem, "");

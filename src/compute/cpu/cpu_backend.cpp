@@ -4,6 +4,7 @@
 //
 // Thread-safety: one thread drives a backend at a time (ops share the pool and scratch).
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -181,6 +182,10 @@ class CpuBackend final : public Backend {
       matmul_f16_f32(w, x, out);
       return;
     }
+    if (w.type == DType::F32 || w.type == DType::F16) {
+      matmul_float_ggml_order(w, x, out);
+      return;
+    }
     cpu::matmul(pool_, w.type, w.data, K, N, x.as<const float>(), M, out.as<float>(), matmul_scratch_);
   }
 
@@ -354,6 +359,51 @@ class CpuBackend final : public Backend {
       if (b < e) f(b, e);
     };
     run_all(body, worth_it && n > 1);
+  }
+
+  // Σ a[i]·b[i] in tinyBLAS's order (llamafile's GEMM, which ggml uses for float weights
+  // when a batch has 2+ tokens and K is a multiple of 16): one 16-lane FMA accumulator,
+  // element i in lane i mod 16, then the lane tree.
+  static float dot_f32_gemm(const float* a, const float* b, int64_t n) {
+    float acc[16] = {};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+      for (int l = 0; l < 16; ++l) acc[l] = std::fma(a[i + l], b[i + l], acc[l]);
+    float s = cpu::tree_sum16(acc);
+    for (; i < n; ++i) s = std::fma(a[i], b[i], s);
+    return s;
+  }
+
+  // F32 and F16 weights with ggml's exact summation orders, so float models reproduce
+  // llama.cpp's logits bit for bit: tinyBLAS's order for batches of 2+ tokens when K is a
+  // multiple of 16, ggml_vec_dot_* otherwise; F16 weights see activations rounded to F16
+  // (ggml converts src1 to the F16 vec_dot type).
+  void matmul_float_ggml_order(const Tensor& w, const Tensor& x, Tensor& out) {
+    const int64_t K = w.ne[0], N = w.nrows(), M = x.nrows();
+    const bool gemm_order = M >= 2 && K % 16 == 0;
+    const float* xd = x.as<const float>();
+    float* y = out.as<float>();
+    const auto& vk = cpu::vec();
+    if (w.type == DType::F16) {
+      const size_t need = static_cast<size_t>(K * M) * sizeof(float);
+      if (matmul_scratch_.size() < need) matmul_scratch_.resize(need);
+      float* xr = reinterpret_cast<float*>(matmul_scratch_.data());
+      std::copy(xd, xd + K * M, xr);
+      vk.round_f16(xr, K * M);
+      const auto* wd = w.as<const uint16_t>();
+      const auto dot = gemm_order ? vk.dot_f16_gemm : vk.dot_f16_vecdot;
+      parallel(N, N * K * M >= kMinParallelElems, [&](int64_t n0, int64_t n1) {
+        for (int64_t m = 0; m < M; ++m)
+          for (int64_t n = n0; n < n1; ++n) y[m * N + n] = dot(wd + n * K, xr + m * K, K);
+      });
+      return;
+    }
+    const auto* wd = w.as<const float>();
+    parallel(N, N * K * M >= kMinParallelElems, [&](int64_t n0, int64_t n1) {
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t n = n0; n < n1; ++n)
+          y[m * N + n] = gemm_order ? dot_f32_gemm(wd + n * K, xd + m * K, K) : vk.dot_f32(wd + n * K, xd + m * K, K);
+    });
   }
 
   // F16 weights times unrounded F32 activations (round_f16_activations = false).

@@ -163,7 +163,7 @@ void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, 
   const int64_t n_chunks = (N + kRowChunk - 1) / kRowChunk;
   RangeCursors cursors(nth, n_chunks);
 
-  pool.run([&](int ith, int pool_nth) {
+  auto job = [&](int ith, int pool_nth) {
     if (ith >= nth) return;
     (void)pool_nth;
     // Phase 1: activations.
@@ -221,7 +221,9 @@ void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, 
           gemv_generic(k, K, wb + r0 * w_stride, w_stride, nr, act, act_stride, M, y + r0, N);
       }
     }
-  });
+  };
+  // A single pointer capture fits std::function's inline storage: the token loop allocates nothing.
+  pool.run([p = &job](int ith, int pool_nth) { (*p)(ith, pool_nth); });
 }
 
 }  // namespace xnai::cpu

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "rag/store/slot_filter.h"
 #include "rag/store/sqlite_db.h"
 
 namespace xnai::rag::store {
@@ -64,8 +65,10 @@ int query_data(const Fts5ExtensionApi* api, Fts5Context* fts, QueryData** out) {
     const double idf = std::log((double(n_row) - double(hits) + 0.5) / (double(hits) + 0.5));
     d->idf[size_t(i)] = idf <= 0 ? 1e-6 : idf;
   }
-  if (rc == SQLITE_OK) rc = api->xSetAuxdata(fts, d, free_query_data);  // frees d on failure too
-  else delete d;
+  if (rc == SQLITE_OK)
+    rc = api->xSetAuxdata(fts, d, free_query_data);  // frees d on failure too
+  else
+    delete d;
   if (rc == SQLITE_OK) *out = d;
   return rc;
 }
@@ -77,16 +80,18 @@ void xnai_bm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* c
     sqlite3_result_error_code(ctx, rc);
     return;
   }
-  std::fill(d->freq.begin(), d->freq.end(), 0.0);
-  int n_inst = 0;
-  rc = api->xInstCount(fts, &n_inst);
-  for (int i = 0; rc == SQLITE_OK && i < n_inst; ++i) {
-    int phrase = 0, col = 0, off = 0;
-    rc = api->xInst(fts, i, &phrase, &col, &off);
-    if (rc == SQLITE_OK && phrase >= 0 && size_t(phrase) < d->freq.size()) d->freq[size_t(phrase)] += 1.0;
+  // Term frequencies by walking each phrase's own position list (xPhraseFirst/Next): unlike
+  // xInstCount/xInst it does not build a merged, position-sorted array of all instances.
+  for (size_t i = 0; rc == SQLITE_OK && i < d->freq.size(); ++i) {
+    Fts5PhraseIter it;
+    int col = 0, off = 0;
+    double tf = 0;
+    rc = api->xPhraseFirst(fts, int(i), &it, &col, &off);
+    for (; rc == SQLITE_OK && col >= 0; api->xPhraseNext(fts, &it, &col, &off)) tf += 1.0;
+    d->freq[i] = tf;
   }
-  const auto* lengths = static_cast<const ChunkLengths*>(api->xUserData(fts));
-  int64_t dl = lengths->get(api->xRowid(fts));
+  const auto* table = static_cast<const ChunkTable*>(api->xUserData(fts));
+  int64_t dl = table->length(api->xRowid(fts));
   if (rc == SQLITE_OK && dl < 0) {
     int n = 0;
     rc = api->xColumnSize(fts, -1, &n);
@@ -103,25 +108,42 @@ void xnai_bm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* c
   sqlite3_result_double(ctx, score);
 }
 
+void xnai_keep(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  const auto* k =
+      argc == 2 ? static_cast<const KeepContext*>(sqlite3_value_pointer(argv[0], kKeepPointerType)) : nullptr;
+  if (!k) {
+    sqlite3_result_error(ctx, "xnai_keep: no filter bound", -1);
+    return;
+  }
+  // A chunk not loaded yet was written after this search synced the table: not part of
+  // the state being searched.
+  const SlotAttrs* a = k->table->attrs(sqlite3_value_int64(argv[1]));
+  sqlite3_result_int(ctx, a && k->filter->accept_attrs(*a) ? 1 : 0);
+}
+
 }  // namespace
 
-void ChunkLengths::sync(Db& db) {
+void ChunkTable::sync(Db& db) {
   std::unique_lock<std::shared_mutex> lk(mu_);
-  auto s = db.prepare("SELECT id, sz FROM chunks_fts_docsize WHERE id > ?1 ORDER BY id");
+  auto s = db.prepare(
+      "SELECT c.seq, c.doc, c.page_first, c.page_last, z.sz FROM chunks c "
+      "JOIN chunks_fts_docsize z ON z.id = c.seq WHERE c.seq > ?1 ORDER BY c.seq");
   s.bind(1, max_seq_);
   while (s.step()) {
     const int64_t id = s.col_int(0);
     size_t n = 0;
-    const auto* p = static_cast<const uint8_t*>(s.col_blob(1, &n));
+    const auto* p = static_cast<const uint8_t*>(s.col_blob(4, &n));
     uint64_t len = 0;
     if (id < 0 || !p || !read_varint(p, n, len)) continue;
-    if (uint64_t(id) >= len_.size()) len_.resize(std::max<size_t>(size_t(id) + 1, len_.size() * 3 / 2), kUnknown);
-    len_[size_t(id)] = uint32_t(std::min<uint64_t>(len, kUnknown - 1));
+    if (uint64_t(id) >= rows_.size()) rows_.resize(std::max<size_t>(size_t(id) + 1, rows_.size() * 3 / 2));
+    Row& r = rows_[size_t(id)];
+    r.attrs = {s.col_int(1), int32_t(s.col_int(2)), int32_t(s.col_int(3))};
+    r.length = uint32_t(std::min<uint64_t>(len, kUnknown - 1));
     max_seq_ = std::max(max_seq_, id);
   }
 }
 
-void register_bm25_function(Db& db, const ChunkLengths* lengths) {
+void register_store_functions(Db& db, const ChunkTable* table) {
   fts5_api* api = nullptr;
   {
     sqlite3_stmt* st = nullptr;
@@ -132,9 +154,13 @@ void register_bm25_function(Db& db, const ChunkLengths* lengths) {
     sqlite3_finalize(st);
   }
   if (!api || api->iVersion < 2)
-    throw Error(ErrorKind::Unsupported, "store database " + db.path() + ": this SQLite has no FTS5 extension API");
-  const int rc = api->xCreateFunction(api, "xnai_bm25", const_cast<ChunkLengths*>(lengths), xnai_bm25, nullptr);
+    throw Error(ErrorKind::Unsupported,
+                "store database " + db.path() + ": this SQLite has no FTS5 extension API");
+  int rc = api->xCreateFunction(api, "xnai_bm25", const_cast<ChunkTable*>(table), xnai_bm25, nullptr);
   if (rc != SQLITE_OK) db.fail(rc, "registering xnai_bm25");
+  rc = sqlite3_create_function_v2(db.handle(), "xnai_keep", 2, SQLITE_UTF8 | SQLITE_INNOCUOUS, nullptr,
+                                  xnai_keep, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) db.fail(rc, "registering xnai_keep");
 }
 
 }  // namespace xnai::rag::store

@@ -18,6 +18,7 @@
 #include "rag/store/faiss_index_file.h"
 #include "rag/store/filter_sql.h"
 #include "rag/store/schema.h"
+#include "rag/store/slot_filter.h"
 #include "rag/store/vector_kernels.h"
 
 namespace xnai::rag {
@@ -47,7 +48,8 @@ std::vector<float> normalized(const std::vector<float>& v, const std::string& wh
 namespace {
 
 constexpr const char* kChunkColumns =
-    "c.seq, c.id, c.idx, c.\"begin\", c.\"end\", c.page_first, c.page_last, c.heading_path, c.text, c.n_tokens, "
+    "c.seq, c.id, c.idx, c.\"begin\", c.\"end\", c.page_first, c.page_last, c.heading_path, c.text, "
+    "c.n_tokens, "
     "c.doc, d.id";
 constexpr const char* kDocColumns =
     "d.seq, d.id, d.source_path, d.title, d.type, d.mtime, d.content_hash, d.n_chunks, d.n_pages";
@@ -91,7 +93,8 @@ std::optional<double> parse_number(const std::string& s) {
   const double v = std::strtod(s.c_str(), &end);
   if (*end || !std::isfinite(v)) return std::nullopt;
   for (char c : s)  // plain decimal only (strtod also takes "inf", hex …)
-    if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')) return std::nullopt;
+    if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'))
+      return std::nullopt;
   return v;
 }
 
@@ -131,8 +134,9 @@ int64_t bump_generation(Db& db) {
 // Records the store's embedding dimension/model on first use; afterwards a different one
 // is an error naming both, since mixing models silently ruins search.
 void check_embedding(Db& db, int dim, const std::string& model, const std::string& what) {
-  auto s = db.prepare("SELECT (SELECT value FROM meta WHERE key = 'embedding_dim'), "
-                      "(SELECT value FROM meta WHERE key = 'embedding_model')");
+  auto s = db.prepare(
+      "SELECT (SELECT value FROM meta WHERE key = 'embedding_dim'), "
+      "(SELECT value FROM meta WHERE key = 'embedding_model')");
   s.step();
   if (s.col_is_null(0)) {
     s.reset();
@@ -146,8 +150,9 @@ void check_embedding(Db& db, int dim, const std::string& model, const std::strin
   const std::string have_model = s.col_text(1);
   if (have_dim != dim || have_model != model)
     throw Error(ErrorKind::InvalidArgument,
-                "embedding mismatch: the store holds " + std::to_string(have_dim) + "-d vectors from model '" +
-                    have_model + "', but " + what + " has " + std::to_string(dim) + "-d vectors from model '" + model +
+                "embedding mismatch: the store holds " + std::to_string(have_dim) +
+                    "-d vectors from model '" + have_model + "', but " + what + " has " +
+                    std::to_string(dim) + "-d vectors from model '" + model +
                     "' (mixing models ruins search: use another data directory, or re-ingest everything)");
 }
 
@@ -171,7 +176,7 @@ EmbeddedStore::Impl::Reader EmbeddedStore::Impl::reader() {
     }
   }
   auto db = std::make_unique<Db>(db_path.string(), false);
-  store::register_bm25_function(*db, &chunk_lengths);
+  store::register_store_functions(*db, &chunk_table);
   return Reader(*this, std::move(db));
 }
 
@@ -184,7 +189,8 @@ int64_t EmbeddedStore::Impl::db_generation(Db& db) {
 EmbeddedStore::EmbeddedStore(const EmbeddedStoreOptions& opts) : impl_(std::make_unique<Impl>()) {
   Impl& im = *impl_;
   im.opts = opts;
-  if (opts.data_dir.empty()) throw Error(ErrorKind::InvalidArgument, "embedded store: no data directory given");
+  if (opts.data_dir.empty())
+    throw Error(ErrorKind::InvalidArgument, "embedded store: no data directory given");
   im.dir = opts.data_dir;
   std::error_code ec;
   std::filesystem::create_directories(im.dir, ec);
@@ -228,12 +234,14 @@ void EmbeddedStore::upsert_document(const Document& doc, const std::vector<Chunk
                                                 std::to_string(chunks.size()) + " chunks");
   std::set<std::string> ids;
   for (const auto& c : chunks) {
-    if (c.id.empty()) throw Error(ErrorKind::InvalidArgument, "upsert_document " + doc.source_path + ": a chunk has no id");
+    if (c.id.empty())
+      throw Error(ErrorKind::InvalidArgument, "upsert_document " + doc.source_path + ": a chunk has no id");
     if (!c.doc_id.empty() && c.doc_id != doc.id)
       throw Error(ErrorKind::InvalidArgument, "upsert_document " + doc.source_path + ": chunk " + c.id +
                                                   " belongs to document " + c.doc_id + ", not " + doc.id);
     if (!ids.insert(c.id).second)
-      throw Error(ErrorKind::InvalidArgument, "upsert_document " + doc.source_path + ": duplicate chunk id " + c.id);
+      throw Error(ErrorKind::InvalidArgument,
+                  "upsert_document " + doc.source_path + ": duplicate chunk id " + c.id);
   }
   const int dim = embeddings.empty() ? 0 : int(embeddings[0].size());
   std::vector<std::vector<float>> vecs;
@@ -241,10 +249,11 @@ void EmbeddedStore::upsert_document(const Document& doc, const std::vector<Chunk
   for (size_t i = 0; i < embeddings.size(); ++i) {
     if (int(embeddings[i].size()) != dim || dim == 0)
       throw Error(ErrorKind::InvalidArgument, "upsert_document " + doc.source_path + ": embedding " +
-                                                  std::to_string(i) + " has " + std::to_string(embeddings[i].size()) +
+                                                  std::to_string(i) + " has " +
+                                                  std::to_string(embeddings[i].size()) +
                                                   " dimensions, embedding 0 has " + std::to_string(dim));
-    vecs.push_back(store::normalized(embeddings[i], "upsert_document " + doc.source_path + ": embedding " +
-                                                        std::to_string(i)));
+    vecs.push_back(store::normalized(
+        embeddings[i], "upsert_document " + doc.source_path + ": embedding " + std::to_string(i)));
   }
 
   std::lock_guard<std::mutex> g(im.write_mu);
@@ -263,7 +272,8 @@ void EmbeddedStore::upsert_document(const Document& doc, const std::vector<Chunk
   // trigger for the index), metadata and tags.
   db.prepare("DELETE FROM documents WHERE id = ?1").bind(1, doc.id).exec();
   db.prepare(
-        "INSERT INTO documents(id, source_path, title, type, mtime, content_hash, n_pages, n_chunks, first_chunk) "
+        "INSERT INTO documents(id, source_path, title, type, mtime, content_hash, n_pages, n_chunks, "
+        "first_chunk) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)")
       .bind(1, doc.id)
       .bind(2, doc.source_path)
@@ -279,7 +289,8 @@ void EmbeddedStore::upsert_document(const Document& doc, const std::vector<Chunk
   int64_t first = 0;
   {
     auto ins = db.prepare(
-        "INSERT INTO chunks(id, doc, idx, \"begin\", \"end\", page_first, page_last, heading_path, text, n_tokens) "
+        "INSERT INTO chunks(id, doc, idx, \"begin\", \"end\", page_first, page_last, heading_path, text, "
+        "n_tokens) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
     auto vec = db.prepare("INSERT INTO vectors(chunk, gen, vec) VALUES (?1, ?2, ?3)");
     for (size_t i = 0; i < chunks.size(); ++i) {
@@ -300,8 +311,10 @@ void EmbeddedStore::upsert_document(const Document& doc, const std::vector<Chunk
       // The document's chunks must be the seq range [first, first + n): filters and the
       // vector index rely on it. AUTOINCREMENT under one writer guarantees it.
       if (seq != first + int64_t(i))
-        throw Error(ErrorKind::Internal, "store: chunk seq numbers of " + doc.source_path + " are not consecutive");
-      if (!vecs.empty()) vec.bind(1, seq).bind(2, gen).bind_blob(3, vecs[i].data(), vecs[i].size() * 4).exec();
+        throw Error(ErrorKind::Internal,
+                    "store: chunk seq numbers of " + doc.source_path + " are not consecutive");
+      if (!vecs.empty())
+        vec.bind(1, seq).bind(2, gen).bind_blob(3, vecs[i].data(), vecs[i].size() * 4).exec();
     }
   }
   db.prepare("UPDATE documents SET first_chunk = ?1 WHERE seq = ?2").bind(1, first).bind(2, doc_seq).exec();
@@ -309,8 +322,10 @@ void EmbeddedStore::upsert_document(const Document& doc, const std::vector<Chunk
     auto m = db.prepare("INSERT INTO metadata(doc, key, value, num) VALUES (?1, ?2, ?3, ?4)");
     for (const auto& [k, v] : doc.metadata) {
       m.bind(1, doc_seq).bind(2, k).bind(3, v);
-      if (auto num = parse_number(v)) m.bind(4, *num);
-      else m.bind_null(4);
+      if (auto num = parse_number(v))
+        m.bind(4, *num);
+      else
+        m.bind_null(4);
       m.exec();
     }
     if (auto it = doc.metadata.find("tags"); it != doc.metadata.end()) {
@@ -414,7 +429,8 @@ std::vector<Hit> make_hits(Db& db, const std::vector<std::pair<int64_t, float>>&
 
 }  // namespace
 
-std::vector<Hit> EmbeddedStore::search_vector(const std::vector<float>& query, int k, const Filter& filter) const {
+std::vector<Hit> EmbeddedStore::search_vector(const std::vector<float>& query, int k,
+                                              const Filter& filter) const {
   if (k <= 0) return {};
   auto r = impl_->reader();
   const auto scored = impl_->vector_search(r.db(), query, k, filter);
@@ -428,24 +444,29 @@ std::vector<Hit> EmbeddedStore::search_bm25(const std::string& query, int k, con
   auto r = impl_->reader();
   Db& db = r.db();
   std::vector<std::pair<int64_t, float>> scored;
-  // xnai_bm25 is FTS5's bm25() (negated: higher is better) with chunk lengths from memory.
-  impl_->chunk_lengths.sync(db);
-  std::shared_lock<std::shared_mutex> lengths_lock(impl_->chunk_lengths.mutex());
-  if (filter.is_all()) {
+  // xnai_bm25 is FTS5's bm25() (negated: higher is better) with chunk lengths from memory;
+  // xnai_keep applies the filter from memory too (bm25_rank.h).
+  const int64_t gen = impl_->db_generation(db);
+  impl_->chunk_table.sync(db);
+  std::optional<store::CompiledSlotFilter> compiled;
+  if (!filter.is_all())
+    compiled.emplace(
+        filter, [&](const store::SqlCondition& c) { return impl_->doc_set(db, c, gen); }, nullptr);
+  std::shared_lock<std::shared_mutex> lengths_lock(impl_->chunk_table.mutex());
+  if (!compiled) {
     auto s = db.prepare(
         "SELECT rowid, xnai_bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ?1 "
         "ORDER BY score DESC, rowid LIMIT ?2");
     s.bind(1, match).bind(2, int64_t(k));
     while (s.step()) scored.emplace_back(s.col_int(0), float(s.col_double(1)));
   } else {
-    const auto cond = store::compile_filter_sql(filter, store::FilterScope::Chunk, 2);
-    auto s = db.prepare_once(
-        "SELECT c.seq, xnai_bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks c ON c.seq = chunks_fts.rowid "
-        "JOIN documents d ON d.seq = c.doc WHERE chunks_fts MATCH ?1 AND " +
-        cond.sql + " ORDER BY score DESC, c.seq LIMIT ?" + std::to_string(2 + cond.params.size()));
-    s.bind(1, match);
-    const int limit_at = store::bind_params(s, cond.params, 2);
-    s.bind(limit_at, int64_t(k));
+    const store::KeepContext keep{&*compiled, &impl_->chunk_table};
+    auto s = db.prepare(
+        "SELECT rowid, xnai_bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ?1 "
+        "AND xnai_keep(?2, rowid) ORDER BY score DESC, rowid LIMIT ?3");
+    s.bind(1, match)
+        .bind_pointer(2, const_cast<store::KeepContext*>(&keep), store::kKeepPointerType)
+        .bind(3, int64_t(k));
     while (s.step()) scored.emplace_back(s.col_int(0), float(s.col_double(1)));
   }
   lengths_lock.unlock();
@@ -489,7 +510,8 @@ std::vector<std::string> EmbeddedStore::verify() const {
     while (docs.step()) {
       const int64_t n = docs.col_int(1), first = docs.col_int(2), cnt = docs.col_int(3);
       if (cnt != n || (n > 0 && (docs.col_int(4) != first || docs.col_int(5) != first + n - 1)))
-        problems.push_back("document " + docs.col_text(0) + ": chunk rows disagree with n_chunks/first_chunk");
+        problems.push_back("document " + docs.col_text(0) +
+                           ": chunk rows disagree with n_chunks/first_chunk");
     }
     const int64_t dim = db.query_int("SELECT value FROM meta WHERE key = 'embedding_dim'").value_or(0);
     auto bad_vec = db.prepare("SELECT count(*) FROM vectors WHERE length(vec) != ?1");
@@ -502,8 +524,9 @@ std::vector<std::string> EmbeddedStore::verify() const {
   return problems;
 }
 
-FaissImportResult EmbeddedStore::import_faiss(const std::string& faiss_path, const std::string& embedding_model,
-                                              const std::function<std::optional<std::string>(int64_t)>& chunk_for_id) {
+FaissImportResult EmbeddedStore::import_faiss(
+    const std::string& faiss_path, const std::string& embedding_model,
+    const std::function<std::optional<std::string>(int64_t)>& chunk_for_id) {
   Impl& im = *impl_;
   const FaissIndexData data = read_faiss_index(faiss_path);
   FaissImportResult res;

@@ -19,21 +19,21 @@
 namespace xnai::rag {
 
 struct EmbeddedIndexStatus {
-  std::string kernel;              // SIMD kernel in use: "avx512", "avx2" or "scalar"
-  int64_t db_generation = 0;       // meta.generation in store.sqlite
-  int64_t index_generation = 0;    // the generation the in-memory index reflects
-  int64_t file_generation = -1;    // the generation in vectors.idx (-1: none)
+  std::string kernel;            // SIMD kernel in use: "avx512", "avx2" or "scalar"
+  int64_t db_generation = 0;     // meta.generation in store.sqlite
+  int64_t index_generation = 0;  // the generation the in-memory index reflects
+  int64_t file_generation = -1;  // the generation in vectors.idx (-1: none)
   size_t live = 0, tombstones = 0, slots = 0;
-  size_t memory_bytes = 0;         // of the in-memory index
+  size_t memory_bytes = 0;  // of the in-memory index
   // Counters since open.
   int64_t full_rebuilds = 0, catch_ups = 0, reconciles = 0, consolidations = 0, checkpoints = 0;
-  std::string open_problem;        // why vectors.idx was not used at open ("" when it was or none was needed)
+  std::string open_problem;  // why vectors.idx was not used at open ("" when it was or none was needed)
 };
 
 struct FaissImportResult {
-  int64_t imported = 0;            // vectors attached to chunks
-  int64_t skipped = 0;             // ids with no chunk (mapping gave none, or the chunk is not stored)
-  std::string index_type;          // e.g. "IxM2/IHNf/IxFI"
+  int64_t imported = 0;    // vectors attached to chunks
+  int64_t skipped = 0;     // ids with no chunk (mapping gave none, or the chunk is not stored)
+  std::string index_type;  // e.g. "IxM2/IHNf/IxFI"
 };
 
 class EmbeddedStore : public Store {
@@ -50,13 +50,15 @@ class EmbeddedStore : public Store {
 
   std::string backend_name() const override { return "embedded"; }
   void upsert_document(const Document& doc, const std::vector<Chunk>& chunks,
-                       const std::vector<std::vector<float>>& embeddings, const std::string& embedding_model) override;
+                       const std::vector<std::vector<float>>& embeddings,
+                       const std::string& embedding_model) override;
   bool delete_document(const std::string& doc_id) override;
   std::optional<DocumentInfo> find_document(const std::string& doc_id) const override;
   std::optional<DocumentInfo> find_document_by_source(const std::string& source_path) const override;
   std::vector<DocumentInfo> list_documents(const Filter& filter = {}) const override;
   std::optional<Chunk> get_chunk(const std::string& chunk_id) const override;
-  std::vector<Hit> search_vector(const std::vector<float>& query, int k, const Filter& filter = {}) const override;
+  std::vector<Hit> search_vector(const std::vector<float>& query, int k,
+                                 const Filter& filter = {}) const override;
   std::vector<Hit> search_bm25(const std::string& query, int k, const Filter& filter = {}) const override;
   StoreStats stats() const override;
 

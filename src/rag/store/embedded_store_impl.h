@@ -34,7 +34,7 @@ struct EmbeddedStore::Impl {
 
   std::mutex pool_mu;
   std::vector<std::unique_ptr<store::Db>> readers;
-  store::ChunkLengths chunk_lengths;  // for xnai_bm25, registered on every reader
+  store::ChunkTable chunk_table;  // for xnai_bm25 / xnai_keep, registered on every reader
 
   std::shared_mutex index_mu;
   std::unique_ptr<store::VectorIndex> index;  // null while the store holds no vectors

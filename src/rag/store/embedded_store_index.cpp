@@ -55,8 +55,8 @@ void EmbeddedStore::Impl::open_index() {
       loaded.problem = "belongs to another store";
       loaded.index.reset();
     } else if (loaded.index && loaded.tag.generation > gen) {
-      loaded.problem = "is newer (generation " + std::to_string(loaded.tag.generation) + ") than the database (" +
-                       std::to_string(gen) + ")";
+      loaded.problem = "is newer (generation " + std::to_string(loaded.tag.generation) +
+                       ") than the database (" + std::to_string(gen) + ")";
       loaded.index.reset();
     }
     if (loaded.index) {
@@ -89,9 +89,10 @@ void EmbeddedStore::Impl::add_rows(Db& db, const std::string& sql, int64_t after
     size_t bytes = 0;
     const void* blob = s.col_blob(1, &bytes);
     if (bytes != d * 4)
-      throw Error(ErrorKind::InvalidFormat, db.path() + ": the vector of chunk " + std::to_string(s.col_int(0)) +
-                                                " has " + std::to_string(bytes) + " bytes, expected " +
-                                                std::to_string(d * 4) + " (" + std::to_string(d) + " floats)");
+      throw Error(ErrorKind::InvalidFormat,
+                  db.path() + ": the vector of chunk " + std::to_string(s.col_int(0)) + " has " +
+                      std::to_string(bytes) + " bytes, expected " + std::to_string(d * 4) + " (" +
+                      std::to_string(d) + " floats)");
     labels.push_back(s.col_int(0));
     const size_t at = vecs.size();
     vecs.resize(at + d);
@@ -247,12 +248,14 @@ std::shared_ptr<const store::DocSet> EmbeddedStore::Impl::doc_set(Db& db, const 
   return set;
 }
 
-std::vector<std::pair<int64_t, float>> EmbeddedStore::Impl::vector_search(Db& db, const std::vector<float>& query,
+std::vector<std::pair<int64_t, float>> EmbeddedStore::Impl::vector_search(Db& db,
+                                                                          const std::vector<float>& query,
                                                                           int k, const Filter& filter) {
   auto lk = synced_shared_lock(db);
   if (dim > 0 && int(query.size()) != dim)
     throw Error(ErrorKind::InvalidArgument, "search_vector: the query has " + std::to_string(query.size()) +
-                                                " dimensions, the store's vectors have " + std::to_string(dim));
+                                                " dimensions, the store's vectors have " +
+                                                std::to_string(dim));
   if (!index || index->size() == 0) return {};
   const std::vector<float> q = store::normalized(query, "search_vector: the query vector");
   const size_t n = index->size();
@@ -260,7 +263,8 @@ std::vector<std::pair<int64_t, float>> EmbeddedStore::Impl::vector_search(Db& db
   // Exact scans cost ~C dot products for C candidates; a filtered graph walk visits about
   // ef / selectivity nodes with 2m dot products each. They break even near
   // C = sqrt(ef · 2m · N); below that (or below exact_search_max) the scan is also exact.
-  const double crossover = std::max(double(opts.exact_search_max), std::sqrt(double(ef) * 2 * opts.hnsw_m * n));
+  const double crossover =
+      std::max(double(opts.exact_search_max), std::sqrt(double(ef) * 2 * opts.hnsw_m * n));
   std::vector<Scored> found;
   if (filter.is_all()) {
     found = double(n) <= double(opts.exact_search_max) ? index->search_exact(q.data(), k, nullptr)
@@ -268,7 +272,7 @@ std::vector<std::pair<int64_t, float>> EmbeddedStore::Impl::vector_search(Db& db
   } else {
     const int64_t gen = index_gen;
     store::CompiledSlotFilter f(
-        filter, [&](const store::SqlCondition& c) { return doc_set(db, c, gen); }, *index);
+        filter, [&](const store::SqlCondition& c) { return doc_set(db, c, gen); }, index.get());
     double count = double(f.candidate_bound());
     std::vector<uint32_t> cands;
     bool listed = false;
@@ -304,14 +308,16 @@ void EmbeddedStore::Impl::verify_index(Db& db, std::vector<std::string>& problem
   }
   const size_t n_table = size_t(db.query_int("SELECT count(*) FROM vectors").value_or(0));
   if (!index) {
-    if (n_table != 0) problems.push_back("no vector index but " + std::to_string(n_table) + " vectors stored");
+    if (n_table != 0)
+      problems.push_back("no vector index but " + std::to_string(n_table) + " vectors stored");
     return;
   }
   if (index->size() != n_table)
     problems.push_back("vector index holds " + std::to_string(index->size()) + " vectors, the table " +
                        std::to_string(n_table));
   auto s = db.prepare(
-      "SELECT v.chunk, v.vec, c.doc, c.page_first, c.page_last FROM vectors v JOIN chunks c ON c.seq = v.chunk");
+      "SELECT v.chunk, v.vec, c.doc, c.page_first, c.page_last FROM vectors v JOIN chunks c ON c.seq = "
+      "v.chunk");
   size_t bad = 0;
   while (s.step()) {
     const int64_t label = s.col_int(0);
@@ -319,13 +325,15 @@ void EmbeddedStore::Impl::verify_index(Db& db, std::vector<std::string>& problem
     size_t bytes = 0;
     const void* blob = s.col_blob(1, &bytes);
     if (!slot || !index->is_live(*slot)) {
-      if (bad++ < 5) problems.push_back("vector of chunk " + std::to_string(label) + " is missing from the index");
+      if (bad++ < 5)
+        problems.push_back("vector of chunk " + std::to_string(label) + " is missing from the index");
       continue;
     }
     const auto& a = index->attrs(*slot);
-    if (bytes != size_t(dim) * 4 || std::memcmp(blob, index->vector(*slot), bytes) != 0 || a.doc != s.col_int(2) ||
-        a.page_first != s.col_int(3) || a.page_last != s.col_int(4)) {
-      if (bad++ < 5) problems.push_back("index entry of chunk " + std::to_string(label) + " differs from the table");
+    if (bytes != size_t(dim) * 4 || std::memcmp(blob, index->vector(*slot), bytes) != 0 ||
+        a.doc != s.col_int(2) || a.page_first != s.col_int(3) || a.page_last != s.col_int(4)) {
+      if (bad++ < 5)
+        problems.push_back("index entry of chunk " + std::to_string(label) + " differs from the table");
     }
   }
   if (bad > 5) problems.push_back(std::to_string(bad) + " index entries disagree with the table in all");

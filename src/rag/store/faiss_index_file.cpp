@@ -1,10 +1,9 @@
 // FAISS serialization, as written by faiss/impl/index_write.cpp (little-endian, packed):
 //   index      := fourcc(u32) header body
-//   header     := d:i32 ntotal:i64 dummy:i64 dummy:i64 is_trained:u8 metric:i32 [metric_arg:f32 if metric > 1]
-//   flat body  := n:u64 then n floats (n = ntotal·d)
-//   idmap body := index (the wrapped one) then ids: n:u64, n × i64
-//   hnsw body  := HNSW then index (the storage, a flat index)
-//   HNSW       := assign_probas (vector f64), cum_nneighbor_per_level (vector i32),
+//   header     := d:i32 ntotal:i64 dummy:i64 dummy:i64 is_trained:u8 metric:i32 [metric_arg:f32 if metric >
+//   1] flat body  := n:u64 then n floats (n = ntotal·d) idmap body := index (the wrapped one) then ids:
+//   n:u64, n × i64 hnsw body  := HNSW then index (the storage, a flat index) HNSW       := assign_probas
+//   (vector f64), cum_nneighbor_per_level (vector i32),
 //                 levels (vector i32), offsets (vector u64), neighbors (vector i32),
 //                 entry_point:i32 max_level:i32 efConstruction:i32 efSearch:i32 upper_beam:i32
 //   vector<T>  := n:u64 then n × T
@@ -51,7 +50,8 @@ class Cursor {
   // A vector<T>'s count, checked against the bytes left.
   uint64_t count(size_t elem, const char* what) {
     const uint64_t n = get<uint64_t>();
-    if (n > (n_ - off_) / elem) bad(std::string(what) + " claims " + std::to_string(n) + " elements, more than the file holds");
+    if (n > (n_ - off_) / elem)
+      bad(std::string(what) + " claims " + std::to_string(n) + " elements, more than the file holds");
     return n;
   }
   void skip(size_t bytes, const char* what) {
@@ -110,8 +110,8 @@ void read_index(Cursor& c, FaissIndexData& out, int depth);
 void read_flat(Cursor& c, FaissIndexData& out, const Header& h) {
   const uint64_t n = c.count(4, "flat vectors");
   if (n != uint64_t(h.ntotal) * uint64_t(h.d))
-    c.bad("flat index holds " + std::to_string(n) + " floats, expected ntotal·d = " +
-          std::to_string(uint64_t(h.ntotal) * uint64_t(h.d)));
+    c.bad("flat index holds " + std::to_string(n) +
+          " floats, expected ntotal·d = " + std::to_string(uint64_t(h.ntotal) * uint64_t(h.d)));
   const uint8_t* p = c.take(n * 4, "flat vectors");
   out.vectors.resize(n);
   std::memcpy(out.vectors.data(), p, n * 4);
@@ -127,7 +127,8 @@ void skip_hnsw(Cursor& c, const Header& h) {
   n = c.count(4, "HNSW cum_nneighbor_per_level");
   c.skip(n * 4, "HNSW cum_nneighbor_per_level");
   n = c.count(4, "HNSW levels");
-  if (n != uint64_t(h.ntotal)) c.bad("HNSW has " + std::to_string(n) + " levels for " + std::to_string(h.ntotal) + " vectors");
+  if (n != uint64_t(h.ntotal))
+    c.bad("HNSW has " + std::to_string(n) + " levels for " + std::to_string(h.ntotal) + " vectors");
   c.skip(n * 4, "HNSW levels");
   n = c.count(8, "HNSW offsets");
   if (n != uint64_t(h.ntotal) + 1) c.bad("HNSW offsets count " + std::to_string(n) + " is not ntotal + 1");
@@ -155,7 +156,8 @@ void read_index(Cursor& c, FaissIndexData& out, int depth) {
       c.bad("id map header (d " + std::to_string(h.d) + ", n " + std::to_string(h.ntotal) +
             ") disagrees with the wrapped index");
     const uint64_t n = c.count(8, "id map");
-    if (n != uint64_t(h.ntotal)) c.bad("id map holds " + std::to_string(n) + " ids for " + std::to_string(h.ntotal) + " vectors");
+    if (n != uint64_t(h.ntotal))
+      c.bad("id map holds " + std::to_string(n) + " ids for " + std::to_string(h.ntotal) + " vectors");
     const uint8_t* p = c.take(n * 8, "id map");
     std::memcpy(out.ids.data(), p, n * 8);
     set_metric(out, h.metric);
@@ -165,14 +167,16 @@ void read_index(Cursor& c, FaissIndexData& out, int depth) {
     const Header h = read_header(c);
     skip_hnsw(c, h);
     read_index(c, out, depth + 1);
-    if (out.dim != h.d || int64_t(out.ids.size()) != h.ntotal) c.bad("HNSW header disagrees with its storage");
+    if (out.dim != h.d || int64_t(out.ids.size()) != h.ntotal)
+      c.bad("HNSW header disagrees with its storage");
     set_metric(out, h.metric);
     return;
   }
   if (h4 == fourcc("null")) c.bad("the index has no storage (written with IO_FLAG_SKIP_STORAGE)");
-  throw Error(ErrorKind::Unsupported, "FAISS index type '" + fourcc_text(h4) +
-                                          "' is not supported (supported: IndexFlatIP/L2 'IxFI'/'IxF2'/'IxFl', "
-                                          "IndexIDMap/IDMap2 'IxMp'/'IxM2', IndexHNSWFlat 'IHNf')");
+  throw Error(ErrorKind::Unsupported,
+              "FAISS index type '" + fourcc_text(h4) +
+                  "' is not supported (supported: IndexFlatIP/L2 'IxFI'/'IxF2'/'IxFl', "
+                  "IndexIDMap/IDMap2 'IxMp'/'IxM2', IndexHNSWFlat 'IHNf')");
 }
 
 }  // namespace

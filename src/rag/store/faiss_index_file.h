@@ -17,11 +17,11 @@ namespace xnai::rag {
 enum class FaissMetric { InnerProduct = 0, L2 = 1, Other = 2 };
 
 struct FaissIndexData {
-  std::string type;             // the index types from the outside in, e.g. "IxM2/IHNf/IxFI"
+  std::string type;  // the index types from the outside in, e.g. "IxM2/IHNf/IxFI"
   int dim = 0;
   FaissMetric metric = FaissMetric::L2;
-  std::vector<int64_t> ids;     // one per vector
-  std::vector<float> vectors;   // ids.size() × dim, in file order
+  std::vector<int64_t> ids;    // one per vector
+  std::vector<float> vectors;  // ids.size() × dim, in file order
 };
 
 // Reads a whole FAISS index file. Throws Error(NotFound/Io) for an unreadable file,

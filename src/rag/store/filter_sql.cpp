@@ -71,7 +71,8 @@ class Compiler {
         return s + ")";
       }
       case Filter::Op::Not:
-        if (f.children.size() != 1) bad("'not' needs exactly one operand, got " + std::to_string(f.children.size()));
+        if (f.children.size() != 1)
+          bad("'not' needs exactly one operand, got " + std::to_string(f.children.size()));
         return "(NOT " + node(f.children[0], depth + 1) + ")";
       case Filter::Op::Ne:
         return "(NOT " + leaf(f, Filter::Op::Eq) + ")";
@@ -123,7 +124,8 @@ class Compiler {
   std::pair<double, double> date_span(const std::string& field, const FilterValue& v) {
     if (const double* d = std::get_if<double>(&v)) return {*d, *d};
     auto span = parse_iso_time(std::get<std::string>(v));
-    if (!span) bad("field '" + field + "': " + describe(v) + " is not an ISO date (YYYY-MM-DD[THH:MM[:SS]][Z])");
+    if (!span)
+      bad("field '" + field + "': " + describe(v) + " is not an ISO date (YYYY-MM-DD[THH:MM[:SS]][Z])");
     return {double(span->first), double(span->second)};
   }
 
@@ -163,7 +165,8 @@ class Compiler {
       const std::string& s = std::get<std::string>(v);
       char* end = nullptr;
       const double d = std::strtod(s.c_str(), &end);
-      if (s.empty() || *end || !std::isfinite(d)) bad("field 'page': " + describe(v) + " is not a page number");
+      if (s.empty() || *end || !std::isfinite(d))
+        bad("field 'page': " + describe(v) + " is not a page number");
       return d;
     };
     auto covers = [&](double v) {
@@ -267,9 +270,12 @@ bool filter_uses_pages(const Filter& filter) { return uses_pages(filter, 0); }
 
 int bind_params(Stmt& s, const std::vector<SqlValue>& params, int first) {
   for (const auto& v : params) {
-    if (const auto* i = std::get_if<int64_t>(&v)) s.bind(first++, *i);
-    else if (const auto* d = std::get_if<double>(&v)) s.bind(first++, *d);
-    else s.bind(first++, std::get<std::string>(v));
+    if (const auto* i = std::get_if<int64_t>(&v))
+      s.bind(first++, *i);
+    else if (const auto* d = std::get_if<double>(&v))
+      s.bind(first++, *d);
+    else
+      s.bind(first++, std::get<std::string>(v));
   }
   return first;
 }

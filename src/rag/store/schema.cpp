@@ -142,7 +142,8 @@ void ensure_schema(Db& db) {
     db.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
   } else {
     if (app_id != kApplicationId)
-      throw Error(ErrorKind::InvalidFormat, "store database " + db.path() + " is not an xnai store (application_id " +
+      throw Error(ErrorKind::InvalidFormat, "store database " + db.path() +
+                                                " is not an xnai store (application_id " +
                                                 std::to_string(app_id) + ")");
     for (int64_t v = version; v < kSchemaVersion; ++v) db.exec(kMigrations[size_t(v - 1)]);
     if (version != kSchemaVersion) db.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));

@@ -19,10 +19,10 @@ void ensure_schema(Db& db);
 
 // Keys of the meta table.
 namespace meta_key {
-inline constexpr const char* kStoreUuid = "store_uuid";          // random, fixed at creation
-inline constexpr const char* kGeneration = "generation";         // bumped by every write transaction
-inline constexpr const char* kLogFloor = "log_floor";            // vector_deletes rows with gen <= this were pruned
-inline constexpr const char* kEmbeddingDim = "embedding_dim";    // absent until the first vector
+inline constexpr const char* kStoreUuid = "store_uuid";   // random, fixed at creation
+inline constexpr const char* kGeneration = "generation";  // bumped by every write transaction
+inline constexpr const char* kLogFloor = "log_floor";     // vector_deletes rows with gen <= this were pruned
+inline constexpr const char* kEmbeddingDim = "embedding_dim";  // absent until the first vector
 inline constexpr const char* kEmbeddingModel = "embedding_model";
 }  // namespace meta_key
 

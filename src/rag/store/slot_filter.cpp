@@ -74,22 +74,25 @@ double page_number(const FilterValue& v) {
 
 }  // namespace
 
-CompiledSlotFilter::CompiledSlotFilter(const Filter& filter, const DocSetSource& doc_sets, const VectorIndex& index)
+CompiledSlotFilter::CompiledSlotFilter(const Filter& filter, const DocSetSource& doc_sets,
+                                       const VectorIndex* index)
     : index_(index), has_pages_(filter_uses_pages(filter)) {
   root_ = compile(filter, doc_sets, 0);
   if (root_->kind == Node::Docs) {
     driver_ = root_.get();
   } else if (root_->kind == Node::And) {
     for (const auto& k : root_->kids)
-      if (k->kind == Node::Docs && (!driver_ || k->docs->n_chunks < driver_->docs->n_chunks)) driver_ = k.get();
+      if (k->kind == Node::Docs && (!driver_ || k->docs->n_chunks < driver_->docs->n_chunks))
+        driver_ = k.get();
   }
-  bound_ = driver_ ? driver_->docs->n_chunks : int64_t(index_.size());
+  bound_ = driver_ ? driver_->docs->n_chunks : index_ ? int64_t(index_->size()) : 0;
 }
 
 CompiledSlotFilter::~CompiledSlotFilter() = default;
 
-std::unique_ptr<CompiledSlotFilter::Node> CompiledSlotFilter::compile(const Filter& f, const DocSetSource& doc_sets,
-                                                                        int depth) {
+std::unique_ptr<CompiledSlotFilter::Node> CompiledSlotFilter::compile(const Filter& f,
+                                                                      const DocSetSource& doc_sets,
+                                                                      int depth) {
   if (depth > 64) throw Error(ErrorKind::InvalidArgument, "filter: nesting deeper than 64 levels");
   auto n = std::make_unique<Node>();
   if (!filter_uses_pages(f)) {
@@ -138,22 +141,22 @@ std::unique_ptr<CompiledSlotFilter::Node> CompiledSlotFilter::compile(const Filt
   }
 }
 
-bool CompiledSlotFilter::accept(uint32_t slot) const { return root_->test(index_.attrs(slot)); }
+bool CompiledSlotFilter::accept_attrs(const SlotAttrs& a) const { return root_->test(a); }
 
 std::vector<uint32_t> CompiledSlotFilter::candidates() const {
   std::vector<uint32_t> out;
   // Walking the kept documents' chunk ranges costs a hash lookup per chunk; a plain scan
   // of the slots is cheaper once the ranges cover more than an eighth of them.
-  if (driver_ && driver_->docs->n_chunks * 8 < int64_t(index_.n_slots())) {
+  if (driver_ && driver_->docs->n_chunks * 8 < int64_t(index_->n_slots())) {
     for (const auto& [first, count] : driver_->docs->ranges) {
       for (int64_t seq = first; seq < first + count; ++seq) {
-        auto s = index_.find(seq);
-        if (s && index_.is_live(*s) && accept(*s)) out.push_back(*s);
+        auto s = index_->find(seq);
+        if (s && index_->is_live(*s) && accept(*s)) out.push_back(*s);
       }
     }
   } else {
-    for (uint32_t s = 0; s < index_.n_slots(); ++s)
-      if (index_.is_live(s) && accept(s)) out.push_back(s);
+    for (uint32_t s = 0; s < index_->n_slots(); ++s)
+      if (index_->is_live(s) && accept(s)) out.push_back(s);
   }
   return out;
 }

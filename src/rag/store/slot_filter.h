@@ -36,11 +36,14 @@ using DocSetSource = std::function<std::shared_ptr<const DocSet>(const SqlCondit
 
 class CompiledSlotFilter : public SlotFilter {
  public:
-  // Throws Error(InvalidArgument) for malformed filters.
-  CompiledSlotFilter(const Filter& filter, const DocSetSource& doc_sets, const VectorIndex& index);
+  // Throws Error(InvalidArgument) for malformed filters. `index` may be null when only
+  // accept_attrs() is used (BM25); accept(), candidate_bound() and candidates() need it.
+  CompiledSlotFilter(const Filter& filter, const DocSetSource& doc_sets, const VectorIndex* index);
   ~CompiledSlotFilter() override;
 
-  bool accept(uint32_t slot) const override;
+  bool accept(uint32_t slot) const override { return accept_attrs(index_->attrs(slot)); }
+  // The filter on a chunk's document and page range.
+  bool accept_attrs(const SlotAttrs& a) const;
 
   // An upper bound on the matching slots, known without touching the index: the chunk
   // count of the documents the filter's document part keeps, or the index size when the
@@ -55,7 +58,7 @@ class CompiledSlotFilter : public SlotFilter {
   struct Node;
   std::unique_ptr<Node> compile(const Filter& f, const DocSetSource& doc_sets, int depth);
 
-  const VectorIndex& index_;
+  const VectorIndex* index_;
   std::unique_ptr<Node> root_;
   const Node* driver_ = nullptr;  // a document set every match must belong to, if any
   int64_t bound_ = 0;

@@ -38,6 +38,11 @@ Stmt& Stmt::bind_blob(int i, const void* data, size_t n) {
   return *this;
 }
 
+Stmt& Stmt::bind_pointer(int i, void* p, const char* type) {
+  if (int rc = sqlite3_bind_pointer(s_, i, p, type, nullptr); rc != SQLITE_OK) db_->fail(rc, sqlite3_sql(s_));
+  return *this;
+}
+
 Stmt& Stmt::bind_null(int i) {
   if (int rc = sqlite3_bind_null(s_, i); rc != SQLITE_OK) db_->fail(rc, sqlite3_sql(s_));
   return *this;
@@ -93,8 +98,8 @@ Db::~Db() {
 
 void Db::fail(int rc, std::string_view what) const {
   std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-  throw Error(ErrorKind::Io, "store database " + path_ + ": " + msg + " (in: " + std::string(what.substr(0, 200)) +
-                                 ")");
+  throw Error(ErrorKind::Io,
+              "store database " + path_ + ": " + msg + " (in: " + std::string(what.substr(0, 200)) + ")");
 }
 
 void Db::exec(const std::string& sql) {
@@ -111,7 +116,8 @@ Stmt Db::prepare(const std::string& sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* s = nullptr;
-    const int rc = sqlite3_prepare_v3(db_, sql.c_str(), int(sql.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+    const int rc =
+        sqlite3_prepare_v3(db_, sql.c_str(), int(sql.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr);
     if (rc != SQLITE_OK) fail(rc, sql);
     it = cache_.emplace(sql, s).first;
   }

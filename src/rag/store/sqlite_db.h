@@ -33,11 +33,14 @@ class Stmt {
   Stmt& bind(int i, int64_t v);
   Stmt& bind(int i, int v) { return bind(i, int64_t{v}); }
   Stmt& bind(int i, double v);
-  Stmt& bind(int i, std::string_view v);   // copied by SQLite (SQLITE_TRANSIENT)
+  Stmt& bind(int i, std::string_view v);  // copied by SQLite (SQLITE_TRANSIENT)
   Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
   Stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
   Stmt& bind_blob(int i, const void* data, size_t n);  // copied
   Stmt& bind_null(int i);
+  // Binds a pointer for an application function (sqlite3_bind_pointer); `type` must be a
+  // string literal. The pointee must outlive the statement's current run.
+  Stmt& bind_pointer(int i, void* p, const char* type);
 
   // Advances; true while a row is available.
   bool step();

@@ -203,8 +203,8 @@ bool VectorIndex::remove(int64_t label) {
 // sc.top (a max-heap). Rejected nodes (tombstones, filtered out) are still expanded, which
 // keeps filtered searches connected; until ef nodes are accepted the walk is unbounded.
 template <bool kLocked, class Accept>
-void VectorIndex::search_layer(const float* q, const Cand* eps, size_t n_eps, int ef, int level, const Accept& accept,
-                               Scratch& sc) const {
+void VectorIndex::search_layer(const float* q, const Cand* eps, size_t n_eps, int ef, int level,
+                               const Accept& accept, Scratch& sc) const {
   const auto& kern = vector_kernels();
   const size_t dim = size_t(params_.dim);
   const size_t efz = size_t(ef);
@@ -267,7 +267,8 @@ void VectorIndex::greedy(const float* q, Cand& cur, int level, Scratch& sc) cons
 // Algorithm 4 of the paper (without extending candidates or keeping pruned ones): take a
 // candidate only if it is closer to the base than to every neighbour already taken, which
 // spreads links in different directions.
-void VectorIndex::select_neighbors(const Cand* cands, size_t n, uint32_t max, std::vector<uint32_t>& out) const {
+void VectorIndex::select_neighbors(const Cand* cands, size_t n, uint32_t max,
+                                   std::vector<uint32_t>& out) const {
   out.clear();
   if (n <= max) {  // room for all: pruning would only lose links (sparse regions, upper layers)
     for (size_t i = 0; i < n; ++i) out.push_back(cands[i].s);
@@ -347,7 +348,8 @@ void VectorIndex::link(uint32_t s, Scratch& sc) {
         sc.rev.clear();
         for (uint32_t i = 0; i < lst[0]; ++i) sc.rev.push_back({distance(s, lst[1 + i]), lst[1 + i]});
         for (uint32_t n : sc.chosen)
-          if (std::find(lst + 1, lst + 1 + lst[0], n) == lst + 1 + lst[0]) sc.rev.push_back({distance(s, n), n});
+          if (std::find(lst + 1, lst + 1 + lst[0], n) == lst + 1 + lst[0])
+            sc.rev.push_back({distance(s, n), n});
         std::sort(sc.rev.begin(), sc.rev.end(), by_distance);
         select_neighbors(sc.rev.data(), sc.rev.size(), max_links(l), sc.rev_chosen);
         std::copy(sc.rev_chosen.begin(), sc.rev_chosen.end(), lst + 1);
@@ -426,8 +428,9 @@ void VectorIndex::consolidate() {
         }
       }
       std::sort(sc.rev.begin(), sc.rev.end(), by_distance);
-      sc.rev.erase(std::unique(sc.rev.begin(), sc.rev.end(), [](const Cand& a, const Cand& b) { return a.s == b.s; }),
-                   sc.rev.end());
+      sc.rev.erase(
+          std::unique(sc.rev.begin(), sc.rev.end(), [](const Cand& a, const Cand& b) { return a.s == b.s; }),
+          sc.rev.end());
       select_neighbors(sc.rev.data(), sc.rev.size(), max_links(l), sc.chosen);
       std::copy(sc.chosen.begin(), sc.chosen.end(), lst + 1);
       lst[0] = uint32_t(sc.chosen.size());
@@ -459,15 +462,18 @@ std::vector<Scored> VectorIndex::search_graph(const float* q, int k, int ef, con
   for (int l = max_level_; l > 0; --l) greedy<false>(q, cur, l, sc);
   ef = std::max(ef, k);
   if (filter) {
-    search_layer<false>(q, &cur, 1, ef, 0,
-                        [this, filter](uint32_t s) { return state_[s] == kLive && filter->accept(s); }, sc);
+    search_layer<false>(
+        q, &cur, 1, ef, 0, [this, filter](uint32_t s) { return state_[s] == kLive && filter->accept(s); },
+        sc);
   } else {
-    search_layer<false>(q, &cur, 1, ef, 0, [this](uint32_t s) { return state_[s] == kLive; }, sc);
+    search_layer<false>(
+        q, &cur, 1, ef, 0, [this](uint32_t s) { return state_[s] == kLive; }, sc);
   }
   std::sort(sc.top.begin(), sc.top.end(), by_distance);
   std::vector<Scored> out;
   out.reserve(std::min(sc.top.size(), size_t(k)));
-  for (size_t i = 0; i < sc.top.size() && out.size() < size_t(k); ++i) out.push_back({-sc.top[i].d, sc.top[i].s});
+  for (size_t i = 0; i < sc.top.size() && out.size() < size_t(k); ++i)
+    out.push_back({-sc.top[i].d, sc.top[i].s});
   return out;
 }
 
@@ -500,7 +506,8 @@ std::vector<Scored> VectorIndex::search_exact(const float* q, int k, const SlotF
   return sorted_results(std::move(heap));
 }
 
-std::vector<Scored> VectorIndex::search_exact_slots(const float* q, int k, const uint32_t* slots, size_t n) const {
+std::vector<Scored> VectorIndex::search_exact_slots(const float* q, int k, const uint32_t* slots,
+                                                    size_t n) const {
   if (k <= 0) return {};
   const auto& kern = vector_kernels();
   const size_t dim = size_t(params_.dim);
@@ -524,7 +531,8 @@ std::string VectorIndex::check_graph() const {
     if (state_[s] == kFree) continue;
     (state_[s] == kLive ? live : dead)++;
     if (state_[s] == kLive && labels_map_.find(labels_[s]) != s)
-      return "slot " + std::to_string(s) + " (label " + std::to_string(labels_[s]) + ") is not in the label map";
+      return "slot " + std::to_string(s) + " (label " + std::to_string(labels_[s]) +
+             ") is not in the label map";
     for (int l = 0; l <= levels_[s]; ++l) {
       const uint32_t* lst = links(s, l);
       if (lst[0] > max_links(l)) return "slot " + std::to_string(s) + " has too many links";
@@ -533,7 +541,8 @@ std::string VectorIndex::check_graph() const {
         if (n >= n_slots_ || state_[n] == kFree)
           return "slot " + std::to_string(s) + " links to unused slot " + std::to_string(n);
         if (n == s) return "slot " + std::to_string(s) + " links to itself";
-        if (levels_[n] < l) return "slot " + std::to_string(s) + " links to a node below level " + std::to_string(l);
+        if (levels_[n] < l)
+          return "slot " + std::to_string(s) + " links to a node below level " + std::to_string(l);
       }
     }
   }

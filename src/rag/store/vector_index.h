@@ -28,19 +28,19 @@ namespace xnai::rag::store {
 
 struct IndexParams {
   int dim = 0;
-  int m = 16;                // links per node on upper layers; 2m on layer 0
+  int m = 16;  // links per node on upper layers; 2m on layer 0
   int ef_construction = 100;
 };
 
 // Per-slot data that filters look at.
 struct SlotAttrs {
-  int64_t doc = 0;       // documents.seq
+  int64_t doc = 0;  // documents.seq
   int32_t page_first = 0;
   int32_t page_last = 0;
 };
 
 struct Scored {
-  float score;     // inner product, higher is better
+  float score;  // inner product, higher is better
   uint32_t slot;
 };
 
@@ -71,15 +71,16 @@ class VectorIndex {
 
   const IndexParams& params() const { return params_; }
   int dim() const { return params_.dim; }
-  size_t size() const { return n_live_; }             // live vectors
-  size_t n_deleted() const { return n_deleted_; }     // tombstones awaiting consolidate()
-  uint32_t n_slots() const { return n_slots_; }       // slots ever used (high-water mark)
+  size_t size() const { return n_live_; }          // live vectors
+  size_t n_deleted() const { return n_deleted_; }  // tombstones awaiting consolidate()
+  uint32_t n_slots() const { return n_slots_; }    // slots ever used (high-water mark)
   size_t memory_bytes() const;
 
   // Adds `label` (replacing it when present). Single-threaded; v has dim() floats.
   void add(int64_t label, const float* v, const SlotAttrs& attrs);
   // Adds n labels (each new or replacing) using up to n_threads threads for the graph.
-  void add_batch(const int64_t* labels, const float* vectors, const SlotAttrs* attrs, size_t n, int n_threads);
+  void add_batch(const int64_t* labels, const float* vectors, const SlotAttrs* attrs, size_t n,
+                 int n_threads);
   // Tombstones `label`; false when absent.
   bool remove(int64_t label);
   // Unlinks tombstones and frees their slots (see the file comment). O(slots · 2m) plus
@@ -123,8 +124,8 @@ class VectorIndex {
   template <bool kLocked>
   void link(uint32_t slot, detail::Scratch& sc);
   template <bool kLocked, class Accept>
-  void search_layer(const float* q, const detail::Cand* eps, size_t n_eps, int ef, int level, const Accept& accept,
-                    detail::Scratch& sc) const;
+  void search_layer(const float* q, const detail::Cand* eps, size_t n_eps, int ef, int level,
+                    const Accept& accept, detail::Scratch& sc) const;
   template <bool kLocked>
   void greedy(const float* q, detail::Cand& cur, int level, detail::Scratch& sc) const;
   template <bool kLocked>
@@ -138,12 +139,12 @@ class VectorIndex {
   uint32_t n_slots_ = 0;
   uint32_t capacity_ = 0;
   size_t n_live_ = 0, n_deleted_ = 0;
-  std::vector<float> vectors_;             // capacity × dim
+  std::vector<float> vectors_;  // capacity × dim
   std::vector<int64_t> labels_;
   std::vector<uint8_t> state_;
   std::vector<SlotAttrs> attrs_;
   std::vector<uint8_t> levels_;
-  std::vector<uint32_t> links0_;           // capacity × (1 + 2m): count, then links
+  std::vector<uint32_t> links0_;                    // capacity × (1 + 2m): count, then links
   std::vector<std::unique_ptr<uint32_t[]>> upper_;  // levels 1..L: L × (1 + m)
   std::vector<uint32_t> free_;
   LabelMap labels_map_;

@@ -134,7 +134,8 @@ class Checksum {
       lane_[i] ^= lane_[i] >> 29;
     }
   }
-  uint64_t lane_[4] = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull, 0xa4093822299f31d0ull, 0x082efa98ec4e6c89ull};
+  uint64_t lane_[4] = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull, 0xa4093822299f31d0ull,
+                       0x082efa98ec4e6c89ull};
   uint8_t buf_[32] = {};
   size_t nbuf_ = 0;
   uint64_t total_ = 0;
@@ -144,7 +145,8 @@ class Writer {
  public:
   Writer(const std::string& path) : path_(path) {
     f_ = std::fopen(path.c_str(), "wb");
-    if (!f_) throw Error(ErrorKind::Io, "cannot write the vector index " + path + ": " + std::strerror(errno));
+    if (!f_)
+      throw Error(ErrorKind::Io, "cannot write the vector index " + path + ": " + std::strerror(errno));
     std::setvbuf(f_, nullptr, _IOFBF, 1 << 20);
   }
   ~Writer() {
@@ -270,7 +272,8 @@ VectorIndexFile::Loaded read_header(Reader& r, const std::string& path, Header& 
     return out;
   }
   if (h.version != kFormatVersion) {
-    out.problem = "format version " + std::to_string(h.version) + " (expected " + std::to_string(kFormatVersion) + ")";
+    out.problem =
+        "format version " + std::to_string(h.version) + " (expected " + std::to_string(kFormatVersion) + ")";
     return out;
   }
   out.tag.store_uuid.assign(h.uuid, strnlen(h.uuid, 32));
@@ -294,8 +297,8 @@ VectorIndexFile::Loaded VectorIndexFile::load(const std::string& path, const Ind
   Loaded out = read_header(r, path, h, &file_size);
   if (!out.problem.empty()) return out;
   if (int(h.dim) != expect.dim || int(h.m) != expect.m) {
-    out.problem = "built for dim " + std::to_string(h.dim) + ", m " + std::to_string(h.m) + " (store wants dim " +
-                  std::to_string(expect.dim) + ", m " + std::to_string(expect.m) + ")";
+    out.problem = "built for dim " + std::to_string(h.dim) + ", m " + std::to_string(h.m) +
+                  " (store wants dim " + std::to_string(expect.dim) + ", m " + std::to_string(expect.m) + ")";
     return out;
   }
   const uint64_t payload = payload_size(h);

@@ -15,8 +15,8 @@
 namespace xnai::rag::store {
 
 struct IndexFileTag {
-  std::string store_uuid;   // meta.store_uuid of the database
-  int64_t generation = 0;   // meta.generation the index reflects
+  std::string store_uuid;  // meta.store_uuid of the database
+  int64_t generation = 0;  // meta.generation the index reflects
 };
 
 class VectorIndexFile {
@@ -28,7 +28,7 @@ class VectorIndexFile {
   struct Loaded {
     std::unique_ptr<VectorIndex> index;  // null when the file could not be used
     IndexFileTag tag;
-    std::string problem;                 // why not (missing, torn, checksum, params …)
+    std::string problem;  // why not (missing, torn, checksum, params …)
   };
   // Reads `path`. Never throws for a bad file: returns the reason in `problem`, so the
   // store rebuilds from the database instead. The file's dimension and graph degree must

@@ -14,7 +14,8 @@ inline float hsum(__m256 v) {
 }
 
 float dot_avx2(const float* a, const float* b, size_t n) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(),
+         s3 = _mm256_setzero_ps();
   size_t i = 0;
   for (; i + 32 <= n; i += 32) {
     s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
@@ -34,7 +35,8 @@ void dot_rows_avx2(const float* q, const float* rows, size_t n_rows, size_t n, s
   for (; r + 2 <= n_rows; r += 2) {
     const float* x = rows + r * stride;
     const float* y = x + stride;
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), b0 = _mm256_setzero_ps(),
+           b1 = _mm256_setzero_ps();
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
       const __m256 q0 = _mm256_loadu_ps(q + i), q1 = _mm256_loadu_ps(q + i + 8);

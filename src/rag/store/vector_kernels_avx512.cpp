@@ -21,7 +21,8 @@ inline float hsum(__m512 v) {
 }
 
 float dot_avx512(const float* a, const float* b, size_t n) {
-  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(),
+         s3 = _mm512_setzero_ps();
   size_t i = 0;
   for (; i + 64 <= n; i += 64) {
     s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
@@ -47,7 +48,8 @@ void dot_rows_avx512(const float* q, const float* rows, size_t n_rows, size_t n,
     const float* x1 = x0 + stride;
     const float* x2 = x1 + stride;
     const float* x3 = x2 + stride;
-    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(),
+           a3 = _mm512_setzero_ps();
     for (size_t i = 0; i < n16; i += 16) {
       const __m512 qv = _mm512_loadu_ps(q + i);
       a0 = _mm512_fmadd_ps(qv, _mm512_loadu_ps(x0 + i), a0);
