@@ -5,6 +5,8 @@
 //   rag_store_bench                                        # everything at 100k vectors/chunks
 //   XNAI_BENCH_N=1000000 rag_store_bench --benchmark_filter=Store   # the store at 1M chunks
 //   XNAI_BENCH_N=...  XNAI_BENCH_THREADS=2  XNAI_BENCH_DIR=/tmp/x (scratch dir)  XNAI_BENCH_KEEP=1
+//   XNAI_BENCH_LATENT=0   index benchmarks on uniformly random unit vectors (the hard case);
+//   XNAI_BENCH_LATENT=64 XNAI_BENCH_NOISE=0.6   a harder embedding-like model
 //
 // Build and search timings are single runs (Iterations(1)) reported as counters: seconds for
 // builds, milliseconds per query (p50/p99 over the query set) and recall@10 against exact.
@@ -59,6 +61,8 @@ struct Data {
     static Data d = [] {
       Data x;
       x.n = env_int("XNAI_BENCH_N", 100000);
+      x.opts.latent_dim = int(env_int("XNAI_BENCH_LATENT", x.opts.latent_dim));  // 0: uniform random
+      if (const char* noise = std::getenv("XNAI_BENCH_NOISE")) x.opts.noise = float(std::atof(noise));
       x.base = synthetic_chunk_vectors(x.opts, x.n);
       x.queries = synthetic_query_vectors(x.opts, x.nq);
       const auto& k = store::vector_kernels();

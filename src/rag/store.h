@@ -76,6 +76,10 @@ struct EmbeddedStoreOptions {
   int hnsw_ef_construction = 100; // candidate list while inserting
   int hnsw_ef_search = 64;        // candidate list while searching (at least k; scaled up under filters)
   int index_threads = 0;          // threads for bulk index builds; 0 = one per physical core
+  // Filtered searches scan the candidates exactly unless a graph walk is estimated cheaper:
+  // this is the walk's cost per unit of ef in exact dot products (docs/store-format.md).
+  // 0 makes every filtered search that exceeds exact_search_max walk the graph (tests).
+  double graph_cost_per_ef = 50;
   // The vector index file is rewritten (a checkpoint) once this many vector changes have
   // accumulated since the last one, and when the store is closed; 0 = only when closed.
   int64_t index_checkpoint_changes = 200000;

@@ -33,6 +33,7 @@ struct EmbeddedGraph {
     EmbeddedStoreOptions o;
     o.data_dir = dir.string();
     o.exact_search_max = 0;
+    o.graph_cost_per_ef = 0;  // filtered searches walk the graph too
     o.hnsw_m = 8;
     o.hnsw_ef_construction = 64;
     o.hnsw_ef_search = 32;

@@ -28,6 +28,7 @@ EmbeddedStoreOptions crash_options(const fs::path& dir) {
   EmbeddedStoreOptions o;
   o.data_dir = dir.string();
   o.exact_search_max = 0;  // searches walk the graph
+  o.graph_cost_per_ef = 0;
   o.hnsw_m = 8;
   o.index_threads = 2;
   o.index_checkpoint_changes = 300;  // checkpoints (and log pruning) happen mid-run

@@ -327,7 +327,8 @@ void q6_K_row(const uint8_t* row, int64_t /*row_bytes*/, int64_t nsb, const uint
     __m512i u[4], s[4];
     for (int h = 0; h < 2; ++h) {
       const __m512i z = _mm512_loadu_si512(b->ql + 64 * h);
-      const __m512i hd = _mm512_shuffle_i64x2(qh, qh, h == 0 ? 0x44 : 0xEE);  // this half's 32 qh bytes twice
+      // This half's 32 qh bytes twice (the immediate must be a literal for clang).
+      const __m512i hd = h == 0 ? _mm512_shuffle_i64x2(qh, qh, 0x44) : _mm512_shuffle_i64x2(qh, qh, 0xEE);
       // u = nibble | ((qh >> s) << 4 & 0x30): 0xF8 = A | (B & C).
       u[2 * h] = _mm512_ternarylogic_epi32(_mm512_and_si512(z, m4),
                                            _mm512_slli_epi16(_mm512_srlv_epi64(hd, sh_lo), 4), m30, 0xF8);

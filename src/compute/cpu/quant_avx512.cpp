@@ -188,7 +188,7 @@ void q6_K_vec_dot(int64_t n, float* result, const void* w, const void* a) {
     const __m512i qh = _mm512_loadu_si512(x[i].qh);
     for (int h = 0; h < 2; ++h) {
       const __m512i z = _mm512_loadu_si512(x[i].ql + 64 * h);
-      const __m512i hd = _mm512_shuffle_i64x2(qh, qh, h == 0 ? 0x44 : 0xEE);
+      const __m512i hd = h == 0 ? _mm512_shuffle_i64x2(qh, qh, 0x44) : _mm512_shuffle_i64x2(qh, qh, 0xEE);
       const __m512i lo = _mm512_ternarylogic_epi32(
           _mm512_and_si512(z, m4), _mm512_slli_epi16(_mm512_srlv_epi64(hd, sh_lo), 4), m30, 0xF8);
       const __m512i hi =

@@ -117,8 +117,9 @@ void xnai_keep(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   }
   // A chunk not loaded yet was written after this search synced the table: not part of
   // the state being searched.
-  const SlotAttrs* a = k->table->attrs(sqlite3_value_int64(argv[1]));
-  sqlite3_result_int(ctx, a && k->filter->accept_attrs(*a) ? 1 : 0);
+  SlotAttrs a;
+  const bool known = k->table->attrs(sqlite3_value_int64(argv[1]), k->filter->uses_pages(), &a);
+  sqlite3_result_int(ctx, known && k->filter->accept_attrs(a) ? 1 : 0);
 }
 
 }  // namespace
@@ -135,10 +136,15 @@ void ChunkTable::sync(Db& db) {
     const auto* p = static_cast<const uint8_t*>(s.col_blob(4, &n));
     uint64_t len = 0;
     if (id < 0 || !p || !read_varint(p, n, len)) continue;
-    if (uint64_t(id) >= rows_.size()) rows_.resize(std::max<size_t>(size_t(id) + 1, rows_.size() * 3 / 2));
-    Row& r = rows_[size_t(id)];
-    r.attrs = {s.col_int(1), int32_t(s.col_int(2)), int32_t(s.col_int(3))};
-    r.length = uint32_t(std::min<uint64_t>(len, kUnknown - 1));
+    if (uint64_t(id) >= len_.size()) {
+      const size_t n_new = std::max<size_t>(size_t(id) + 1, len_.size() * 3 / 2);
+      len_.resize(n_new, kUnknown);
+      doc_.resize(n_new, 0);
+      pages_.resize(n_new, {0, 0});
+    }
+    len_[size_t(id)] = uint16_t(std::min<uint64_t>(len, kUnknown - 1));
+    doc_[size_t(id)] = uint32_t(s.col_int(1));
+    pages_[size_t(id)] = {int32_t(s.col_int(2)), int32_t(s.col_int(3))};
     max_seq_ = std::max(max_seq_, id);
   }
 }

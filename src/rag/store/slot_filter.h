@@ -51,6 +51,8 @@ class CompiledSlotFilter : public SlotFilter {
   int64_t candidate_bound() const { return bound_; }
   // True when candidate_bound() is exact up to chunks without vectors (no page conditions).
   bool bound_is_exact() const { return !has_pages_; }
+  // Whether accept_attrs() looks at page ranges (else only at the document).
+  bool uses_pages() const { return has_pages_; }
   // The matching live slots (walks the kept documents' chunk ranges, or every slot).
   std::vector<uint32_t> candidates() const;
 
