@@ -1,7 +1,11 @@
-// matmul() against a float64 reference of ggml's numerics (dequantized weights times the
-// activations quantized to the weight type's partner layout), for every type, SIMD level,
-// awkward shapes (odd block counts, odd N and M covering the row and tile paths) and 1-3
-// threads. Also checks that the scratch buffer is reused without growing.
+// matmul() for every type, SIMD level, awkward shapes (odd block counts, odd N and M covering
+// the row and tile paths) and 1-3 threads:
+// - against a float64 reference of ggml's numerics (dequantized weights times the
+//   activations quantized to the weight type's partner layout), within rounding;
+// - for the quantized types, bit for bit against the portable single dot product in ggml's
+//   f32 order (ggml_order.h): lane order, or block order for Q4_0 with N % 8 == 0, which is
+//   what llama.cpp computes for those matrices at any batch size.
+// Also checks that the scratch buffer is reused without growing.
 #include "compute/cpu/matmul.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "compute/cpu/kernel_table.h"
 #include "compute/cpu/quant.h"
 #include "compute/quant_test_support.h"
 #include "core/error.h"
@@ -27,8 +32,9 @@ struct Shape {
 };
 
 struct Reference {
-  std::vector<double> y;    // [M][N]
-  std::vector<double> tol;  // [M][N]
+  std::vector<double> y;     // [M][N]
+  std::vector<double> tol;   // [M][N]
+  std::vector<float> exact;  // [M][N] ggml's f32 order (quantized types)
 };
 
 Reference reference(DType t, const std::vector<uint8_t>& w, const std::vector<float>& x, int64_t K, int64_t N,
@@ -44,7 +50,18 @@ Reference reference(DType t, const std::vector<uint8_t>& w, const std::vector<fl
     ak.to_float(aq.data() + m * a_row, ad.data() + m * K, K);
   }
   Reference r{std::vector<double>(static_cast<size_t>(N * M)),
-              std::vector<double>(static_cast<size_t>(N * M))};
+              std::vector<double>(static_cast<size_t>(N * M)),
+              std::vector<float>(static_cast<size_t>(N * M))};
+  const bool blocks = t == DType::Q4_0 && N % 8 == 0;
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      const uint8_t* wr = w.data() + n * w_row;
+      const uint8_t* ar = aq.data() + m * a_row;
+      if (blocks)
+        r.exact[m * N + n] = cpu::detail::q4_0_dot_blocks(K, wr, ar);
+      else
+        k.vec_dot(K, &r.exact[m * N + n], wr, ar);
+    }
   for (int64_t m = 0; m < M; ++m)
     for (int64_t n = 0; n < N; ++n) {
       double s = 0, mag = 0;
@@ -76,12 +93,14 @@ TEST_P(Matmul, MatchesFloat64ReferenceAtEveryLevelAndThreadCount) {
   const bool kq = bs == 256;
   // K = blocks · block size (odd counts of blocks; float types get odd K).
   const std::vector<Shape> shapes =
-      kq        ? std::vector<Shape>{{1, 1, 1},    {3, 7, 3}, {1, 33, 7}, {3, 129, 5}, {5, 3, 33},
-                                     {1, 17, 129}, {2, 9, 2}, {1, 11, 6}, {1, 5, 13}}
-      : bs == 1 ? std::vector<Shape>{{33, 1, 1},  {97, 7, 3},    {231, 33, 7}, {129, 129, 5},
-                                     {65, 3, 33}, {33, 17, 129}, {31, 9, 2},   {63, 11, 6}}
-                : std::vector<Shape>{{1, 1, 1},    {3, 7, 3}, {7, 33, 7},  {33, 129, 5}, {9, 3, 33},
-                                     {3, 17, 129}, {5, 9, 2}, {13, 11, 6}, {11, 5, 4}};
+      kq ? std::vector<Shape>{{1, 1, 1}, {3, 7, 3},  {1, 33, 7}, {3, 129, 5}, {5, 3, 33}, {1, 17, 129},
+                              {2, 9, 2}, {1, 11, 6}, {1, 5, 13}, {2, 16, 1},  {1, 24, 5}}
+      : bs == 1
+          ? std::vector<Shape>{{33, 1, 1},  {97, 7, 3},    {231, 33, 7}, {129, 129, 5},
+                               {65, 3, 33}, {33, 17, 129}, {31, 9, 2},   {63, 11, 6}}
+          : std::vector<Shape>{{1, 1, 1},   {3, 7, 3},   {7, 33, 7},   {33, 129, 5}, {9, 3, 33}, {3, 17, 129},
+                               {5, 9, 2},   {13, 11, 6}, {11, 5, 4},   {7, 8, 1},    {9, 16, 3}, {3, 136, 6},
+                               {5, 24, 33}, {8, 24, 1},  {16, 136, 1}, {24, 40, 2}};
   uint32_t seed = 100;
   for (const Shape& s : shapes) {
     const int64_t K = s.blocks * bs, N = s.N, M = s.M;
@@ -106,6 +125,13 @@ TEST_P(Matmul, MatchesFloat64ReferenceAtEveryLevelAndThreadCount) {
             ADD_FAILURE() << "y[" << i / N << "][" << i % N << "] = " << y[i] << ", want " << ref.y[i]
                           << " ± " << ref.tol[i];
         ASSERT_EQ(bad, 0);
+        if (info(t).block_size > 1) {  // quantized: ggml's f32 order, bit for bit
+          for (size_t i = 0; i < y.size(); ++i)
+            if (y[i] != ref.exact[i] && ++bad <= 3)
+              ADD_FAILURE() << "y[" << i / N << "][" << i % N << "] = " << y[i] << ", ggml order gives "
+                            << ref.exact[i];
+          ASSERT_EQ(bad, 0);
+        }
         // Steady state: the same call again reuses the scratch buffer as it is.
         const size_t cap = scratch.size();
         const uint8_t* data = scratch.data();

@@ -31,6 +31,10 @@ void add_kquants_portable(KernelTable& t);
 void add_avx2(KernelTable& t);
 void add_avx512(KernelTable& t);
 
+// Q4_0 row · Q8_0 column in the block order of llama.cpp's repacked Q4_0 (ggml_order.h),
+// which it uses for every Q4_0 matrix whose row count is a multiple of 8.
+float q4_0_dot_blocks(int64_t n, const void* w, const void* a);
+
 // ggml's reference weight quantizers (llama-quantize without an imatrix), or null.
 QuantizeRowFn reference_quantizer(DType t);
 

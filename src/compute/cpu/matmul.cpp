@@ -6,6 +6,7 @@
 #include <atomic>
 #include <thread>
 
+#include "compute/cpu/kernel_table.h"
 #include "compute/cpu/matmul_kernels.h"
 #include "compute/cpu/quant.h"
 #include "core/error.h"
@@ -21,7 +22,7 @@ namespace xnai::cpu {
 namespace {
 
 constexpr size_t kAlign = 64;
-constexpr int64_t kGemmMinColumns = 4;  // without a row kernel, the tiles win from here on
+constexpr int64_t kGemmMinColumns = 2;  // without a row kernel, the tiles win from here on
 constexpr int64_t kRowChunk = 32;       // rows per work item of the row path
 
 size_t align_up(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
@@ -100,6 +101,14 @@ void gemv_generic(const TypeKernels& k, int64_t K, const uint8_t* w, size_t w_st
     for (int64_t r = 0; r < nr; ++r) k.vec_dot(K, y + c * ldy + r, w + r * w_stride, act + c * act_stride);
 }
 
+// Portable repacked-Q4_0 order (no SIMD level has been chosen): one scalar chain per output.
+void gemv_blocks(int64_t K, const uint8_t* w, size_t w_stride, int64_t nr, const uint8_t* act,
+                 size_t act_stride, int64_t nc, float* y, int64_t ldy) {
+  for (int64_t c = 0; c < nc; ++c)
+    for (int64_t r = 0; r < nr; ++r)
+      y[c * ldy + r] = detail::q4_0_dot_blocks(K, w + r * w_stride, act + c * act_stride);
+}
+
 }  // namespace
 
 namespace detail {
@@ -130,16 +139,24 @@ void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, 
   const int nth = std::max(1, std::min<int>(pool.size(), static_cast<int>(std::max(N, M))));
 
   const uint8_t* wb = static_cast<const uint8_t*>(w);
-  const bool use_gemm = mk.gemm != nullptr && M >= (mk.gemv ? mk.gemv->max_columns + 1 : kGemmMinColumns);
-  const bool use_gemv = !use_gemm && mk.gemv != nullptr;
+  // llama.cpp repacks Q4_0 matrices with a row count divisible by 8 and then sums each output
+  // in block order, at any batch size; everything else follows its vec_dot lane order
+  // (ggml_order.h). Each path here reproduces the matching order.
+  const bool q4_0_blocks = wtype == DType::Q4_0 && N % 8 == 0;
+  const detail::GemmKernel* gemm = wtype == DType::Q4_0 && !q4_0_blocks ? nullptr : mk.gemm;
+  const detail::GemvKernel* gemv =
+      (wtype == DType::Q4_0 && !q4_0_blocks) || (mk.gemv && K % mk.gemv->k_multiple != 0) ? nullptr : mk.gemv;
+  const int64_t gemm_min_columns = gemv ? gemv->max_columns + 1 : q4_0_blocks ? 1 : kGemmMinColumns;
+  const bool use_gemm = gemm != nullptr && M >= gemm_min_columns;
+  const bool use_gemv = !use_gemm && gemv != nullptr;
   const DType act_type = k.vec_dot_type;
   const TypeKernels& act_k = kernels(act_type, level);
   const bool act_in_place = !use_gemm && !use_gemv && act_type == DType::F32;
-  const size_t act_stride = use_gemm   ? align_up(mk.gemm->act_bytes(K))
-                            : use_gemv ? align_up(mk.gemv->act_bytes(K))
+  const size_t act_stride = use_gemm   ? align_up(gemm->act_bytes(K))
+                            : use_gemv ? align_up(gemv->act_bytes(K))
                                        : row_size(act_type, K);
   const size_t act_bytes = act_in_place ? 0 : align_up(act_stride * static_cast<size_t>(M));
-  const size_t panel_bytes = use_gemm ? align_up(mk.gemm->panel_bytes(K)) : 0;
+  const size_t panel_bytes = use_gemm ? align_up(gemm->panel_bytes(K)) : 0;
   const size_t need = act_bytes + panel_bytes * static_cast<size_t>(pool.size()) + kAlign;
   if (scratch.size() < need) scratch.resize(need);
   uint8_t* base = scratch.data();
@@ -155,7 +172,7 @@ void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, 
   SpinBarrier barrier(nth);
   std::atomic<int64_t> next_item{0};
 
-  const int64_t n_panels = use_gemm ? (N + mk.gemm->rows - 1) / mk.gemm->rows : 0;
+  const int64_t n_panels = use_gemm ? (N + gemm->rows - 1) / gemm->rows : 0;
   // Row path: thread t owns the contiguous range t of the rows and walks it in order, so
   // its weights arrive as one stream the hardware prefetchers follow (interleaving small
   // chunks between threads measured ~25% slower from DRAM). A thread that finishes early
@@ -169,12 +186,11 @@ void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, 
     // Phase 1: activations.
     if (!act_in_place) {
       if (use_gemm) {
-        for (int64_t c = ith; c < M; c += nth) mk.gemm->pack_act(x + c * K, K, act + c * act_stride);
+        for (int64_t c = ith; c < M; c += nth) gemm->pack_act(x + c * K, K, act + c * act_stride);
       } else if (use_gemv) {
-        const int64_t gu = (K + mk.gemv->act_unit - 1) / mk.gemv->act_unit;
+        const int64_t gu = (K + gemv->act_unit - 1) / gemv->act_unit;
         const auto [u0, u1] = ThreadPool::split(gu, ith, nth);
-        for (int64_t c = 0; c < M && u0 < u1; ++c)
-          mk.gemv->pack_act(x + c * K, K, u0, u1, act + c * act_stride);
+        for (int64_t c = 0; c < M && u0 < u1; ++c) gemv->pack_act(x + c * K, K, u0, u1, act + c * act_stride);
       } else if (M >= nth) {
         for (int64_t c = ith; c < M; c += nth) act_k.from_float(x + c * K, act + c * act_stride, K);
       } else {
@@ -190,7 +206,7 @@ void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, 
     }
     // Phase 2: rows, handed out in chunks so a thread slowed by a neighbour takes fewer.
     if (use_gemm) {
-      const detail::GemmKernel& g = *mk.gemm;
+      const detail::GemmKernel& g = *gemm;
       uint8_t* panel = panels + panel_bytes * static_cast<size_t>(ith);
       // Work item = (panel, slice of column tiles). Slices only when there are too few
       // panels to keep every thread busy; a thread packs a panel once per item it takes.
@@ -216,7 +232,9 @@ void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, 
         const int64_t r0 = item * kRowChunk;
         const int64_t nr = std::min(kRowChunk, N - r0);
         if (use_gemv)
-          mk.gemv->run(K, wb + r0 * w_stride, w_stride, nr, act, act_stride, M, y + r0, N);
+          gemv->run(K, wb + r0 * w_stride, w_stride, nr, act, act_stride, M, y + r0, N);
+        else if (q4_0_blocks)
+          gemv_blocks(K, wb + r0 * w_stride, w_stride, nr, act, act_stride, M, y + r0, N);
         else
           gemv_generic(k, K, wb + r0 * w_stride, w_stride, nr, act, act_stride, M, y + r0, N);
       }

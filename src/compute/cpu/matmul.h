@@ -2,8 +2,10 @@
 //
 // Numerics are ggml's: the activations are first converted to kernels(wtype).vec_dot_type
 // (Q8_0 / Q8_1 / Q8_K / F16 / BF16 bytes identical to ggml's x86 build), then every output
-// is an exact integer dot per block scaled and summed in float. Different SIMD levels and
-// the decode (gemv) and prefill (tiled gemm) paths differ only in float summation order.
+// of a quantized weight is summed exactly as llama.cpp's x86 CPU backend sums it (its
+// vec_dot lane order, or the block order of its repacked Q4_0 for Q4_0 matrices with
+// N % 8 == 0; see ggml_order.h): bit-identical at every SIMD level, batch size and thread
+// count. Float weights (F32/F16/BF16) are summed in this file's own order.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -16,6 +16,7 @@ struct GemvKernel {
   size_t (*act_bytes)(int64_t K);  // bytes of one converted activation column
   int64_t act_unit;                // values per independently converted unit
   int64_t max_columns;             // above this many columns the tiled kernel is faster (measured)
+  int64_t k_multiple;              // K must be a multiple of this (else the tiles are used)
   // Converts units [u0, u1) of column x (K values; the last unit may be partial and is
   // zero-padded) into their place in out, so threads can split a column.
   void (*pack_act)(const float* x, int64_t K, int64_t u0, int64_t u1, uint8_t* out);
@@ -57,7 +58,7 @@ MatmulKernels matmul_kernels(DType wtype, SimdLevel level);
 // Registration by the SIMD files (matmul_avx2.cpp, matmul_avx512.cpp); null when absent.
 MatmulKernels matmul_kernels_avx2(DType wtype);
 MatmulKernels matmul_kernels_avx512(DType wtype);
-const GemvKernel* gemv_kernel_avx2(DType wtype);    // gemv_avx2.cpp
-const GemvKernel* gemv_kernel_avx512(DType wtype);  // gemv_avx512.cpp
+const GemvKernel* gemv_kernel_avx2(DType wtype);    // gemv_avx2.cpp (null where none)
+const GemvKernel* gemv_kernel_avx512(DType wtype);  // gemv_avx512.cpp (null where none)
 
 }  // namespace xnai::cpu::detail

@@ -136,14 +136,17 @@ inline void decode_q6_K(const uint8_t* blk, uint8_t* u) {
   }
 }
 
-// Per-row scale fields of a K-quant super-block, row-major: sc[S] and pr[8] as int32, d, dmin.
-// They are transposed into the panel's [field][row] arrays afterwards.
+// Per-row scale fields of a K-quant super-block, row-major: sc[S] as (sc, sc) int16 pairs,
+// pr[8] as int16 min pairs, d, dmin. They are transposed into the panel's [field][row] arrays.
 struct alignas(32) KRow {
   int32_t sc[16];
   int32_t pr[8];
 };
 
 inline void store_epi32(int32_t* p, __m256i v) { _mm256_store_si256(reinterpret_cast<__m256i*>(p), v); }
+
+// int32 lanes v -> (v, v) int16 pairs (v fits int16).
+inline __m256i dup16(__m256i v) { return _mm256_blend_epi16(v, _mm256_slli_epi32(v, 16), 0xAA); }
 
 // Q4_K / Q5_K header (d, dmin, scales[12]) -> 8 scales and 8 (min, min) int16 pairs.
 inline void k4_fields(const uint8_t* blk, KRow& row) {
@@ -154,9 +157,9 @@ inline void k4_fields(const uint8_t* blk, KRow& row) {
   const __m128i hi = _mm_and_si128(_mm_srli_epi32(_mm_shuffle_epi32(v, 0x84), 2),
                                    _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
   const __m128i sm = _mm_or_si128(lo, hi);  // bytes sc0..7, m0..7
-  store_epi32(row.sc, _mm256_cvtepu8_epi32(sm));
-  const __m256i m = _mm256_cvtepu8_epi32(_mm_unpackhi_epi64(sm, sm));
-  store_epi32(row.pr, _mm256_or_si256(m, _mm256_slli_epi32(m, 16)));
+  store_epi32(row.sc, dup16(_mm256_cvtepu8_epi32(sm)));
+  // (m_2k, m_2k+1) pairs: the 8 mins widened to words (k < 4; the rest zero).
+  store_epi32(row.pr, _mm256_zextsi128_si256(_mm_cvtepu8_epi16(_mm_unpackhi_epi64(sm, sm))));
 }
 
 inline void kfields_row(PanelKind kind, const uint8_t* blk, KRow& row, float& d, float& dmin) {
@@ -171,8 +174,8 @@ inline void kfields_row(PanelKind kind, const uint8_t* blk, KRow& row, float& d,
       const auto* b = reinterpret_cast<const BlockQ2_K*>(blk);
       const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b->scales));
       const __m128i lo = _mm_and_si128(sc8, _mm_set1_epi8(0x0F));
-      store_epi32(row.sc, _mm256_cvtepu8_epi32(lo));
-      store_epi32(row.sc + 8, _mm256_cvtepu8_epi32(_mm_unpackhi_epi64(lo, lo)));
+      store_epi32(row.sc, dup16(_mm256_cvtepu8_epi32(lo)));
+      store_epi32(row.sc + 8, dup16(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(lo, lo))));
       // Mins of sub-blocks (2k, 2k+1) as an int16 pair: the 16 mins widened to words.
       store_epi32(row.pr, _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(0x0F))));
       d = half_to_float(b->d);
@@ -185,10 +188,9 @@ inline void kfields_row(PanelKind kind, const uint8_t* blk, KRow& row, float& d,
       q3_K_unpack_scales(b->scales, sc);
       const __m256i s16 = _mm256_sub_epi16(
           _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc))), _mm256_set1_epi16(32));
-      store_epi32(row.sc, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(s16)));
-      store_epi32(row.sc + 8, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(s16, 1)));
-      // Values are u − 4: fold −4·sc·bsum into the integer sum.
-      store_epi32(row.pr, _mm256_mullo_epi16(s16, _mm256_set1_epi16(-4)));
+      store_epi32(row.sc, dup16(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(s16))));
+      store_epi32(row.sc + 8, dup16(_mm256_cvtepi16_epi32(_mm256_extracti128_si256(s16, 1))));
+      store_epi32(row.pr, _mm256_setzero_si256());
       d = half_to_float(b->d);
       dmin = 0.0f;
       break;
@@ -196,10 +198,9 @@ inline void kfields_row(PanelKind kind, const uint8_t* blk, KRow& row, float& d,
     case PanelKind::Q6_K: {
       const auto* b = reinterpret_cast<const BlockQ6_K*>(blk);
       const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b->scales));
-      store_epi32(row.sc, _mm256_cvtepi8_epi32(sc8));
-      store_epi32(row.sc + 8, _mm256_cvtepi8_epi32(_mm_unpackhi_epi64(sc8, sc8)));
-      // Values are u − 32: fold −32·sc·bsum into the integer sum.
-      store_epi32(row.pr, _mm256_mullo_epi16(_mm256_cvtepi8_epi16(sc8), _mm256_set1_epi16(-32)));
+      store_epi32(row.sc, dup16(_mm256_cvtepi8_epi32(sc8)));
+      store_epi32(row.sc + 8, dup16(_mm256_cvtepi8_epi32(_mm_unpackhi_epi64(sc8, sc8))));
+      store_epi32(row.pr, _mm256_setzero_si256());
       d = half_to_float(b->d);
       dmin = 0.0f;
       break;
@@ -364,12 +365,14 @@ void pack_act_float_avx2(DType wtype, const float* x, int64_t K, uint8_t* out) {
   for (; k < float_panel_k(K); ++k) o[k] = 0.0f;
 }
 
+// Weight offset removed through the activation's per-group corrections.
+constexpr int legacy_offset(PanelKind kind) {
+  return kind == PanelKind::Q4_0 ? 8 : kind == PanelKind::Q5_0 ? 16 : kind == PanelKind::Q8_0 ? 128 : 0;
+}
+
 void pack_act_q8_avx2(PanelKind kind, const float* x, int64_t K, uint8_t* out) {
   const bool q8_1 = kind == PanelKind::Q4_1 || kind == PanelKind::Q5_1;
-  const int offset = kind == PanelKind::Q4_0   ? 8
-                     : kind == PanelKind::Q5_0 ? 16
-                     : kind == PanelKind::Q8_0 ? 128
-                                               : 0;
+  const int offset = legacy_offset(kind);
   const TypeKernels& q = kernels(q8_1 ? DType::Q8_1 : DType::Q8_0, SimdLevel::Avx2);
   auto* act = reinterpret_cast<ActQ8*>(out);
   constexpr int kChunk = 16;  // blocks quantized per call
@@ -379,20 +382,50 @@ void pack_act_q8_avx2(PanelKind kind, const float* x, int64_t K, uint8_t* out) {
     q.from_float(x + b0 * 32, tmp, nb * 32);
     for (int i = 0; i < nb; ++i) {
       ActQ8& a = act[b0 + i];
+      const int8_t* qs;
       if (q8_1) {
         const auto* blk = reinterpret_cast<const BlockQ8_1*>(tmp) + i;
-        std::memcpy(a.qs, blk->qs, 32);
+        qs = blk->qs;
         a.d = half_to_float(blk->d);
-        const float s = half_to_float(blk->s);
-        std::memcpy(&a.aux, &s, 4);
+        a.s = half_to_float(blk->s);
       } else {
         const auto* blk = reinterpret_cast<const BlockQ8_0*>(tmp) + i;
-        std::memcpy(a.qs, blk->qs, 32);
+        qs = blk->qs;
         a.d = half_to_float(blk->d);
-        const __m256i sums = dot_u8s8(_mm256_set1_epi8(1), load32(blk->qs));
-        a.aux = -offset * hsum_epi32(sums);
+        a.s = 0.0f;
       }
+      std::memcpy(a.qs, qs, 32);
+      const __m256i group_sums = dot_u8s8(_mm256_set1_epi8(1), load32(qs));  // Σ of each 4 bytes
+      const __m256i corr = _mm256_mullo_epi32(group_sums, _mm256_set1_epi32(-offset));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.corr), corr);
+      a.corr_sum = hsum_epi32(corr);
+      a.pad[0] = a.pad[1] = a.pad[2] = 0;
     }
+  }
+}
+
+void pack_act_k_avx2(PanelKind kind, const float* x, int64_t K, uint8_t* out) {
+  const int offset = kind == PanelKind::Q6_K ? 32 : kind == PanelKind::Q3_K ? 4 : 0;
+  const TypeKernels& q8k = kernels(DType::Q8_K, SimdLevel::Avx2);
+  auto* act = reinterpret_cast<ActK*>(out);
+  for (int64_t i = 0; i < K / 256; ++i) {
+    BlockQ8_K b;
+    q8k.from_float(x + 256 * i, &b, 256);
+    ActK& a = act[i];
+    a.d = b.d;
+    std::memcpy(a.qs, b.qs, 256);
+    std::memcpy(a.bsums, b.bsums, sizeof b.bsums);
+    // offs[g]: int16 pairs offset·(a0 + a1), offset·(a2 + a3) of the 4 values of group g.
+    const __m256i off = _mm256_set1_epi8(static_cast<char>(offset));
+    for (int c = 0; c < 8; ++c)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.offs + 8 * c),
+                          _mm256_maddubs_epi16(off, load32(b.qs + 32 * c)));
+    for (int k = 0; k < 4; ++k) {
+      const int p0 = b.bsums[4 * k] + b.bsums[4 * k + 1], p1 = b.bsums[4 * k + 2] + b.bsums[4 * k + 3];
+      a.p32[k] = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(p0)) |
+                                      (static_cast<uint32_t>(static_cast<uint16_t>(p1)) << 16));
+    }
+    a.pad[0] = a.pad[1] = a.pad[2] = 0;
   }
 }
 

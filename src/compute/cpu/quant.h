@@ -4,8 +4,9 @@
 // Numerics follow ggml's x86 CPU build (llama.cpp c392e50) so logits agree with llama.cpp:
 // - A weight type is dotted with activations in its partner layout `vec_dot_type`
 //   (Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K for the K-quants, F16/BF16/F32 for
-//   themselves). Integer block dots are exact; only the float accumulation order differs
-//   between paths (so results of different paths agree to float rounding, not bit for bit).
+//   themselves). Quantized dots are exact in their integer parts and sum in ggml's f32 order
+//   (compute/cpu/ggml_order.h), so every SIMD level returns the same bits as llama.cpp's
+//   x86 vec_dot. (F32/F16/BF16 dots sum in their own order.)
 // - from_float of an activation layout (Q8_0, Q8_1, Q8_K, F16, BF16) reproduces the bytes
 //   ggml's x86 build writes: Q8_0/Q8_1 scale by 127/amax and round half to even (the
 //   AVX path, which differs from ggml's scalar quantize_row_q8_0_ref in ties and the last bit

@@ -1,7 +1,8 @@
 // AVX2/FMA/F16C kernels: activation quantizers (byte-identical to the portable ones), the
-// F16/BF16 conversions, dequantization of the hot types and every vec_dot. Integer block
-// dots are exact (u8×s8 pairs never saturate for these value ranges); only the float
-// accumulation order differs from the portable path.
+// F16/BF16 conversions, dequantization of the hot types and every vec_dot. The quantized
+// dots are ggml's AVX2 algorithms (exact int32 lane sums, then its f32 order: see
+// ggml_order.h), so they equal the portable ones bit for bit. u8×s8 pairs never saturate
+// for these value ranges.
 #include <immintrin.h>
 
 #include <cstring>
@@ -243,37 +244,37 @@ void q8_0_to_float(const void* src, float* y, int64_t n) {
 
 inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
+// The legacy dots follow ggml's AVX2 code: one 8-lane accumulator, acc = fma(d, S, acc) per
+// block with S the lane sums of 4 byte products, then hsum8 (ggml_order.h).
+inline float hsum8(__m256 acc) { return hsum_ps(acc); }  // ((4+0)+(6+2)) + ((5+1)+(7+3)), as ggml
+
+// Lane sums of a signed 32-byte block pair: exact in int32, as float.
+inline __m256 lanes_s8(__m256i q, __m256i a) { return _mm256_cvtepi32_ps(dot_s8s8(q, a)); }
+inline __m256 lanes_u8(__m256i u, __m256i a) { return _mm256_cvtepi32_ps(dot_u8s8(u, a)); }
+
+inline __m256 block_scale(uint16_t dw, uint16_t da) {
+  return _mm256_set1_ps(half_to_float(dw) * half_to_float(da));
+}
+
 void q4_0_vec_dot(int64_t n, float* result, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ4_0*>(w);
   const auto* y = static_cast<const BlockQ8_0*>(a);
-  const int64_t nb = n / kQK32;
   const __m256i eight = _mm256_set1_epi8(8);
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  auto block = [&](int64_t i) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / kQK32; ++i) {
     const __m256i q = _mm256_sub_epi8(unpack_nibbles(x[i].qs), eight);
-    const __m256 s = _mm256_cvtepi32_ps(dot_s8s8(q, load32(y[i].qs)));
-    return _mm256_mul_ps(_mm256_set1_ps(half_to_float(x[i].d) * half_to_float(y[i].d)), s);
-  };
-  int64_t i = 0;
-  for (; i + 2 <= nb; i += 2) {
-    acc0 = _mm256_add_ps(acc0, block(i));
-    acc1 = _mm256_add_ps(acc1, block(i + 1));
+    acc = _mm256_fmadd_ps(block_scale(x[i].d, y[i].d), lanes_s8(q, load32(y[i].qs)), acc);
   }
-  if (i < nb) acc0 = _mm256_add_ps(acc0, block(i));
-  *result = hsum_ps(_mm256_add_ps(acc0, acc1));
+  *result = hsum8(acc);
 }
 
-void q4_1_vec_dot(int64_t n, float* result, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ4_1*>(w);
-  const auto* y = static_cast<const BlockQ8_1*>(a);
+void q8_0_vec_dot(int64_t n, float* result, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ8_0*>(w);
+  const auto* y = static_cast<const BlockQ8_0*>(a);
   __m256 acc = _mm256_setzero_ps();
-  float summs = 0.0f;
-  for (int64_t i = 0; i < n / kQK32; ++i) {
-    summs += half_to_float(x[i].m) * half_to_float(y[i].s);
-    const __m256 s = _mm256_cvtepi32_ps(dot_u8s8(unpack_nibbles(x[i].qs), load32(y[i].qs)));
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(x[i].d) * half_to_float(y[i].d)), s, acc);
-  }
-  *result = hsum_ps(acc) + summs;
+  for (int64_t i = 0; i < n / kQK32; ++i)
+    acc = _mm256_fmadd_ps(block_scale(x[i].d, y[i].d), lanes_s8(load32(x[i].qs), load32(y[i].qs)), acc);
+  *result = hsum8(acc);
 }
 
 inline uint32_t load_u32(const void* p) {
@@ -287,14 +288,31 @@ void q5_0_vec_dot(int64_t n, float* result, const void* w, const void* a) {
   const auto* y = static_cast<const BlockQ8_0*>(a);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK32; ++i) {
-    // q - 16 as a signed byte: set the top nibble where the fifth bit is clear.
+    // q − 16 as a signed byte: set the top nibble where the fifth bit is clear.
     const __m256i hi =
         _mm256_andnot_si256(expand_bits(load_u32(x[i].qh)), _mm256_set1_epi8(static_cast<char>(0xF0)));
     const __m256i q = _mm256_or_si256(unpack_nibbles(x[i].qs), hi);
-    const __m256 s = _mm256_cvtepi32_ps(dot_s8s8(q, load32(y[i].qs)));
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(x[i].d) * half_to_float(y[i].d)), s, acc);
+    acc = _mm256_fmadd_ps(block_scale(x[i].d, y[i].d), lanes_s8(q, load32(y[i].qs)), acc);
   }
-  *result = hsum_ps(acc);
+  *result = hsum8(acc);
+}
+
+// Q4_1 / Q5_1: plus Σ m·s in one fused scalar chain (ggml's `summs += m * s`, contracted).
+inline float fma_ss(float a, float b, float c) {
+  return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
+}
+
+void q4_1_vec_dot(int64_t n, float* result, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ4_1*>(w);
+  const auto* y = static_cast<const BlockQ8_1*>(a);
+  __m256 acc = _mm256_setzero_ps();
+  float summs = 0.0f;
+  for (int64_t i = 0; i < n / kQK32; ++i) {
+    summs = fma_ss(half_to_float(x[i].m), half_to_float(y[i].s), summs);
+    acc =
+        _mm256_fmadd_ps(block_scale(x[i].d, y[i].d), lanes_u8(unpack_nibbles(x[i].qs), load32(y[i].qs)), acc);
+  }
+  *result = hsum8(acc) + summs;
 }
 
 void q5_1_vec_dot(int64_t n, float* result, const void* w, const void* a) {
@@ -303,34 +321,15 @@ void q5_1_vec_dot(int64_t n, float* result, const void* w, const void* a) {
   __m256 acc = _mm256_setzero_ps();
   float summs = 0.0f;
   for (int64_t i = 0; i < n / kQK32; ++i) {
-    summs += half_to_float(x[i].m) * half_to_float(y[i].s);
+    summs = fma_ss(half_to_float(x[i].m), half_to_float(y[i].s), summs);
     const __m256i hi = _mm256_and_si256(expand_bits(load_u32(x[i].qh)), _mm256_set1_epi8(0x10));
     const __m256i q = _mm256_or_si256(unpack_nibbles(x[i].qs), hi);
-    const __m256 s = _mm256_cvtepi32_ps(dot_u8s8(q, load32(y[i].qs)));
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(x[i].d) * half_to_float(y[i].d)), s, acc);
+    acc = _mm256_fmadd_ps(block_scale(x[i].d, y[i].d), lanes_u8(q, load32(y[i].qs)), acc);
   }
-  *result = hsum_ps(acc) + summs;
+  *result = hsum8(acc) + summs;
 }
 
-void q8_0_vec_dot(int64_t n, float* result, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ8_0*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  const int64_t nb = n / kQK32;
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  auto block = [&](int64_t i) {
-    const __m256 s = _mm256_cvtepi32_ps(dot_s8s8(load32(x[i].qs), load32(y[i].qs)));
-    return _mm256_mul_ps(_mm256_set1_ps(half_to_float(x[i].d) * half_to_float(y[i].d)), s);
-  };
-  int64_t i = 0;
-  for (; i + 2 <= nb; i += 2) {
-    acc0 = _mm256_add_ps(acc0, block(i));
-    acc1 = _mm256_add_ps(acc1, block(i + 1));
-  }
-  if (i < nb) acc0 = _mm256_add_ps(acc0, block(i));
-  *result = hsum_ps(_mm256_add_ps(acc0, acc1));
-}
-
-// ---- K-quants ----
+// ---- K-quants (ggml's AVX2 order: int32 lane sums per super-block, acc = fma(d, S, acc)) ----
 
 // int16 broadcast of two scales: lanes 0-7 get a (bytes 0-15), lanes 8-15 get b (bytes 16-31).
 inline __m256i scale_pair(int a, int b) {
@@ -339,16 +338,25 @@ inline __m256i scale_pair(int a, int b) {
 
 inline __m256i load_bsums(const BlockQ8_K& b) { return load32(b.bsums); }
 
+// Lane sums of (u − offset)·a for 32 unsigned values u, scaled per 16 values: the offset
+// is taken off the int16 pair sums (exact, as ggml) before the scales apply.
+inline __m256i scaled_lanes(__m256i u, __m256i a, __m256i offset8, __m256i scales16) {
+  __m256i p = _mm256_maddubs_epi16(u, a);
+  p = _mm256_sub_epi16(p, _mm256_maddubs_epi16(offset8, a));
+  return _mm256_madd_epi16(scales16, p);
+}
+
 void q2_K_vec_dot(int64_t n, float* result, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ2_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
   const __m256i m3 = _mm256_set1_epi8(3);
   __m256 acc = _mm256_setzero_ps();
-  float acc_m = 0.0f;
   for (int64_t i = 0; i < n / kQKK; ++i) {
+    const float d = y[i].d * half_to_float(x[i].d), dmin = -y[i].d * half_to_float(x[i].dmin);
     const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
     const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(0x0F)));
-    const int summs = hsum_epi32(_mm256_madd_epi16(mins, load_bsums(y[i])));
+    const __m256i prod = _mm256_madd_epi16(mins, load_bsums(y[i]));  // lane l: m_2l·bs_2l + m_2l+1·bs_2l+1
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(prod), acc);
     __m256i sumi = _mm256_setzero_si256();
     for (int h = 0; h < 2; ++h) {
       const __m256i q = load32(x[i].qs + 32 * h);
@@ -357,123 +365,105 @@ void q2_K_vec_dot(int64_t n, float* result, const void* w, const void* a) {
         const __m256i u = _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3);
         const __m256i p = _mm256_maddubs_epi16(u, load32(y[i].qs + 128 * h + 32 * s));
         sumi = _mm256_add_epi32(
-            sumi, _mm256_madd_epi16(p, scale_pair(x[i].scales[is] & 0x0F, x[i].scales[is + 1] & 0x0F)));
+            sumi, _mm256_madd_epi16(scale_pair(x[i].scales[is] & 0x0F, x[i].scales[is + 1] & 0x0F), p));
       }
     }
-    const float dall = y[i].d * half_to_float(x[i].d), dmin = y[i].d * half_to_float(x[i].dmin);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(dall), _mm256_cvtepi32_ps(sumi), acc);
-    acc_m += dmin * static_cast<float>(summs);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
   }
-  *result = hsum_ps(acc) - acc_m;
+  *result = hsum8(acc);
 }
 
 void q3_K_vec_dot(int64_t n, float* result, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ3_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
-  const __m256i m3 = _mm256_set1_epi8(3);
-  const __m256i one = _mm256_set1_epi8(1);
-  float sum = 0.0f;
+  const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1), four = _mm256_set1_epi8(4);
+  __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQKK; ++i) {
-    // Signed scales s − 32 as int16.
-    const __m256i s16 = _mm256_sub_epi16(_mm256_cvtepu8_epi16(q3_K_scales(x[i].scales)), _mm256_set1_epi16(32));
+    const float d = y[i].d * half_to_float(x[i].d);
+    const __m256i s16 =
+        _mm256_sub_epi16(_mm256_cvtepu8_epi16(q3_K_scales(x[i].scales)), _mm256_set1_epi16(32));
     alignas(32) int16_t sc16[16];
     _mm256_store_si256(reinterpret_cast<__m256i*>(sc16), s16);
-    // q = u - 4 with u = low2 | hbit << 2 in [0, 7]: Σ sc·(u − 4)·a = Σ sc·u·a − 4 Σ sc·bsum.
-    const int corr = hsum_epi32(_mm256_madd_epi16(s16, load_bsums(y[i])));
     const __m256i hm = load32(x[i].hmask);
     __m256i sumi = _mm256_setzero_si256();
     for (int h = 0; h < 2; ++h) {
       const __m256i q = load32(x[i].qs + 32 * h);
       for (int s = 0; s < 4; ++s) {
         const int is = 8 * h + 2 * s;
+        // u = low2 | hbit·4 in [0, 7]; the value is u − 4.
         const __m256i low = _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3);
         const __m256i hb = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + s), one), 2);
-        const __m256i p = _mm256_maddubs_epi16(_mm256_or_si256(low, hb), load32(y[i].qs + 128 * h + 32 * s));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(sc16[is], sc16[is + 1])));
+        sumi =
+            _mm256_add_epi32(sumi, scaled_lanes(_mm256_or_si256(low, hb), load32(y[i].qs + 128 * h + 32 * s),
+                                                four, scale_pair(sc16[is], sc16[is + 1])));
       }
     }
-    sum += (half_to_float(x[i].d) * y[i].d) * static_cast<float>(hsum_epi32(sumi) - 4 * corr);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
   }
-  *result = sum;
+  *result = hsum8(acc);
 }
 
-// Q4_K / Q5_K: Σ_j sc_j·dot_j with mins as Σ_j m_j·(bsum_2j + bsum_2j+1).
-inline int k4_mins_term(const uint8_t* mins8, const BlockQ8_K& y) {
-  const __m256i bs = load_bsums(y);
-  // Pair sums of the 16 bsums: one per 32-value sub-block.
-  const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
-  const __m128i m16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mins8)));
-  __m128i p = _mm_madd_epi16(m16, pairs);
-  p = _mm_add_epi32(p, _mm_unpackhi_epi64(p, p));
-  p = _mm_add_epi32(p, _mm_shuffle_epi32(p, 0xB1));
-  return _mm_cvtsi128_si32(p);
-}
-
-void q4_K_vec_dot(int64_t n, float* result, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ4_K*>(w);
+// Q4_K / Q5_K: mins go to a 4-lane accumulator (Q4_K) or one fused scalar chain (Q5_K).
+template <bool kFive>
+void k4_vec_dot(int64_t n, float* result, const void* w, const void* a) {
+  constexpr size_t kBlock = kFive ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K);
+  const auto* x = static_cast<const uint8_t*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
-  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
   __m256 acc = _mm256_setzero_ps();
-  float acc_m = 0.0f;
+  __m128 acc_m = _mm_setzero_ps();
+  float summs = 0.0f;
   for (int64_t i = 0; i < n / kQKK; ++i) {
+    const uint8_t* b = x + i * kBlock;
+    const uint8_t* qs = b + (kFive ? 48 : 16);
+    const float d = y[i].d * half_to_float(load_u16(b)), dmin = -y[i].d * half_to_float(load_u16(b + 2));
     uint8_t sm[16];  // scales 0-7, mins 8-15
-    k4_unpack_scales(x[i].scales, sm);
+    k4_unpack_scales(b + 4, sm);
+    const __m256i bs = load_bsums(y[i]);
+    const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+    const __m128i prod =
+        _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sm + 8))), pairs);
+    if constexpr (kFive) {
+      const int total =
+          _mm_cvtsi128_si32(_mm_hadd_epi32(_mm_hadd_epi32(prod, _mm_setzero_si128()), _mm_setzero_si128()));
+      summs = fma_ss(dmin, static_cast<float>(total), summs);
+    } else {
+      acc_m = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), acc_m);
+    }
+    const __m256i hb = kFive ? load32(b + 16) : _mm256_setzero_si256();
     __m256i sumi = _mm256_setzero_si256();
     for (int j = 0; j < 4; ++j) {
-      const __m256i q = load32(x[i].qs + 32 * j);
-      const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+      const __m256i q = load32(qs + 32 * j);
+      __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+      if constexpr (kFive) {
+        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j), one), 4));
+        hi = _mm256_or_si256(hi,
+                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j + 1), one), 4));
+      }
       const __m256i p0 = _mm256_maddubs_epi16(lo, load32(y[i].qs + 64 * j));
       const __m256i p1 = _mm256_maddubs_epi16(hi, load32(y[i].qs + 64 * j + 32));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p0, _mm256_set1_epi16(sm[2 * j])));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p1, _mm256_set1_epi16(sm[2 * j + 1])));
+      sumi =
+          _mm256_add_epi32(sumi, _mm256_add_epi32(_mm256_madd_epi16(_mm256_set1_epi16(sm[2 * j]), p0),
+                                                  _mm256_madd_epi16(_mm256_set1_epi16(sm[2 * j + 1]), p1)));
     }
-    const float d = y[i].d * half_to_float(x[i].d), dmin = y[i].d * half_to_float(x[i].dmin);
     acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-    acc_m += dmin * static_cast<float>(k4_mins_term(sm + 8, y[i]));
   }
-  *result = hsum_ps(acc) - acc_m;
-}
-
-void q5_K_vec_dot(int64_t n, float* result, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ5_K*>(w);
-  const auto* y = static_cast<const BlockQ8_K*>(a);
-  const __m256i m4 = _mm256_set1_epi8(0x0F);
-  const __m256i one = _mm256_set1_epi8(1);
-  __m256 acc = _mm256_setzero_ps();
-  float acc_m = 0.0f;
-  for (int64_t i = 0; i < n / kQKK; ++i) {
-    uint8_t sm[16];
-    k4_unpack_scales(x[i].scales, sm);
-    const __m256i hb = load32(x[i].qh);
-    __m256i sumi = _mm256_setzero_si256();
-    for (int j = 0; j < 4; ++j) {
-      const __m256i q = load32(x[i].qs + 32 * j);
-      const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j), one), 4);
-      const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j + 1), one), 4);
-      const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, m4), h0);
-      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), h1);
-      const __m256i p0 = _mm256_maddubs_epi16(lo, load32(y[i].qs + 64 * j));
-      const __m256i p1 = _mm256_maddubs_epi16(hi, load32(y[i].qs + 64 * j + 32));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p0, _mm256_set1_epi16(sm[2 * j])));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p1, _mm256_set1_epi16(sm[2 * j + 1])));
-    }
-    const float d = y[i].d * half_to_float(x[i].d), dmin = y[i].d * half_to_float(x[i].dmin);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-    acc_m += dmin * static_cast<float>(k4_mins_term(sm + 8, y[i]));
+  if constexpr (kFive) {
+    *result = hsum8(acc) + summs;
+  } else {
+    acc_m = _mm_add_ps(acc_m, _mm_movehl_ps(acc_m, acc_m));
+    acc_m = _mm_add_ss(acc_m, _mm_movehdup_ps(acc_m));
+    *result = hsum8(acc) + _mm_cvtss_f32(acc_m);
   }
-  *result = hsum_ps(acc) - acc_m;
 }
 
 void q6_K_vec_dot(int64_t n, float* result, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ6_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
-  const __m256i m4 = _mm256_set1_epi8(0x0F);
-  const __m256i m3 = _mm256_set1_epi8(3);
-  float sum = 0.0f;
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
+  __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQKK; ++i) {
-    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales)));
-    // Values are u − 32 with u in [0, 63]: Σ sc·(u − 32)·a = Σ sc·u·a − 32 Σ sc·bsum.
-    const int corr = hsum_epi32(_mm256_madd_epi16(sc16, load_bsums(y[i])));
+    const float d = y[i].d * half_to_float(x[i].d);
     __m256i sumi = _mm256_setzero_si256();
     for (int h = 0; h < 2; ++h) {
       const __m256i ql0 = load32(x[i].ql + 64 * h), ql1 = load32(x[i].ql + 64 * h + 32);
@@ -489,13 +479,13 @@ void q6_K_vec_dot(int64_t n, float* result, const void* w, const void* a) {
       };
       for (int k = 0; k < 4; ++k) {
         const int is = 8 * h + 2 * k;
-        const __m256i p = _mm256_maddubs_epi16(u[k], load32(y[i].qs + 128 * h + 32 * k));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(x[i].scales[is], x[i].scales[is + 1])));
+        sumi = _mm256_add_epi32(sumi, scaled_lanes(u[k], load32(y[i].qs + 128 * h + 32 * k), m32,
+                                                   scale_pair(x[i].scales[is], x[i].scales[is + 1])));
       }
     }
-    sum += (half_to_float(x[i].d) * y[i].d) * static_cast<float>(hsum_epi32(sumi) - 32 * corr);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
   }
-  *result = sum;
+  *result = hsum8(acc);
 }
 
 }  // namespace
@@ -516,8 +506,8 @@ void add_avx2(KernelTable& t) {
   t.at(DType::Q5_1).vec_dot = q5_1_vec_dot;
   t.at(DType::Q2_K).vec_dot = q2_K_vec_dot;
   t.at(DType::Q3_K).vec_dot = q3_K_vec_dot;
-  t.at(DType::Q4_K).vec_dot = q4_K_vec_dot;
-  t.at(DType::Q5_K).vec_dot = q5_K_vec_dot;
+  t.at(DType::Q4_K).vec_dot = k4_vec_dot<false>;
+  t.at(DType::Q5_K).vec_dot = k4_vec_dot<true>;
   t.at(DType::Q6_K).vec_dot = q6_K_vec_dot;
 }
 

@@ -1,11 +1,13 @@
 // Portable kernels of the 32-value block types Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and the
 // activation layout Q8_1: dequantization, ggml's reference quantizers, the x86 activation
-// quantizers and the block dot products (exact integer sum per block, float across blocks).
+// quantizers and the block dot products (exact integer lane sums per block, float across
+// blocks in ggml's order, see ggml_order.h).
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
 
+#include "compute/cpu/ggml_order.h"
 #include "compute/cpu/kernel_table.h"
 #include "compute/cpu/quant_rounding.h"
 #include "core/fp16.h"
@@ -120,82 +122,111 @@ void q8_1_from_float(const float* x, void* dst, int64_t n) {
   }
 }
 
-// ---- dot products ----
+// ---- dot products, in ggml's x86 order (compute/cpu/ggml_order.h) ----
 
-void q4_0_vec_dot(int64_t n, float* result, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ4_0*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n / kQK32; ++i) {
-    int sumi = 0;
-    for (int j = 0; j < 16; ++j)
-      sumi += ((x[i].qs[j] & 0x0F) - 8) * y[i].qs[j] + ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + 16];
-    sum += (fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d)) * static_cast<float>(sumi);
+// The 32 signed values of one block (offsets applied).
+inline void q4_0_values(const BlockQ4_0& b, int8_t q[32]) {
+  for (int j = 0; j < 16; ++j) {
+    q[j] = static_cast<int8_t>((b.qs[j] & 0x0F) - 8);
+    q[j + 16] = static_cast<int8_t>((b.qs[j] >> 4) - 8);
   }
-  *result = sum;
 }
 
-void q4_1_vec_dot(int64_t n, float* result, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ4_1*>(w);
-  const auto* y = static_cast<const BlockQ8_1*>(a);
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n / kQK32; ++i) {
-    int sumi = 0;
-    for (int j = 0; j < 16; ++j)
-      sumi += (x[i].qs[j] & 0x0F) * y[i].qs[j] + (x[i].qs[j] >> 4) * y[i].qs[j + 16];
-    sum += (fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d)) * static_cast<float>(sumi) +
-           fp16_to_f32(x[i].m) * fp16_to_f32(y[i].s);
+inline void q4_1_values(const BlockQ4_1& b, int8_t q[32]) {
+  for (int j = 0; j < 16; ++j) {
+    q[j] = static_cast<int8_t>(b.qs[j] & 0x0F);
+    q[j + 16] = static_cast<int8_t>(b.qs[j] >> 4);
   }
-  *result = sum;
+}
+
+template <class Block>
+inline void q5_values(const Block& b, int offset, int8_t q[32]) {
+  const uint32_t qh = load_qh(b.qh);
+  for (int j = 0; j < 16; ++j) {
+    const int h0 = ((qh >> j) << 4) & 0x10, h1 = (qh >> (j + 12)) & 0x10;
+    q[j] = static_cast<int8_t>(((b.qs[j] & 0x0F) | h0) - offset);
+    q[j + 16] = static_cast<int8_t>(((b.qs[j] >> 4) | h1) - offset);
+  }
+}
+
+constexpr int32_t kUnitScales[2] = {1, 1};
+
+// acc_l = fma(d_w·d_a, S_l, acc_l) per block; hsum8.
+template <class Block, void (*Values)(const Block&, int8_t*)>
+float lane_dot(int64_t n, const Block* x, const BlockQ8_0* y) {
+  Lanes8 acc;
+  for (int64_t i = 0; i < n / kQK32; ++i) {
+    int8_t q[32];
+    Values(x[i], q);
+    int32_t s[8] = {};
+    add_lane_sums(q, y[i].qs, 1, kUnitScales, s);
+    acc.fma(fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d), s);
+  }
+  return acc.hsum();
+}
+
+inline void q5_0_values(const BlockQ5_0& b, int8_t q[32]) { q5_values(b, 16, q); }
+inline void q5_1_values(const BlockQ5_1& b, int8_t q[32]) { q5_values(b, 0, q); }
+inline void q8_0_values(const BlockQ8_0& b, int8_t q[32]) {
+  for (int j = 0; j < 32; ++j) q[j] = b.qs[j];
+}
+
+void q4_0_vec_dot(int64_t n, float* result, const void* w, const void* a) {
+  *result =
+      lane_dot<BlockQ4_0, q4_0_values>(n, static_cast<const BlockQ4_0*>(w), static_cast<const BlockQ8_0*>(a));
 }
 
 void q5_0_vec_dot(int64_t n, float* result, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ5_0*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n / kQK32; ++i) {
-    const uint32_t qh = load_qh(x[i].qh);
-    int sumi = 0;
-    for (int j = 0; j < 16; ++j) {
-      const int h0 = ((qh >> j) << 4) & 0x10, h1 = (qh >> (j + 12)) & 0x10;
-      sumi +=
-          (((x[i].qs[j] & 0x0F) | h0) - 16) * y[i].qs[j] + (((x[i].qs[j] >> 4) | h1) - 16) * y[i].qs[j + 16];
-    }
-    sum += (fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d)) * static_cast<float>(sumi);
-  }
-  *result = sum;
-}
-
-void q5_1_vec_dot(int64_t n, float* result, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ5_1*>(w);
-  const auto* y = static_cast<const BlockQ8_1*>(a);
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n / kQK32; ++i) {
-    const uint32_t qh = load_qh(x[i].qh);
-    int sumi = 0;
-    for (int j = 0; j < 16; ++j) {
-      const int h0 = ((qh >> j) << 4) & 0x10, h1 = (qh >> (j + 12)) & 0x10;
-      sumi += ((x[i].qs[j] & 0x0F) | h0) * y[i].qs[j] + ((x[i].qs[j] >> 4) | h1) * y[i].qs[j + 16];
-    }
-    sum += (fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d)) * static_cast<float>(sumi) +
-           fp16_to_f32(x[i].m) * fp16_to_f32(y[i].s);
-  }
-  *result = sum;
+  *result =
+      lane_dot<BlockQ5_0, q5_0_values>(n, static_cast<const BlockQ5_0*>(w), static_cast<const BlockQ8_0*>(a));
 }
 
 void q8_0_vec_dot(int64_t n, float* result, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ8_0*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  float sum = 0.0f;
+  *result =
+      lane_dot<BlockQ8_0, q8_0_values>(n, static_cast<const BlockQ8_0*>(w), static_cast<const BlockQ8_0*>(a));
+}
+
+// Q4_1 / Q5_1 add Σ m·s as a separate f32 sum (fused, as GCC contracts ggml's
+// `summs += m * s` on FMA targets).
+template <class Block, void (*Values)(const Block&, int8_t*)>
+float lane_dot_min(int64_t n, const Block* x, const BlockQ8_1* y) {
+  Lanes8 acc;
+  float summs = 0.0f;
   for (int64_t i = 0; i < n / kQK32; ++i) {
-    int sumi = 0;
-    for (int j = 0; j < kQK32; ++j) sumi += x[i].qs[j] * y[i].qs[j];
-    sum += (fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d)) * static_cast<float>(sumi);
+    summs = std::fma(fp16_to_f32(x[i].m), fp16_to_f32(y[i].s), summs);
+    int8_t q[32];
+    Values(x[i], q);
+    int32_t s[8] = {};
+    add_lane_sums(q, y[i].qs, 1, kUnitScales, s);
+    acc.fma(fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d), s);
   }
-  *result = sum;
+  return acc.hsum() + summs;
+}
+
+void q4_1_vec_dot(int64_t n, float* result, const void* w, const void* a) {
+  *result = lane_dot_min<BlockQ4_1, q4_1_values>(n, static_cast<const BlockQ4_1*>(w),
+                                                 static_cast<const BlockQ8_1*>(a));
+}
+
+void q5_1_vec_dot(int64_t n, float* result, const void* w, const void* a) {
+  *result = lane_dot_min<BlockQ5_1, q5_1_values>(n, static_cast<const BlockQ5_1*>(w),
+                                                 static_cast<const BlockQ8_1*>(a));
 }
 
 }  // namespace
+
+float q4_0_dot_blocks(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ4_0*>(w);
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  float acc = 0.0f;
+  for (int64_t i = 0; i < n / kQK32; ++i) {
+    int32_t sum = 0;
+    for (int j = 0; j < 16; ++j)
+      sum += ((x[i].qs[j] & 0x0F) - 8) * y[i].qs[j] + ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + 16];
+    acc = std::fma(static_cast<float>(sum), fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d), acc);
+  }
+  return acc;
+}
 
 // ---- ggml's reference quantizers (same float operations in the same order) ----
 
