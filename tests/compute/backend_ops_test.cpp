@@ -239,6 +239,42 @@ TEST_P(BackendOps, RopeModesScalingYarnAndFreqFactors) {
   }
 }
 
+// The rotation's rounding, bit for bit: ggml's build fuses the first product of each
+// rotated value (fma(x0, c, -x1·s), fma(x0, s, x1·c)) with float cos/sin of angles built by
+// repeated float multiplication. The unfused form differs by an ulp in many values, which
+// flipped F16 roundings of q/k and moved quantized-model logits by ~0.1 (conformance tier).
+TEST_P(BackendOps, RopeRotationRoundsAsGgml) {
+  const int64_t hd = 64, n_head = 2, n_tok = 6;
+  const std::vector<int32_t> pos = {0, 1, 5, 17, 33, 90};
+  auto x = randn(hd * n_head * n_tok, 21);
+  Tensor tpos = be().alloc(DType::I32, {n_tok, 1, 1, 1}, "pos");
+  be().upload(tpos, pos.data(), pos.size() * 4);
+  RopeParams p;
+  p.n_dims = static_cast<int>(hd);
+  p.mode = RopeMode::Normal;
+  p.freq_base = 10000.0f;
+  Tensor tx = make(be(), DType::F32, {hd, n_head, n_tok, 1}, &x), out = make(be(), DType::F32, tx.ne);
+  be().rope(tx, tpos, p, out);
+  const auto y = read(be(), out);
+  int unfused_differs = 0;
+  for (int64_t t = 0; t < n_tok; ++t) {
+    const float theta_scale = std::pow(10000.0f, -2.0f / static_cast<float>(hd));
+    float theta = static_cast<float>(pos[static_cast<size_t>(t)]);
+    for (int64_t i = 0; i < hd; i += 2, theta *= theta_scale) {
+      const float c = std::cos(theta), sn = std::sin(theta);
+      for (int64_t h = 0; h < n_head; ++h) {
+        const size_t a = static_cast<size_t>((t * n_head + h) * hd + i);
+        const float x0 = x[a], x1 = x[a + 1];
+        const float p0 = x1 * sn, p1 = x1 * c, q0 = x0 * c, q1 = x0 * sn;
+        EXPECT_EQ(y[a], std::fma(x0, c, -p0)) << "token " << t << " head " << h << " dim " << i;
+        EXPECT_EQ(y[a + 1], std::fma(x0, sn, p1)) << "token " << t << " head " << h << " dim " << i + 1;
+        unfused_differs += (q0 - p0 != y[a]) + (q1 + p1 != y[a + 1]);
+      }
+    }
+  }
+  EXPECT_GT(unfused_differs, 0) << "inputs do not tell the fused rotation from the unfused one";
+}
+
 TEST_P(BackendOps, CopyRowsIntoF32AndF16Caches) {
   const int64_t ne0 = 44, n = 3, rows = 10;
   auto src = randn(ne0 * n, 14, 3.0f);

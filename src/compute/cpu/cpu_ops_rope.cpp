@@ -2,7 +2,10 @@
 // YaRN (ext_factor, attn_factor, beta_fast/slow, n_ctx_orig) and per-dimension frequency
 // factors (llama-3.1 rope_freqs). The angle for pair i is pos·base^(-2i/n_dims), built by
 // repeated float multiplication exactly as ggml's rope cache does, so angles at large
-// positions round the same way.
+// positions round the same way. The rotation fuses its first product into the sum
+// (x0·c − x1·s as fma(x0, c, −x1·s)) because ggml's build contracts the same expression so;
+// the plain two-product form is one ulp off in ~20% of values, which can flip the F16
+// rounding of q or k and so change the attention scores.
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -79,16 +82,16 @@ void rope_items(const float* x, const int32_t* pos, const RopeShape& s, const co
       for (int64_t i0 = 0; i0 < n_dims; i0 += 2) {
         const float c = cache[i0], sn = cache[i0 + 1];
         const float x0 = src[i0], x1 = src[i0 + 1];
-        dst[i0] = x0 * c - x1 * sn;
-        dst[i0 + 1] = x0 * sn + x1 * c;
+        dst[i0] = std::fma(x0, c, -(x1 * sn));
+        dst[i0 + 1] = std::fma(x0, sn, x1 * c);
       }
     } else {
       for (int64_t i0 = 0; i0 < n_dims; i0 += 2) {
         const float c = cache[i0], sn = cache[i0 + 1];
         const int64_t ic = i0 / 2;
         const float x0 = src[ic], x1 = src[ic + half];
-        dst[ic] = x0 * c - x1 * sn;
-        dst[ic + half] = x0 * sn + x1 * c;
+        dst[ic] = std::fma(x0, c, -(x1 * sn));
+        dst[ic + half] = std::fma(x0, sn, x1 * c);
       }
     }
     if (dst != src)
