@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <random>
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -197,6 +198,45 @@ TEST(VectorIndex, DeletionsThenConsolidation) {
   EXPECT_EQ(ix->n_slots(), slots);
   EXPECT_EQ(ix->check_graph(), "");
   EXPECT_GE(recall_at_10(*ix, queries, dim, 64), 0.95);
+}
+
+// Churn as the store sees it (small m, many replace/delete rounds, consolidations): every
+// live vector stays reachable from the entry point, so a search for it finds it. Without the
+// repairs, nodes whose in-links were pruned or came from deleted nodes got lost.
+TEST(VectorIndex, ChurnKeepsEveryLiveNodeFindable) {
+  IndexParams p;
+  p.dim = 16;
+  p.m = 8;  // as the crash test's store
+  p.ef_construction = 40;
+  VectorIndex ix(p);
+  std::mt19937 rng(11);
+  std::normal_distribution<float> g;
+  std::vector<float> v(16);
+  std::map<int64_t, std::vector<float>> live;
+  for (int round = 0; round < 30; ++round) {
+    for (int i = 0; i < 200; ++i) {
+      const int64_t l = int64_t(rng() % 600);
+      if (rng() % 10 < 3) {
+        if (ix.remove(l)) live.erase(l);
+        continue;
+      }
+      float n2 = 0;
+      for (auto& x : v) n2 += (x = g(rng)) * x;
+      for (auto& x : v) x /= std::sqrt(n2);
+      ix.add(l, v.data(), {});
+      live[l] = v;
+    }
+    if (round % 3 == 2) ix.consolidate();
+  }
+  ix.consolidate();
+  EXPECT_EQ(ix.count_unreachable(), 0u);
+  EXPECT_EQ(ix.check_graph(), "");
+  int missed = 0;
+  for (const auto& [l, vec] : live) {
+    const auto hits = ix.search_graph(vec.data(), 1, 64, nullptr);
+    missed += hits.empty() || ix.label(hits[0].slot) != l;
+  }
+  EXPECT_EQ(missed, 0) << "of " << live.size() << " live vectors";
 }
 
 TEST(VectorIndex, ReplacingALabelKeepsOneEntry) {

@@ -145,9 +145,11 @@ bool CompiledSlotFilter::accept_attrs(const SlotAttrs& a) const { return root_->
 
 std::vector<uint32_t> CompiledSlotFilter::candidates() const {
   std::vector<uint32_t> out;
-  // Walking the kept documents' chunk ranges costs a hash lookup per chunk; a plain scan
-  // of the slots is cheaper once the ranges cover more than an eighth of them.
-  if (driver_ && driver_->docs->n_chunks * 8 < int64_t(index_->n_slots())) {
+  // Walking the kept documents' chunk ranges costs a label-map lookup per chunk (~100 ns,
+  // a cache miss) and leaves the slots in random order; a plain scan of the slots tests
+  // ~3 ns per slot and yields them in memory order. Measured at 1M: 62.5k candidates took
+  // 10.9 ms through the ranges, 100k took 9 ms through a scan. Ranges win below ~1/32.
+  if (driver_ && driver_->docs->n_chunks * 32 < int64_t(index_->n_slots())) {
     for (const auto& [first, count] : driver_->docs->ranges) {
       for (int64_t seq = first; seq < first + count; ++seq) {
         auto s = index_->find(seq);

@@ -310,6 +310,21 @@ void VectorIndex::add_reverse_link(uint32_t node, uint32_t s, int level, Scratch
   lst[0] = uint32_t(sc.rev_chosen.size());
 }
 
+void VectorIndex::force_link0(uint32_t node, uint32_t s) {
+  uint32_t* lst = links(node, 0);
+  const uint32_t cnt = lst[0];
+  if (std::find(lst + 1, lst + 1 + cnt, s) != lst + 1 + cnt) return;
+  if (cnt < m0()) {
+    lst[1 + cnt] = s;
+    lst[0] = cnt + 1;
+    return;
+  }
+  uint32_t far = 0;
+  for (uint32_t i = 1; i < cnt; ++i)
+    if (distance(node, lst[1 + i]) > distance(node, lst[1 + far])) far = i;
+  lst[1 + far] = s;
+}
+
 // Inserts a placed slot into the graph (algorithm 1 of the paper).
 template <bool kLocked>
 void VectorIndex::link(uint32_t s, Scratch& sc) {
@@ -357,6 +372,25 @@ void VectorIndex::link(uint32_t s, Scratch& sc) {
       }
     }
     for (uint32_t n : sc.chosen) add_reverse_link<kLocked>(n, s, l, sc);
+    // When every chosen neighbour pruned s out of its full list, nothing links to s and no
+    // search could find it: keep it in the nearest one's list regardless.
+    if (l == 0 && !sc.chosen.empty()) {
+      bool kept = false;
+      for (uint32_t n : sc.chosen) {
+        std::unique_lock<std::mutex> g(stripes_[n % kStripes], std::defer_lock);
+        if constexpr (kLocked) g.lock();
+        const uint32_t* lst = links(n, 0);
+        if (std::find(lst + 1, lst + 1 + lst[0], s) != lst + 1 + lst[0]) {
+          kept = true;
+          break;
+        }
+      }
+      if (!kept) {
+        std::unique_lock<std::mutex> g(stripes_[sc.chosen[0] % kStripes], std::defer_lock);
+        if constexpr (kLocked) g.lock();
+        force_link0(sc.chosen[0], s);
+      }
+    }
     if (!sc.sorted.empty()) cur = sc.sorted.front();
   }
   if (level > top_level) {
@@ -395,8 +429,73 @@ void VectorIndex::add_batch(const int64_t* labels, const float* vectors, const S
 
 // --- deletion ----------------------------------------------------------------------------
 
+std::vector<uint8_t> VectorIndex::reachable0() const {
+  std::vector<uint8_t> reached(n_slots_, 0);
+  if (entry_ == kNone) return reached;
+  std::vector<uint32_t> stack{entry_};
+  reached[entry_] = 1;
+  while (!stack.empty()) {
+    const uint32_t s = stack.back();
+    stack.pop_back();
+    const uint32_t* lst = links(s, 0);
+    for (uint32_t i = 0; i < lst[0]; ++i)
+      if (!reached[lst[1 + i]]) {
+        reached[lst[1 + i]] = 1;
+        stack.push_back(lst[1 + i]);
+      }
+  }
+  return reached;
+}
+
+size_t VectorIndex::count_unreachable() const {
+  const auto reached = reachable0();
+  size_t n = 0;
+  for (uint32_t s = 0; s < n_slots_; ++s) n += state_[s] == kLive && !reached[s];
+  return n;
+}
+
+size_t VectorIndex::repair_unreachable() {
+  size_t repaired = 0;
+  // A forced link replaces a farthest link, which can cut off another node in turn; a few
+  // passes settle it (each pass only ever handles the nodes still unreachable).
+  for (int pass = 0; pass < 4; ++pass) {
+    const auto reached = reachable0();
+    std::vector<uint32_t> lost;
+    for (uint32_t s = 0; s < n_slots_; ++s)
+      if (state_[s] == kLive && !reached[s]) lost.push_back(s);
+    if (lost.empty()) break;
+    Scratch& sc = tls_scratch;
+    for (uint32_t u : lost) {
+      const float* q = vector(u);
+      Cand cur{distance(u, entry_), entry_};
+      for (int l = max_level_; l > 0; --l) greedy<false>(q, cur, l, sc);
+      // Only nodes reachable before this pass are accepted, so each new link truly
+      // connects u (nodes repaired earlier in the pass are reachable too, but unmarked).
+      search_layer<false>(
+          q, &cur, 1, params_.ef_construction, 0,
+          [&](uint32_t n) { return n != u && state_[n] == kLive && reached[n]; }, sc);
+      sc.sorted.assign(sc.top.begin(), sc.top.end());
+      std::sort(sc.sorted.begin(), sc.sorted.end(), by_distance);
+      select_neighbors(sc.sorted.data(), sc.sorted.size(), uint32_t(params_.m), sc.chosen);
+      if (sc.chosen.empty() && !sc.sorted.empty()) sc.chosen.push_back(sc.sorted.front().s);
+      for (uint32_t n : sc.chosen) add_reverse_link<false>(n, u, 0, sc);
+      bool kept = false;
+      for (uint32_t n : sc.chosen) {
+        const uint32_t* lst = links(n, 0);
+        kept = kept || std::find(lst + 1, lst + 1 + lst[0], u) != lst + 1 + lst[0];
+      }
+      if (!kept && !sc.chosen.empty()) force_link0(sc.chosen[0], u);
+      ++repaired;
+    }
+  }
+  return repaired;
+}
+
 void VectorIndex::consolidate() {
-  if (n_deleted_ == 0) return;
+  if (n_deleted_ == 0) {
+    repair_unreachable();
+    return;
+  }
   Scratch& sc = tls_scratch;
   std::vector<uint32_t> live;
   for (uint32_t s = 0; s < n_slots_; ++s) {
@@ -451,6 +550,7 @@ void VectorIndex::consolidate() {
   }
   // Reuse low slots first, keeping the vectors of new inserts near the old ones.
   std::sort(free_.begin(), free_.end(), std::greater<>());
+  repair_unreachable();
 }
 
 // --- searches ----------------------------------------------------------------------------
@@ -550,6 +650,8 @@ std::string VectorIndex::check_graph() const {
   if (labels_map_.size() != n_live_) return "label map size disagrees with the live count";
   if (live + dead > 0 && (entry_ == kNone || state_[entry_] == kFree)) return "no usable entry point";
   if (entry_ != kNone && levels_[entry_] != max_level_) return "entry point is not on the top level";
+  if (const size_t lost = count_unreachable())
+    return std::to_string(lost) + " live node(s) cannot be reached from the entry point";
   return "";
 }
 

@@ -84,8 +84,17 @@ class VectorIndex {
   // Tombstones `label`; false when absent.
   bool remove(int64_t label);
   // Unlinks tombstones and frees their slots (see the file comment). O(slots · 2m) plus
-  // repairs of nodes left with fewer than m/2 (layer 0: m) links.
+  // repairs of nodes left with fewer than m/2 (layer 0: m) links, then
+  // repair_unreachable().
   void consolidate();
+  // Live nodes that no walk from the entry point can reach on layer 0 (the layer every
+  // search ends on). Pruning keeps each list short, so a node whose in-links all came from
+  // since-deleted nodes or were pruned away is lost to searches though it is still stored.
+  // O(slots · 2m).
+  size_t count_unreachable() const;
+  // Links every unreachable live node from nodes that are reachable (its nearest ones,
+  // found by a search from the entry point) and returns how many it linked.
+  size_t repair_unreachable();
 
   std::optional<uint32_t> find(int64_t label) const { return labels_map_.find(label); }
   int64_t label(uint32_t slot) const { return labels_[slot]; }
@@ -103,7 +112,8 @@ class VectorIndex {
   std::vector<Scored> search_exact_slots(const float* q, int k, const uint32_t* slots, size_t n) const;
 
   // Graph invariants for tests: every link points at a used slot, no node links to itself,
-  // link counts within bounds, the entry point is live when any slot is. Returns "" when
+  // link counts within bounds, the entry point is live when any slot is, every live node is
+  // reachable from the entry point on layer 0. Returns "" when
   // all hold, else a description of the first violation.
   std::string check_graph() const;
 
@@ -130,6 +140,11 @@ class VectorIndex {
   void greedy(const float* q, detail::Cand& cur, int level, detail::Scratch& sc) const;
   template <bool kLocked>
   void add_reverse_link(uint32_t node, uint32_t s, int level, detail::Scratch& sc);
+  // Puts s into node's layer-0 list even when the heuristic would prune it: appended when
+  // there is room, else in place of node's farthest link.
+  void force_link0(uint32_t node, uint32_t s);
+  // reached[slot] = 1 for the slots a layer-0 walk from the entry point reaches.
+  std::vector<uint8_t> reachable0() const;
   // The paper's neighbour-selection heuristic over candidates sorted closest first.
   void select_neighbors(const detail::Cand* cands, size_t n, uint32_t max, std::vector<uint32_t>& out) const;
   float distance(uint32_t a, uint32_t b) const;
