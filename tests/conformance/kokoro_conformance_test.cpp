@@ -180,8 +180,11 @@ TEST_P(KokoroConformance, StftOfReferenceSource) {
   // DC and Nyquist phases are exactly 0 or +pi in the reference; -pi would be "equal" after
   // wrapping but the generator reads phases linearly, so compare these rows unwrapped.
   for (int64_t k : {0, 10})
-    for (int64_t t = 0; t < S; ++t)
-      if (ref.at(k, t) > 1e-2) ASSERT_NEAR(har.at(11 + k, t), ref.at(11 + k, t), 1e-3) << "bin " << k << " frame " << t;
+    for (int64_t t = 0; t < S; ++t) {
+      if (ref.at(k, t) > 1e-2) {
+        ASSERT_NEAR(har.at(11 + k, t), ref.at(11 + k, t), 1e-3) << "bin " << k << " frame " << t;
+      }
+    }
 }
 
 TEST_P(KokoroConformance, IstftOfReferenceGenPost) {
