@@ -1,0 +1,151 @@
+// Kokoro loading: the tensor list derived from the architecture equals the one taken from
+// the upstream Python modules for the real Kokoro-82M config; weight norm folds to
+// g·v/‖v‖; absent AdaIN affine params act as identity; bad files name what is wrong.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+#include "formats/torch_checkpoint.h"
+#include "models/kokoro/kokoro.h"
+#include "models/kokoro/kokoro_internal.h"
+#include "test_support.h"
+
+namespace xnai::models::kokoro {
+namespace {
+
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(KokoroLoad, ExpectedTensorsEqualTheRealModelList) {
+  XNAI_SKIP_IF_MISSING(cfg, "kokoro/kokoro-82m-v1.0-config.json");
+  XNAI_SKIP_IF_MISSING(tsv, "kokoro/kokoro-82m-v1.0-expected-keys.tsv");
+  std::set<std::string> want, got;
+  std::ifstream f(tsv);
+  std::string line;
+  while (std::getline(f, line)) {
+    std::istringstream ls(line);
+    std::string module, key, shape;
+    std::getline(ls, module, '\t');
+    std::getline(ls, key, '\t');
+    std::getline(ls, shape, '\t');
+    want.insert(module + "\t" + key + "\t" + shape);
+  }
+  const auto list = expected_tensors(cfg.string());
+  for (const auto& e : list) got.insert(e.module + "\t" + e.key + "\t" + shape_str(e.shape));
+  EXPECT_EQ(list.size(), 549u);
+  EXPECT_EQ(got.size(), list.size()) << "duplicate names";
+  for (const auto& w : want) EXPECT_TRUE(got.count(w)) << "missing from the derived list: " << w;
+  for (const auto& g : got) EXPECT_TRUE(want.count(g)) << "not in the upstream list: " << g;
+}
+
+TEST(KokoroLoad, WeightNormFoldsToGTimesVOverNorm) {
+  XNAI_SKIP_IF_MISSING(pth, "kokoro/kokoro-testdata.pth");
+  auto ck = torch::Checkpoint::open(pth.string());
+  auto raw = read_raw_params(pth.string());
+  const Weights w = fold_params(raw, pth.string());
+  for (const std::string base : {"decoder.generator.conv_post.", "decoder.generator.ups.0.", "decoder.decode.3.pool.",
+                                 "text_encoder.cnn.1.0."}) {
+    const auto g = ck->find(base.substr(0, base.find('.') + 1) + "module." + base.substr(base.find('.') + 1) + "weight_g");
+    const auto v = ck->find(base.substr(0, base.find('.') + 1) + "module." + base.substr(base.find('.') + 1) + "weight_v");
+    ASSERT_TRUE(g && v) << base;
+    const auto gv = g->to_float(), vv = v->to_float();
+    const Param& W = w.get(base + "weight");
+    EXPECT_FALSE(w.has(base + "weight_g"));
+    ASSERT_EQ(W.shape, v->shape);
+    const size_t d0 = static_cast<size_t>(v->shape[0]), per = vv.size() / d0;
+    for (size_t o = 0; o < d0; ++o) {
+      double ss = 0;
+      for (size_t i = 0; i < per; ++i) ss += double(vv[o * per + i]) * vv[o * per + i];
+      for (size_t i = 0; i < per; ++i)
+        ASSERT_NEAR(W.data[o * per + i], gv[o] * vv[o * per + i] / std::sqrt(ss), 1e-6) << base << " row " << o;
+    }
+    EXPECT_GT(std::fabs(gv[0] - std::sqrt([&] {
+                double ss = 0;
+                for (size_t i = 0; i < per; ++i) ss += double(vv[i]) * vv[i];
+                return ss;
+              }())),
+              1e-3)
+        << "test data should have g != |v| so folding is exercised";
+  }
+  EXPECT_FALSE(w.has("decoder.encode.norm1.norm.weight"));  // absent, as in the real file
+}
+
+TEST(KokoroLoad, AbsentAdaInAffineIsIdentityPresentOneIsApplied) {
+  Weights w;
+  w.source = "mem";
+  const int64_t C = 2, S = 3;
+  w.params["b.fc.weight"] = Param{{2 * C, S}, {0.1f, 0, 0, 0, 0.2f, 0, 0, 0, 0.3f, 0, 0, 0}};
+  w.params["b.fc.bias"] = Param{{2 * C}, {0, 0, 0.5f, -0.5f}};
+  Mat x(C, 4);
+  x.v = {1, 2, 3, 4, -1, 0, 1, 5};
+  const std::vector<float> s = {1, 1, 1};
+  const Mat plain = adain1d(x, s, w, "b");
+  // gamma = (0.1, 0.2), beta = (0.5 + 0.3, -0.5): row 0 normalised is (-1.342, -0.447, 0.447, 1.342).
+  EXPECT_NEAR(plain.at(0, 0), 1.1f * -1.3416355f + 0.8f, 1e-4);
+  w.params["b.norm.weight"] = Param{{C}, {1, 1}};
+  w.params["b.norm.bias"] = Param{{C}, {0, 0}};
+  EXPECT_EQ(adain1d(x, s, w, "b").v, plain.v);
+  w.params["b.norm.weight"] = Param{{C}, {2, 1}};
+  const Mat scaled = adain1d(x, s, w, "b");
+  EXPECT_NEAR(scaled.at(0, 0), 1.1f * 2 * -1.3416355f + 0.8f, 1e-4);
+  EXPECT_EQ(scaled.at(1, 2), plain.at(1, 2));
+}
+
+TEST(KokoroLoad, ErrorsNameTheFileAndTheProblem) {
+  XNAI_SKIP_IF_MISSING(pth, "kokoro/kokoro-testdata.pth");
+  XNAI_SKIP_IF_MISSING(cfg, "kokoro/config.json");
+  XNAI_SKIP_IF_MISSING(real_cfg, "kokoro/kokoro-82m-v1.0-config.json");
+  XNAI_SKIP_IF_MISSING(voice, "kokoro/voice-testdata.pt");
+  std::string e = error_of([&] { KokoroModel::load(pth.string(), "/nonexistent/config.json"); });
+  EXPECT_NE(e.find("/nonexistent/config.json"), std::string::npos) << e;
+  e = error_of([&] { KokoroModel::load(voice.string(), cfg.string()); });
+  EXPECT_NE(e.find(voice.string()), std::string::npos) << e;
+  EXPECT_NE(e.find("not a Kokoro checkpoint"), std::string::npos) << e;
+  // The shrunk checkpoint against the real config: a shape mismatch, named.
+  e = error_of([&] { KokoroModel::load(pth.string(), real_cfg.string()); });
+  EXPECT_NE(e.find("has shape"), std::string::npos) << e;
+  EXPECT_NE(e.find("expected"), std::string::npos) << e;
+  e = error_of([&] { VoicePack::load(pth.string()); });
+  EXPECT_NE(e.find("voice pack"), std::string::npos) << e;
+  e = error_of([&] { KokoroModel::load(cfg.string(), cfg.string()); });
+  EXPECT_NE(e.find("not a zip"), std::string::npos) << e;
+}
+
+TEST(KokoroLoad, PhonemeIdsAndVoiceRows) {
+  XNAI_SKIP_IF_MISSING(pth, "kokoro/kokoro-testdata.pth");
+  XNAI_SKIP_IF_MISSING(cfg, "kokoro/config.json");
+  XNAI_SKIP_IF_MISSING(voice, "kokoro/voice-testdata.pt");
+  auto m = KokoroModel::load(pth.string(), cfg.string());
+  // "a" = 43, " " = 16, U+0303 combining tilde = 17 in the real vocab; '#' is not in it.
+  EXPECT_EQ(m->ids_from_phonemes("a #\xcc\x83"), (std::vector<int64_t>{0, 43, 16, 17, 0}));
+  EXPECT_EQ(m->ids_from_phonemes(""), (std::vector<int64_t>{0, 0}));
+  EXPECT_NE(error_of([&] { m->ids_from_phonemes(std::string(600, 'a')); }).find("context"), std::string::npos);
+  const VoicePack v = VoicePack::load(voice.string());
+  EXPECT_EQ(v.rows(), 510u);
+  EXPECT_EQ(v.style_for(0).data(), v.style_for(1).data());
+  EXPECT_EQ(v.style_for(10000).data(), v.style_for(510).data());
+  const std::vector<float> style(256, 0.f);
+  const std::vector<int64_t> bad = {0, 500, 0};
+  EXPECT_NE(error_of([&] { m->synthesize(bad, style, 1.f, true); }).find("token id 500"), std::string::npos);
+  EXPECT_NE(error_of([&] { m->synthesize(std::vector<int64_t>{0, 0}, std::vector<float>(10), 1.f, true); }).find("style"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace xnai::models::kokoro
