@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -12,6 +13,8 @@
 #include "formats/torch_checkpoint.h"
 #include "models/kokoro/kokoro.h"
 #include "models/kokoro/kokoro_internal.h"
+#include "models/kokoro/parallel.h"
+#include "core/thread_pool.h"
 #include "test_support.h"
 
 namespace xnai::models::kokoro {
@@ -145,6 +148,33 @@ TEST(KokoroLoad, PhonemeIdsAndVoiceRows) {
   EXPECT_NE(error_of([&] { m->synthesize(bad, style, 1.f, true); }).find("token id 500"), std::string::npos);
   EXPECT_NE(error_of([&] { m->synthesize(std::vector<int64_t>{0, 0}, std::vector<float>(10), 1.f, true); }).find("style"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace xnai::models::kokoro
+
+namespace xnai::models::kokoro {
+namespace {
+
+// Splitting the big layers over a pool must not change a single bit.
+TEST(KokoroLayers, ThreadedLayersEqualSerialOnes) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  auto fill = [&](std::vector<float>& v) {
+    for (float& x : v) x = u(rng);
+  };
+  Mat x(64, 2000);
+  fill(x.v);
+  Param w{{64, 64, 3}, std::vector<float>(64 * 64 * 3)}, b{{64}, std::vector<float>(64)};
+  Param wt{{64, 32, 4}, std::vector<float>(64 * 32 * 4)}, bt{{32}, std::vector<float>(32)};
+  Param wl{{400, 2000}, std::vector<float>(400 * 2000)};
+  fill(w.data), fill(b.data), fill(wt.data), fill(bt.data), fill(wl.data);
+  const Mat c1 = conv1d(x, w, &b, 1, 2, 2), t1 = conv_transpose1d(x, wt, &bt, 2, 1, 0), l1 = linear(x, wl, nullptr);
+  ThreadPool pool(3);
+  PoolScope scope(&pool);
+  EXPECT_EQ(conv1d(x, w, &b, 1, 2, 2).v, c1.v);
+  EXPECT_EQ(conv_transpose1d(x, wt, &bt, 2, 1, 0).v, t1.v);
+  EXPECT_EQ(linear(x, wl, nullptr).v, l1.v);
 }
 
 }  // namespace

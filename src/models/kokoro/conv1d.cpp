@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "models/kokoro/kokoro_internal.h"
+#include "models/kokoro/parallel.h"
 
 namespace xnai::models::kokoro {
 
@@ -16,7 +17,8 @@ Mat conv1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, in
   const int64_t lout = (L + 2 * pad - dilation * (K - 1) - 1) / stride + 1;
   Mat y(cout, std::max<int64_t>(lout, 0));
   const int64_t cout_g = cout / groups;
-  for (int64_t o = 0; o < cout; ++o) {
+  parallel_for(cout, double(cout) * cin_g * K * y.cols, [&](int64_t o_begin, int64_t o_end) {
+  for (int64_t o = o_begin; o < o_end; ++o) {
     float* yr = y.row(o);
     if (b) std::fill(yr, yr + y.cols, b->data[o]);
     const int64_t g = o / cout_g;
@@ -39,6 +41,7 @@ Mat conv1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, in
       }
     }
   }
+  });
   return y;
 }
 
@@ -51,23 +54,27 @@ Mat conv_transpose1d(const Mat& x, const Param& w, const Param* b, int stride, i
   const int64_t L = x.cols, cin_g = cin / groups, cout = cout_g * groups;
   const int64_t lout = (L - 1) * stride - 2 * pad + K + output_padding;
   Mat y(cout, lout);
-  if (b)
-    for (int64_t o = 0; o < cout; ++o) std::fill(y.row(o), y.row(o) + lout, b->data[o]);
-  for (int64_t i = 0; i < cin; ++i) {
-    const float* xr = x.row(i);
-    const int64_t g = i / cin_g;
-    for (int64_t oo = 0; oo < cout_g; ++oo) {
-      float* yr = y.row(g * cout_g + oo);
-      const float* wr = w.data.data() + (i * cout_g + oo) * K;
-      for (int64_t k = 0; k < K; ++k) {
-        const float wv = wr[k];
-        const int64_t off = k - pad;  // t = ti*stride + off
-        const int64_t t0 = off >= 0 ? 0 : (-off + stride - 1) / stride;
-        const int64_t t1 = std::min(L - 1, lout - 1 - off < 0 ? -1 : (lout - 1 - off) / stride);
-        for (int64_t ti = t0; ti <= t1; ++ti) yr[ti * stride + off] += wv * xr[ti];
+  // Loop by output channel (parallel-safe); per output element the summation order over
+  // input channels and taps is the same as a loop by input channel.
+  parallel_for(cout, double(cin_g) * cout * K * L, [&](int64_t o_begin, int64_t o_end) {
+    for (int64_t o = o_begin; o < o_end; ++o) {
+      float* yr = y.row(o);
+      if (b) std::fill(yr, yr + lout, b->data[o]);
+      const int64_t g = o / cout_g, oo = o % cout_g;
+      for (int64_t ii = 0; ii < cin_g; ++ii) {
+        const int64_t i = g * cin_g + ii;
+        const float* xr = x.row(i);
+        const float* wr = w.data.data() + (i * cout_g + oo) * K;
+        for (int64_t k = 0; k < K; ++k) {
+          const float wv = wr[k];
+          const int64_t off = k - pad;  // t = ti*stride + off
+          const int64_t t0 = off >= 0 ? 0 : (-off + stride - 1) / stride;
+          const int64_t t1 = std::min(L - 1, lout - 1 - off < 0 ? -1 : (lout - 1 - off) / stride);
+          for (int64_t ti = t0; ti <= t1; ++ti) yr[ti * stride + off] += wv * xr[ti];
+        }
       }
     }
-  }
+  });
   return y;
 }
 

@@ -12,10 +12,15 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace xnai {
+class ThreadPool;
+}
 
 namespace xnai::models::kokoro {
 
@@ -77,8 +82,11 @@ class KokoroModel {
   static constexpr int kSampleRate = 24000;
 
   // Reads the checkpoint and config.json. Throws Error naming the file and the key that is
-  // missing or has an unexpected shape.
-  static std::unique_ptr<KokoroModel> load(const std::string& pth_path, const std::string& config_json_path);
+  // missing or has an unexpected shape. n_threads: the model's pool for the big layers
+  // (0 = default_thread_count()); a synthesis running while another holds the pool runs
+  // on its own thread alone. Results do not depend on the thread count.
+  static std::unique_ptr<KokoroModel> load(const std::string& pth_path, const std::string& config_json_path,
+                                           int n_threads = 0);
   ~KokoroModel();
 
   // Phoneme string -> [0, ids..., 0]; code points outside the vocab are dropped.
@@ -107,6 +115,8 @@ class KokoroModel {
   KokoroModel();
   std::unique_ptr<KokoroConfig> config_;
   std::unique_ptr<Weights> w_;
+  std::unique_ptr<ThreadPool> pool_;
+  mutable std::mutex pool_mu_;
 };
 
 // STFT of spec §2.12 (n_fft 20, hop 5, periodic Hann, reflect padding): [22, L/5+1] with

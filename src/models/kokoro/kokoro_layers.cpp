@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "models/kokoro/kokoro_internal.h"
+#include "models/kokoro/parallel.h"
 
 namespace xnai::models::kokoro {
 
@@ -22,16 +23,18 @@ Mat linear(const Mat& x, const Param& w, const Param* b) {
   if (in != x.cols) throw Error(ErrorKind::Internal, "linear: input width " + std::to_string(x.cols) +
                                                          " vs weight " + std::to_string(in));
   Mat y(x.rows, out);
-  for (int64_t n = 0; n < x.rows; ++n) {
-    const float* xr = x.row(n);
-    float* yr = y.row(n);
-    for (int64_t o = 0; o < out; ++o) {
-      const float* wr = w.data.data() + o * in;
-      float acc = 0.f;
-      for (int64_t i = 0; i < in; ++i) acc += xr[i] * wr[i];
-      yr[o] = acc + (b ? b->data[o] : 0.f);
+  parallel_for(out, double(out) * in * x.rows, [&](int64_t o_begin, int64_t o_end) {
+    for (int64_t n = 0; n < x.rows; ++n) {
+      const float* xr = x.row(n);
+      float* yr = y.row(n);
+      for (int64_t o = o_begin; o < o_end; ++o) {
+        const float* wr = w.data.data() + o * in;
+        float acc = 0.f;
+        for (int64_t i = 0; i < in; ++i) acc += xr[i] * wr[i];
+        yr[o] = acc + (b ? b->data[o] : 0.f);
+      }
     }
-  }
+  });
   return y;
 }
 

@@ -3,7 +3,9 @@
 #include <random>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "models/kokoro/kokoro_internal.h"
+#include "models/kokoro/parallel.h"
 
 namespace xnai::models::kokoro {
 namespace {
@@ -29,13 +31,21 @@ Mat expand_by_durations(const Mat& x, std::span<const int64_t> dur) {
   return y;
 }
 
+// Installs the model's pool for this thread if no other synthesis holds it.
+struct ScopedPool {
+  std::unique_lock<std::mutex> lock;
+  PoolScope scope;
+  ScopedPool(std::mutex& m, ThreadPool* pool) : lock(m, std::try_to_lock), scope(lock.owns_lock() ? pool : nullptr) {}
+};
+
 }  // namespace
 
 KokoroModel::KokoroModel() = default;
 KokoroModel::~KokoroModel() = default;
 
-std::unique_ptr<KokoroModel> KokoroModel::load(const std::string& pth, const std::string& config_json) {
+std::unique_ptr<KokoroModel> KokoroModel::load(const std::string& pth, const std::string& config_json, int n_threads) {
   std::unique_ptr<KokoroModel> m(new KokoroModel());
+  m->pool_ = std::make_unique<ThreadPool>(n_threads > 0 ? n_threads : default_thread_count());
   m->config_ = std::make_unique<KokoroConfig>(read_config(config_json));
   auto raw = read_raw_params(pth);
   // Every tensor the architecture needs must be there with the shape the config implies;
@@ -93,6 +103,7 @@ KokoroOutput KokoroModel::synthesize(std::span<const int64_t> ids, std::span<con
                                      NoiseMode noise, uint64_t seed, KokoroTaps* taps) const {
   const KokoroConfig& c = *config_;
   const Weights& w = *w_;
+  ScopedPool pool(pool_mu_, pool_.get());
   const size_t S = static_cast<size_t>(c.style_dim);
   if (ref_s.size() != 2 * S)
     throw Error(ErrorKind::InvalidArgument, "Kokoro: style vector has " + std::to_string(ref_s.size()) +
@@ -155,6 +166,7 @@ KokoroOutput KokoroModel::synthesize(std::span<const int64_t> ids, std::span<con
 Mat KokoroModel::decode_to_generator_input(const Mat& t_en, std::span<const int64_t> pred_dur, std::span<const float> F0,
                                            std::span<const float> N, std::span<const float> s_dec,
                                            Mat* dec_encode) const {
+  ScopedPool pool(pool_mu_, pool_.get());
   return decoder_forward(*w_, expand_by_durations(t_en, pred_dur), F0, N, s_dec, dec_encode);
 }
 
@@ -163,6 +175,7 @@ SourceSignals KokoroModel::harmonic_source(std::span<const float> f0_curve, Nois
 }
 
 Mat KokoroModel::generator_post(const Mat& gen_in, std::span<const float> s_dec, const Mat& har) const {
+  ScopedPool pool(pool_mu_, pool_.get());
   return generator_body(*config_, *w_, gen_in, s_dec, har);
 }
 
