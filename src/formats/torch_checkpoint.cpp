@@ -235,7 +235,7 @@ void Checkpoint::load(const uint8_t* data, size_t size) {
       if (n > (uint64_t{1} << 40) || (n && s > (uint64_t{1} << 40))) fail("size or stride implausibly large");
       if (n) last += (n - 1) * s;
       count *= n ? n : 1;
-      if (count > (uint64_t{1} << 40)) fail("too many elements");
+      if (count > (uint64_t{1} << 34)) fail("too many elements");
     }
     if (!empty && last >= numel)
       fail("storage out of range (view reaches element " + std::to_string(last) + " of " + std::to_string(numel) + ")");
@@ -244,10 +244,15 @@ void Checkpoint::load(const uint8_t* data, size_t size) {
     tensors_[key] = std::move(v);
   };
 
-  // Depth-first walk of nested dicts; non-tensor leaves (ints, strings …) are skipped.
+  // Depth-first walk of nested dicts; non-tensor leaves (ints, strings …) are skipped. The
+  // memo lets a pickle reuse a dict many times, so the walk is bounded: a real file has at
+  // most one visit per entry it spells out (each needs at least one byte of pickle).
+  size_t visits = 0;
   std::function<void(const Value*, const std::string&, int)> walk = [&](const Value* v, const std::string& prefix,
                                                                         int depth) {
     if (depth > kMaxDepth) throw Error(ErrorKind::InvalidFormat, name_ + ": dicts nested deeper than 64 levels");
+    if (++visits > pkl_bytes.size() + 16)
+      throw Error(ErrorKind::InvalidFormat, name_ + ": the pickle reuses dicts more often than it could spell out");
     if (v->kind == Value::Kind::Tensor) {
       if (tensors_.count(prefix)) throw Error(ErrorKind::InvalidFormat, name_ + ": duplicate tensor key " + prefix);
       make_tensor(v, prefix);

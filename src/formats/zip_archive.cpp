@@ -127,6 +127,11 @@ std::vector<uint8_t> Archive::read(const Entry& e, uint64_t max_bytes) const {
   if (e.method != 8)
     throw Error(ErrorKind::Unsupported, name_ + ": member " + e.name + " uses zip compression method " +
                                             std::to_string(e.method) + " (only stored and deflate)");
+  // Deflate expands at most ~1032:1; a larger claim is a corrupt directory, and believing it
+  // would allocate gigabytes before inflate notices.
+  if (e.size / 1032 > e.compressed_size + 1)
+    throw Error(ErrorKind::InvalidFormat, name_ + ": member " + e.name + " claims " + std::to_string(e.size) +
+                                              " bytes from " + std::to_string(e.compressed_size) + " compressed");
   std::vector<uint8_t> out(e.size);
   z_stream z{};
   if (inflateInit2(&z, -MAX_WBITS) != Z_OK) throw Error(ErrorKind::Internal, name_ + ": zlib inflateInit2 failed");

@@ -120,3 +120,31 @@ TEST(TorchCheckpointMalformed, GarbageAndFlippedBytesNeverCrash) {
 
 }  // namespace
 }  // namespace xnai::torch
+
+namespace xnai::torch {
+namespace {
+
+// A dict that contains itself, and a chain of dicts each holding the previous one twice:
+// both would make a naive walk run forever (or 2^64 steps).
+TEST(TorchCheckpointMalformed, SelfReferentialAndExponentialDictsAreRefused) {
+  {
+    test::Pickler p;
+    p.op('}').op('q').raw(std::string(1, '\0')).str("a").op('h').raw(std::string(1, '\0')).op('s');
+    const std::string e = error_of(one_tensor_zip(p.done()));
+    EXPECT_NE(e.find("bad.pth"), std::string::npos) << e;
+  }
+  {
+    test::Pickler p;
+    p.op('}').str("w").tensor("FloatStorage", "0", 4, 0, {4}, {1}).op('s').op('q').raw(std::string(1, '\0')).op('0');
+    for (int i = 1; i < 60; ++i) {
+      p.op('}').op('(').str("a").op('h').raw(std::string(1, char(i - 1))).str("b").op('h').raw(std::string(1, char(i - 1)));
+      p.op('u').op('q').raw(std::string(1, char(i)));
+      if (i < 59) p.op('0');  // keep only the outermost dict on the stack
+    }
+    const std::string e = error_of(one_tensor_zip(p.done()));
+    EXPECT_NE(e.find("reuses dicts"), std::string::npos) << e;
+  }
+}
+
+}  // namespace
+}  // namespace xnai::torch
