@@ -170,6 +170,23 @@ TEST(KokoroLayers, ThreadedLayersEqualSerialOnes) {
   Param wl{{400, 2000}, std::vector<float>(400 * 2000)};
   fill(w.data), fill(b.data), fill(wt.data), fill(bt.data), fill(wl.data);
   const Mat c1 = conv1d(x, w, &b, 1, 2, 2), t1 = conv_transpose1d(x, wt, &bt, 2, 1, 0), l1 = linear(x, wl, nullptr);
+  // The matmul fast paths agree with the plain loops to float rounding (sums of up to 2000
+  // terms in a different order: ~1e-6 of the largest output).
+  auto max_rel = [](const Mat& a, const Mat& b) {
+    double m = 0, scale = 0;
+    for (size_t i = 0; i < a.v.size(); ++i) {
+      m = std::max(m, double(std::fabs(a.v[i] - b.v[i])));
+      scale = std::max(scale, double(std::fabs(b.v[i])));
+    }
+    return m / scale;
+  };
+  ASSERT_EQ(c1.cols, conv1d_plain(x, w, &b, 1, 2, 2).cols);
+  EXPECT_LT(max_rel(c1, conv1d_plain(x, w, &b, 1, 2, 2)), 1e-5);
+  EXPECT_LT(max_rel(conv1d(x, w, &b, 3, 1, 1), conv1d_plain(x, w, &b, 3, 1, 1)), 1e-5);
+  EXPECT_LT(max_rel(l1, linear_plain(x, wl, nullptr)), 1e-5);
+  EXPECT_LT(max_rel(t1, conv_transpose1d_plain(x, wt, &bt, 2, 1, 0)), 1e-5);
+  EXPECT_EQ(t1.cols, conv_transpose1d_plain(x, wt, &bt, 2, 1, 0).cols);
+  EXPECT_NE(c1.v, conv1d_plain(x, w, &b, 1, 2, 2).v) << "expected the fast path to be taken";
   ThreadPool pool(3);
   PoolScope scope(&pool);
   EXPECT_EQ(conv1d(x, w, &b, 1, 2, 2).v, c1.v);

@@ -10,6 +10,14 @@ namespace xnai::models::kokoro {
 
 Mat conv1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation, int groups) {
   const int64_t cout = w.dim(0), cin_g = w.dim(1), K = w.dim(2);
+  // Matrix products pay off once the reduction and the output are not tiny.
+  if (groups == 1 && cin_g == x.rows && cin_g * K >= 32 && cout >= 16 && x.cols >= 32)
+    return conv1d_gemm(x, w, b, stride, pad, dilation);
+  return conv1d_plain(x, w, b, stride, pad, dilation, groups);
+}
+
+Mat conv1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation, int groups) {
+  const int64_t cout = w.dim(0), cin_g = w.dim(1), K = w.dim(2);
   if (cin_g * groups != x.rows || cout % groups != 0)
     throw Error(ErrorKind::Internal, "conv1d: weight [" + std::to_string(cout) + "," + std::to_string(cin_g) +
                                          "] does not fit an input of " + std::to_string(x.rows) + " channels");
@@ -47,6 +55,13 @@ Mat conv1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, in
 
 Mat conv_transpose1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, int output_padding,
                      int groups) {
+  if (groups == 1 && w.dim(0) == x.rows && w.dim(0) >= 32 && w.dim(1) >= 16 && x.cols >= 16)
+    return conv_transpose1d_gemm(x, w, b, stride, pad, output_padding);
+  return conv_transpose1d_plain(x, w, b, stride, pad, output_padding, groups);
+}
+
+Mat conv_transpose1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad, int output_padding,
+                           int groups) {
   const int64_t cin = w.dim(0), cout_g = w.dim(1), K = w.dim(2);
   if (cin != x.rows || cin % groups != 0)
     throw Error(ErrorKind::Internal, "conv_transpose1d: weight for " + std::to_string(cin) +

@@ -60,6 +60,15 @@ Mat linear(const Mat& x, const Param& w, const Param* b);
 std::vector<float> linear_vec(std::span<const float> x, const Param& w, const Param& b);
 // x [Cin, L] -> [Cout, Lout]; W [Cout, Cin/groups, K].
 Mat conv1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation, int groups = 1);
+// The plain loops behind linear / conv1d (the reference the fast paths are tested against)
+// and the matmul-based fast paths (gemm.cpp) they dispatch to for big shapes.
+Mat linear_plain(const Mat& x, const Param& w, const Param* b);
+Mat linear_gemm(const Mat& x, const Param& w, const Param* b);
+Mat conv1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation, int groups = 1);
+Mat conv1d_gemm(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation);
+Mat conv_transpose1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad, int output_padding,
+                           int groups = 1);
+Mat conv_transpose1d_gemm(const Mat& x, const Param& w, const Param* b, int stride, int pad, int output_padding);
 // x [Cin, L] -> [Cout, (L-1)s - 2p + K + op]; W [Cin, Cout/groups, K].
 Mat conv_transpose1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, int output_padding,
                      int groups = 1);

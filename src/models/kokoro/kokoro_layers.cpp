@@ -22,6 +22,12 @@ Mat linear(const Mat& x, const Param& w, const Param* b) {
   const int64_t out = w.dim(0), in = w.dim(1);
   if (in != x.cols) throw Error(ErrorKind::Internal, "linear: input width " + std::to_string(x.cols) +
                                                          " vs weight " + std::to_string(in));
+  if (x.rows >= 4 && out >= 16 && in >= 32) return linear_gemm(x, w, b);
+  return linear_plain(x, w, b);
+}
+
+Mat linear_plain(const Mat& x, const Param& w, const Param* b) {
+  const int64_t out = w.dim(0), in = w.dim(1);
   Mat y(x.rows, out);
   parallel_for(out, double(out) * in * x.rows, [&](int64_t o_begin, int64_t o_end) {
     for (int64_t n = 0; n < x.rows; ++n) {

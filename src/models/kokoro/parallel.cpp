@@ -10,6 +10,7 @@ constexpr double kMinParallelWork = 2e7;  // ~10 ms serial: below this waking th
 
 PoolScope::PoolScope(ThreadPool* pool) : previous_(t_pool) { t_pool = pool; }
 PoolScope::~PoolScope() { t_pool = previous_; }
+ThreadPool* current_pool() { return t_pool; }
 
 void parallel_for(int64_t n, double work, const std::function<void(int64_t, int64_t)>& fn) {
   ThreadPool* pool = t_pool;

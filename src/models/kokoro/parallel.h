@@ -24,6 +24,9 @@ class PoolScope {
   ThreadPool* previous_;
 };
 
+// The pool installed for this thread, or nullptr.
+ThreadPool* current_pool();
+
 // Runs fn(begin, end) over a split of [0, n); serial when `work` (multiply-adds) is small.
 void parallel_for(int64_t n, double work, const std::function<void(int64_t, int64_t)>& fn);
 
