@@ -23,9 +23,13 @@ Mat conv1d_gemm(const Mat& x, const Param& w, const Param* b, int stride, int pa
   const int64_t lout = std::max<int64_t>((L + 2 * pad - dilation * (K - 1) - 1) / stride + 1, 0);
   Mat y(cout, lout);
   const int64_t block = std::clamp<int64_t>((int64_t{1} << 20) / std::max<int64_t>(KK, 1), 16, 4096);
-  std::vector<float> col(static_cast<size_t>(std::min(block, std::max<int64_t>(lout, 1)) * KK));
-  std::vector<float> out(static_cast<size_t>(std::min(block, std::max<int64_t>(lout, 1)) * cout));
-  std::vector<uint8_t> scratch;
+  // Per-thread buffers reused across calls: fresh multi-megabyte vectors cost more in page
+  // faults and zero-filling than the im2col itself.
+  thread_local std::vector<float> col, out;
+  thread_local std::vector<uint8_t> scratch;
+  const size_t rows = static_cast<size_t>(std::min(block, std::max<int64_t>(lout, 1)));
+  if (col.size() < rows * KK) col.resize(rows * KK);
+  if (out.size() < rows * cout) out.resize(rows * cout);
   ThreadPool& pool = pool_or_serial();
   for (int64_t t0 = 0; t0 < lout; t0 += block) {
     const int64_t m = std::min(block, lout - t0);
@@ -53,7 +57,7 @@ Mat conv1d_gemm(const Mat& x, const Param& w, const Param* b, int stride, int pa
 Mat linear_gemm(const Mat& x, const Param& w, const Param* b) {
   const int64_t out = w.dim(0), in = w.dim(1);
   Mat y(x.rows, out);
-  std::vector<uint8_t> scratch;
+  thread_local std::vector<uint8_t> scratch;
   cpu::matmul(pool_or_serial(), DType::F32, w.data.data(), in, out, x.v.data(), x.rows, y.v.data(), scratch);
   if (b)
     for (int64_t n = 0; n < x.rows; ++n)
@@ -76,7 +80,7 @@ Mat conv_transpose1d_gemm(const Mat& x, const Param& w, const Param* b, int stri
       for (int64_t k = 0; k < K; ++k) wt[(o * K + k) * cin + i] = w.data[(i * cout + o) * K + k];
   const Mat xt = transpose(x);  // [L, cin]: one token per input time step
   std::vector<float> z(static_cast<size_t>(L * cout * K));
-  std::vector<uint8_t> scratch;
+  thread_local std::vector<uint8_t> scratch;
   cpu::matmul(pool_or_serial(), DType::F32, wt.data(), cin, cout * K, xt.v.data(), L, z.data(), scratch);
   Mat y(cout, lout);
   for (int64_t o = 0; o < cout; ++o) {
