@@ -11,10 +11,18 @@ namespace {
 // Globals a state-dict pickle may name. Anything else is refused before it is used.
 bool allowed_global(const std::string& g) {
   static const char* const kAllowed[] = {
-      "collections.OrderedDict",     "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
-      "torch.FloatStorage",          "torch.DoubleStorage",             "torch.HalfStorage",
-      "torch.BFloat16Storage",       "torch.LongStorage",               "torch.IntStorage",
-      "torch.ShortStorage",          "torch.CharStorage",               "torch.ByteStorage",
+      "collections.OrderedDict",
+      "torch._utils._rebuild_tensor_v2",
+      "torch._utils._rebuild_parameter",
+      "torch.FloatStorage",
+      "torch.DoubleStorage",
+      "torch.HalfStorage",
+      "torch.BFloat16Storage",
+      "torch.LongStorage",
+      "torch.IntStorage",
+      "torch.ShortStorage",
+      "torch.CharStorage",
+      "torch.ByteStorage",
       "torch.BoolStorage",
   };
   for (const char* a : kAllowed)
@@ -24,7 +32,8 @@ bool allowed_global(const std::string& g) {
 
 class Machine {
  public:
-  Machine(const uint8_t* data, size_t size, const std::string& name, std::vector<std::unique_ptr<Value>>& arena)
+  Machine(const uint8_t* data, size_t size, const std::string& name,
+          std::vector<std::unique_ptr<Value>>& arena)
       : start_(data), p_(data), end_(data + size), name_(name), arena_(arena) {}
 
   ValuePtr run() {
@@ -32,20 +41,38 @@ class Machine {
       if (p_ >= end_) fail("pickle ends without STOP");
       const uint8_t op = *p_++;
       switch (op) {
-        case 0x80: take(1); break;                                   // PROTO
-        case 0x95: take(8); break;                                   // FRAME
-        case '.': {                                                  // STOP
+        case 0x80:
+          take(1);
+          break;  // PROTO
+        case 0x95:
+          take(8);
+          break;     // FRAME
+        case '.': {  // STOP
           if (stack_.size() != 1 || marks_.size() != 0) fail("unbalanced stack at STOP");
           return stack_.back();
         }
-        case '(': marks_.push_back(stack_.size()); break;            // MARK
-        case 'N': push(make(Value::Kind::None)); break;
-        case 0x88: push(make_int(Value::Kind::Bool, 1)); break;      // NEWTRUE
-        case 0x89: push(make_int(Value::Kind::Bool, 0)); break;      // NEWFALSE
-        case 'K': push(make_int(Value::Kind::Int, le(take(1), 1))); break;
-        case 'M': push(make_int(Value::Kind::Int, le(take(2), 2))); break;
-        case 'J': push(make_int(Value::Kind::Int, static_cast<int32_t>(le(take(4), 4)))); break;
-        case 0x8a: {                                                 // LONG1
+        case '(':
+          marks_.push_back(stack_.size());
+          break;  // MARK
+        case 'N':
+          push(make(Value::Kind::None));
+          break;
+        case 0x88:
+          push(make_int(Value::Kind::Bool, 1));
+          break;  // NEWTRUE
+        case 0x89:
+          push(make_int(Value::Kind::Bool, 0));
+          break;  // NEWFALSE
+        case 'K':
+          push(make_int(Value::Kind::Int, le(take(1), 1)));
+          break;
+        case 'M':
+          push(make_int(Value::Kind::Int, le(take(2), 2)));
+          break;
+        case 'J':
+          push(make_int(Value::Kind::Int, static_cast<int32_t>(le(take(4), 4))));
+          break;
+        case 0x8a: {  // LONG1
           const size_t n = *take(1);
           if (n > 8) fail("integer wider than 64 bits");
           const uint8_t* b = take(n);
@@ -54,7 +81,7 @@ class Machine {
           push(make_int(Value::Kind::Int, static_cast<int64_t>(v)));
           break;
         }
-        case 'G': {                                                  // BINFLOAT (big endian)
+        case 'G': {  // BINFLOAT (big endian)
           const uint8_t* b = take(8);
           uint64_t u = 0;
           for (int k = 0; k < 8; ++k) u = u << 8 | b[k];
@@ -63,23 +90,45 @@ class Machine {
           push(v);
           break;
         }
-        case 'X': push_string(le(take(4), 4)); break;                // BINUNICODE
-        case 0x8c: push_string(*take(1)); break;                     // SHORT_BINUNICODE
-        case 'U': push_string(*take(1)); break;                      // SHORT_BINSTRING
-        case 'T': push_string(le(take(4), 4)); break;                // BINSTRING
-        case 0x8e: push_string(le(take(8), 8)); break;               // BINBYTES8 / treat as string
-        case 'C': push_string(*take(1)); break;                      // SHORT_BINBYTES
-        case 'B': push_string(le(take(4), 4)); break;                // BINBYTES
-        case '}': push(make(Value::Kind::Dict)); break;              // EMPTY_DICT
-        case ']': push(make(Value::Kind::List)); break;              // EMPTY_LIST
-        case ')': push(make(Value::Kind::Tuple)); break;             // EMPTY_TUPLE
-        case 't': {                                                  // TUPLE
+        case 'X':
+          push_string(le(take(4), 4));
+          break;  // BINUNICODE
+        case 0x8c:
+          push_string(*take(1));
+          break;  // SHORT_BINUNICODE
+        case 'U':
+          push_string(*take(1));
+          break;  // SHORT_BINSTRING
+        case 'T':
+          push_string(le(take(4), 4));
+          break;  // BINSTRING
+        case 0x8e:
+          push_string(le(take(8), 8));
+          break;  // BINBYTES8 / treat as string
+        case 'C':
+          push_string(*take(1));
+          break;  // SHORT_BINBYTES
+        case 'B':
+          push_string(le(take(4), 4));
+          break;  // BINBYTES
+        case '}':
+          push(make(Value::Kind::Dict));
+          break;  // EMPTY_DICT
+        case ']':
+          push(make(Value::Kind::List));
+          break;  // EMPTY_LIST
+        case ')':
+          push(make(Value::Kind::Tuple));
+          break;     // EMPTY_TUPLE
+        case 't': {  // TUPLE
           auto v = make(Value::Kind::Tuple);
           v->items = pop_mark();
           push(v);
           break;
         }
-        case 0x85: case 0x86: case 0x87: {                           // TUPLE1..3
+        case 0x85:
+        case 0x86:
+        case 0x87: {  // TUPLE1..3
           const size_t n = op - 0x84;
           need(n);
           auto v = make(Value::Kind::Tuple);
@@ -88,13 +137,13 @@ class Machine {
           push(v);
           break;
         }
-        case 'l': {                                                  // LIST
+        case 'l': {  // LIST
           auto v = make(Value::Kind::List);
           v->items = pop_mark();
           push(v);
           break;
         }
-        case 'd': {                                                  // DICT
+        case 'd': {  // DICT
           auto v = make(Value::Kind::Dict);
           auto items = pop_mark();
           if (items.size() % 2) fail("odd number of items for DICT");
@@ -102,46 +151,64 @@ class Machine {
           push(v);
           break;
         }
-        case 'a': {                                                  // APPEND
+        case 'a': {  // APPEND
           need(2);
           auto x = pop();
           list_top()->items.push_back(x);
           break;
         }
-        case 'e': {                                                  // APPENDS
+        case 'e': {  // APPENDS
           auto items = pop_mark();
           auto l = list_top();
           l->items.insert(l->items.end(), items.begin(), items.end());
           break;
         }
-        case 's': {                                                  // SETITEM
+        case 's': {  // SETITEM
           need(3);
           auto v = pop();
           auto k = pop();
           dict_top()->dict.emplace_back(k, v);
           break;
         }
-        case 'u': {                                                  // SETITEMS
+        case 'u': {  // SETITEMS
           auto items = pop_mark();
           if (items.size() % 2) fail("odd number of items for SETITEMS");
           auto d = dict_top();
           for (size_t k = 0; k < items.size(); k += 2) d->dict.emplace_back(items[k], items[k + 1]);
           break;
         }
-        case 'q': memo_put(*take(1)); break;                         // BINPUT
-        case 'r': memo_put(le(take(4), 4)); break;                   // LONG_BINPUT
-        case 0x94: memo_put(memo_.size()); break;                    // MEMOIZE
-        case 'h': memo_get(*take(1)); break;                         // BINGET
-        case 'j': memo_get(le(take(4), 4)); break;                   // LONG_BINGET
-        case '0': need(1); pop(); break;                             // POP
-        case '1': pop_mark(); break;                                 // POP_MARK
-        case '2': need(1); push(stack_.back()); break;               // DUP
-        case 'c': {                                                  // GLOBAL
+        case 'q':
+          memo_put(*take(1));
+          break;  // BINPUT
+        case 'r':
+          memo_put(le(take(4), 4));
+          break;  // LONG_BINPUT
+        case 0x94:
+          memo_put(memo_.size());
+          break;  // MEMOIZE
+        case 'h':
+          memo_get(*take(1));
+          break;  // BINGET
+        case 'j':
+          memo_get(le(take(4), 4));
+          break;  // LONG_BINGET
+        case '0':
+          need(1);
+          pop();
+          break;  // POP
+        case '1':
+          pop_mark();
+          break;  // POP_MARK
+        case '2':
+          need(1);
+          push(stack_.back());
+          break;     // DUP
+        case 'c': {  // GLOBAL
           std::string module = line(), nm = line();
           push_global(module + "." + nm);
           break;
         }
-        case 0x93: {                                                 // STACK_GLOBAL
+        case 0x93: {  // STACK_GLOBAL
           need(2);
           auto nm = pop(), module = pop();
           if (module->kind != Value::Kind::String || nm->kind != Value::Kind::String)
@@ -149,19 +216,19 @@ class Machine {
           push_global(module->s + "." + nm->s);
           break;
         }
-        case 'Q': {                                                  // BINPERSID
+        case 'Q': {  // BINPERSID
           need(1);
           push(persistent_load(pop()));
           break;
         }
-        case 'R': {                                                  // REDUCE
+        case 'R': {  // REDUCE
           need(2);
           auto args = pop();
           auto fn = pop();
           push(reduce(fn, args));
           break;
         }
-        case 'b': {                                                  // BUILD
+        case 'b': {  // BUILD
           need(2);
           pop();  // the state: OrderedDict _metadata, or tensor extras; not needed
           const auto& obj = stack_.back();
@@ -222,7 +289,8 @@ class Machine {
     push(v);
   }
   void push_global(const std::string& g) {
-    if (!allowed_global(g)) throw Error(ErrorKind::Unsupported, name_ + ": unknown global " + g + " in data.pkl");
+    if (!allowed_global(g))
+      throw Error(ErrorKind::Unsupported, name_ + ": unknown global " + g + " in data.pkl");
     auto v = make(Value::Kind::Global);
     v->s = g;
     push(v);
@@ -265,14 +333,14 @@ class Machine {
   }
   ValuePtr persistent_load(const ValuePtr& pid) {
     // ("storage", <StorageType>, key, location, numel)
-    if (pid->kind != Value::Kind::Tuple || pid->items.size() != 5 || pid->items[0]->kind != Value::Kind::String ||
-        pid->items[0]->s != "storage")
+    if (pid->kind != Value::Kind::Tuple || pid->items.size() != 5 ||
+        pid->items[0]->kind != Value::Kind::String || pid->items[0]->s != "storage")
       fail("persistent id is not a storage record");
     const auto& ty = pid->items[1];
     const auto& key = pid->items[2];
     const auto& numel = pid->items[4];
-    if (ty->kind != Value::Kind::Global || key->kind != Value::Kind::String || numel->kind != Value::Kind::Int ||
-        numel->i < 0)
+    if (ty->kind != Value::Kind::Global || key->kind != Value::Kind::String ||
+        numel->kind != Value::Kind::Int || numel->i < 0)
       fail("malformed storage record");
     if (ty->s.size() < 8 || ty->s.compare(ty->s.size() - 7, 7, "Storage") != 0)
       fail("storage type " + ty->s + " is not a storage class");

@@ -20,11 +20,11 @@ using ValuePtr = Value*;
 struct Value {
   enum class Kind { None, Bool, Int, Float, String, Tuple, List, Dict, Global, Storage, Tensor };
   Kind kind = Kind::None;
-  int64_t i = 0;                                 // Bool, Int; Storage: numel
-  double f = 0;                                  // Float
-  std::string s;                                 // String; Global "module.name"; Storage: dtype global
-  std::string key;                               // Storage: its key in data/
-  std::vector<ValuePtr> items;                   // Tuple, List; Tensor: its rebuild args
+  int64_t i = 0;                                    // Bool, Int; Storage: numel
+  double f = 0;                                     // Float
+  std::string s;                                    // String; Global "module.name"; Storage: dtype global
+  std::string key;                                  // Storage: its key in data/
+  std::vector<ValuePtr> items;                      // Tuple, List; Tensor: its rebuild args
   std::vector<std::pair<ValuePtr, ValuePtr>> dict;  // Dict (insertion order)
 };
 

@@ -19,11 +19,11 @@ struct StorageInfo {
   ScalarType type;
 };
 constexpr StorageInfo kStorages[] = {
-    {"torch.FloatStorage", ScalarType::F32},  {"torch.DoubleStorage", ScalarType::F64},
-    {"torch.HalfStorage", ScalarType::F16},   {"torch.BFloat16Storage", ScalarType::BF16},
-    {"torch.LongStorage", ScalarType::I64},   {"torch.IntStorage", ScalarType::I32},
-    {"torch.ShortStorage", ScalarType::I16},  {"torch.CharStorage", ScalarType::I8},
-    {"torch.ByteStorage", ScalarType::U8},    {"torch.BoolStorage", ScalarType::Bool},
+    {"torch.FloatStorage", ScalarType::F32}, {"torch.DoubleStorage", ScalarType::F64},
+    {"torch.HalfStorage", ScalarType::F16},  {"torch.BFloat16Storage", ScalarType::BF16},
+    {"torch.LongStorage", ScalarType::I64},  {"torch.IntStorage", ScalarType::I32},
+    {"torch.ShortStorage", ScalarType::I16}, {"torch.CharStorage", ScalarType::I8},
+    {"torch.ByteStorage", ScalarType::U8},   {"torch.BoolStorage", ScalarType::Bool},
 };
 
 constexpr int kMaxDepth = 64;
@@ -38,16 +38,26 @@ T load_as(const uint8_t* p) {
 
 double element(ScalarType t, const uint8_t* p) {
   switch (t) {
-    case ScalarType::F32: return load_as<float>(p);
-    case ScalarType::F64: return load_as<double>(p);
-    case ScalarType::F16: return fp16_to_f32(load_as<uint16_t>(p));
-    case ScalarType::BF16: return bf16_to_f32(load_as<uint16_t>(p));
-    case ScalarType::I64: return static_cast<double>(load_as<int64_t>(p));
-    case ScalarType::I32: return load_as<int32_t>(p);
-    case ScalarType::I16: return load_as<int16_t>(p);
-    case ScalarType::I8: return load_as<int8_t>(p);
-    case ScalarType::U8: return *p;
-    case ScalarType::Bool: return *p != 0;
+    case ScalarType::F32:
+      return load_as<float>(p);
+    case ScalarType::F64:
+      return load_as<double>(p);
+    case ScalarType::F16:
+      return fp16_to_f32(load_as<uint16_t>(p));
+    case ScalarType::BF16:
+      return bf16_to_f32(load_as<uint16_t>(p));
+    case ScalarType::I64:
+      return static_cast<double>(load_as<int64_t>(p));
+    case ScalarType::I32:
+      return load_as<int32_t>(p);
+    case ScalarType::I16:
+      return load_as<int16_t>(p);
+    case ScalarType::I8:
+      return load_as<int8_t>(p);
+    case ScalarType::U8:
+      return *p;
+    case ScalarType::Bool:
+      return *p != 0;
   }
   return 0;
 }
@@ -73,7 +83,8 @@ void for_each_element(const TensorView& t, Fn fn) {
   }
 }
 
-std::vector<int64_t> int_tuple(const Value* v, const std::string& what, const std::function<void(std::string)>& fail) {
+std::vector<int64_t> int_tuple(const Value* v, const std::string& what,
+                               const std::function<void(std::string)>& fail) {
   if (v->kind != Value::Kind::Tuple && v->kind != Value::Kind::List) fail(what + " is not a tuple");
   if (v->items.size() > kMaxDims) fail(what + " has more than 16 dimensions");
   std::vector<int64_t> out;
@@ -88,26 +99,44 @@ std::vector<int64_t> int_tuple(const Value* v, const std::string& what, const st
 
 const char* scalar_type_name(ScalarType t) {
   switch (t) {
-    case ScalarType::F32: return "float32";
-    case ScalarType::F64: return "float64";
-    case ScalarType::F16: return "float16";
-    case ScalarType::BF16: return "bfloat16";
-    case ScalarType::I64: return "int64";
-    case ScalarType::I32: return "int32";
-    case ScalarType::I16: return "int16";
-    case ScalarType::I8: return "int8";
-    case ScalarType::U8: return "uint8";
-    case ScalarType::Bool: return "bool";
+    case ScalarType::F32:
+      return "float32";
+    case ScalarType::F64:
+      return "float64";
+    case ScalarType::F16:
+      return "float16";
+    case ScalarType::BF16:
+      return "bfloat16";
+    case ScalarType::I64:
+      return "int64";
+    case ScalarType::I32:
+      return "int32";
+    case ScalarType::I16:
+      return "int16";
+    case ScalarType::I8:
+      return "int8";
+    case ScalarType::U8:
+      return "uint8";
+    case ScalarType::Bool:
+      return "bool";
   }
   return "?";
 }
 
 size_t scalar_type_size(ScalarType t) {
   switch (t) {
-    case ScalarType::F64: case ScalarType::I64: return 8;
-    case ScalarType::F32: case ScalarType::I32: return 4;
-    case ScalarType::F16: case ScalarType::BF16: case ScalarType::I16: return 2;
-    default: return 1;
+    case ScalarType::F64:
+    case ScalarType::I64:
+      return 8;
+    case ScalarType::F32:
+    case ScalarType::I32:
+      return 4;
+    case ScalarType::F16:
+    case ScalarType::BF16:
+    case ScalarType::I16:
+      return 2;
+    default:
+      return 1;
   }
 }
 
@@ -133,7 +162,9 @@ std::vector<float> TensorView::to_float() const {
     if (!out.empty()) std::memcpy(out.data(), storage + storage_offset * es, out.size() * 4);
     return out;
   }
-  for_each_element(*this, [&](int64_t k, int64_t off) { out[k] = static_cast<float>(element(dtype, storage + off * es)); });
+  for_each_element(*this, [&](int64_t k, int64_t off) {
+    out[k] = static_cast<float>(element(dtype, storage + off * es));
+  });
   return out;
 }
 
@@ -172,15 +203,19 @@ const TensorView* Checkpoint::find(std::string_view key) const {
 
 void Checkpoint::load(const uint8_t* data, size_t size) {
   zip::Archive zip(data, size, name_);
-  if (zip.entries().empty()) throw Error(ErrorKind::InvalidFormat, name_ + ": empty zip archive, not a torch.save file");
+  if (zip.entries().empty())
+    throw Error(ErrorKind::InvalidFormat, name_ + ": empty zip archive, not a torch.save file");
   // <root> is whatever the first member starts with (file stem, or "archive").
   const std::string& first = zip.entries().front().name;
   const size_t slash = first.find('/');
   if (slash == std::string::npos)
-    throw Error(ErrorKind::InvalidFormat, name_ + ": not a torch.save archive (member " + first + " has no folder)");
+    throw Error(ErrorKind::InvalidFormat,
+                name_ + ": not a torch.save archive (member " + first + " has no folder)");
   const std::string root = first.substr(0, slash + 1);
   const zip::Entry* pkl = zip.find(root + "data.pkl");
-  if (!pkl) throw Error(ErrorKind::InvalidFormat, name_ + ": not a torch.save archive (missing " + root + "data.pkl)");
+  if (!pkl)
+    throw Error(ErrorKind::InvalidFormat,
+                name_ + ": not a torch.save archive (missing " + root + "data.pkl)");
   const std::vector<uint8_t> pkl_bytes = zip.read(*pkl, uint64_t{1} << 30);
   const pickle::Pickled pickled = pickle::unpickle(pkl_bytes.data(), pkl_bytes.size(), name_);
 
@@ -188,7 +223,9 @@ void Checkpoint::load(const uint8_t* data, size_t size) {
   auto storage_bytes = [&](const std::string& key) -> std::pair<const uint8_t*, uint64_t> {
     if (auto it = storages.find(key); it != storages.end()) return it->second;
     const zip::Entry* e = zip.find(root + "data/" + key);
-    if (!e) throw Error(ErrorKind::InvalidFormat, name_ + ": storage " + key + " has no member " + root + "data/" + key);
+    if (!e)
+      throw Error(ErrorKind::InvalidFormat,
+                  name_ + ": storage " + key + " has no member " + root + "data/" + key);
     std::pair<const uint8_t*, uint64_t> r;
     if (e->method == 0) {
       r = {zip.stored_bytes(*e), e->size};
@@ -206,7 +243,8 @@ void Checkpoint::load(const uint8_t* data, size_t size) {
     };
     const Value* st = t->items[0];
     if (st->kind != Value::Kind::Storage) fail("first rebuild argument is not a storage");
-    if (t->items[1]->kind != Value::Kind::Int || t->items[1]->i < 0) fail("storage offset is not a non-negative int");
+    if (t->items[1]->kind != Value::Kind::Int || t->items[1]->i < 0)
+      fail("storage offset is not a non-negative int");
     TensorView v;
     bool known = false;
     for (const auto& s : kStorages)
@@ -238,7 +276,8 @@ void Checkpoint::load(const uint8_t* data, size_t size) {
       if (count > (uint64_t{1} << 34)) fail("too many elements");
     }
     if (!empty && last >= numel)
-      fail("storage out of range (view reaches element " + std::to_string(last) + " of " + std::to_string(numel) + ")");
+      fail("storage out of range (view reaches element " + std::to_string(last) + " of " +
+           std::to_string(numel) + ")");
     v.storage = bytes;
     v.storage_numel = static_cast<int64_t>(numel);
     tensors_[key] = std::move(v);
@@ -248,24 +287,30 @@ void Checkpoint::load(const uint8_t* data, size_t size) {
   // memo lets a pickle reuse a dict many times, so the walk is bounded: a real file has at
   // most one visit per entry it spells out (each needs at least one byte of pickle).
   size_t visits = 0;
-  std::function<void(const Value*, const std::string&, int)> walk = [&](const Value* v, const std::string& prefix,
-                                                                        int depth) {
-    if (depth > kMaxDepth) throw Error(ErrorKind::InvalidFormat, name_ + ": dicts nested deeper than 64 levels");
-    if (++visits > pkl_bytes.size() + 16)
-      throw Error(ErrorKind::InvalidFormat, name_ + ": the pickle reuses dicts more often than it could spell out");
-    if (v->kind == Value::Kind::Tensor) {
-      if (tensors_.count(prefix)) throw Error(ErrorKind::InvalidFormat, name_ + ": duplicate tensor key " + prefix);
-      make_tensor(v, prefix);
-    } else if (v->kind == Value::Kind::Dict) {
-      for (const auto& [k, x] : v->dict) {
-        std::string ks;
-        if (k->kind == Value::Kind::String) ks = k->s;
-        else if (k->kind == Value::Kind::Int) ks = std::to_string(k->i);
-        else continue;
-        walk(x, prefix.empty() ? ks : prefix + "." + ks, depth + 1);
-      }
-    }
-  };
+  std::function<void(const Value*, const std::string&, int)> walk =
+      [&](const Value* v, const std::string& prefix, int depth) {
+        if (depth > kMaxDepth)
+          throw Error(ErrorKind::InvalidFormat, name_ + ": dicts nested deeper than 64 levels");
+        if (++visits > pkl_bytes.size() + 16)
+          throw Error(ErrorKind::InvalidFormat,
+                      name_ + ": the pickle reuses dicts more often than it could spell out");
+        if (v->kind == Value::Kind::Tensor) {
+          if (tensors_.count(prefix))
+            throw Error(ErrorKind::InvalidFormat, name_ + ": duplicate tensor key " + prefix);
+          make_tensor(v, prefix);
+        } else if (v->kind == Value::Kind::Dict) {
+          for (const auto& [k, x] : v->dict) {
+            std::string ks;
+            if (k->kind == Value::Kind::String)
+              ks = k->s;
+            else if (k->kind == Value::Kind::Int)
+              ks = std::to_string(k->i);
+            else
+              continue;
+            walk(x, prefix.empty() ? ks : prefix + "." + ks, depth + 1);
+          }
+        }
+      };
   walk(pickled.root, "", 0);
   if (tensors_.empty()) throw Error(ErrorKind::InvalidFormat, name_ + ": the checkpoint holds no tensors");
 }

@@ -34,7 +34,7 @@ struct TensorView {
   int64_t storage_offset = 0;
   const uint8_t* storage = nullptr;  // first byte of the storage (may be unaligned)
   int64_t storage_numel = 0;
-  std::string storage_key;           // tensors sharing a storage share this key
+  std::string storage_key;  // tensors sharing a storage share this key
 
   int64_t numel() const;
   bool is_contiguous() const;

@@ -69,7 +69,8 @@ Archive::Archive(const uint8_t* data, size_t size, std::string name)
     e.size = le(c + 24, 4);
     const uint64_t name_len = le(c + 28, 2), extra_len = le(c + 30, 2), comment_len = le(c + 32, 2);
     uint64_t local = le(c + 42, 4);
-    if (at + 46 + name_len + extra_len + comment_len > cd_end) throw broken("central directory entry out of range");
+    if (at + 46 + name_len + extra_len + comment_len > cd_end)
+      throw broken("central directory entry out of range");
     e.name.assign(reinterpret_cast<const char*>(c + 46), name_len);
     // ZIP64 extended information: 8-byte values for the fields that hold 0xFFFFFFFF, in order.
     for (uint64_t x = 0; x + 4 <= extra_len;) {
@@ -131,10 +132,12 @@ std::vector<uint8_t> Archive::read(const Entry& e, uint64_t max_bytes) const {
   // would allocate gigabytes before inflate notices.
   if (e.size / 1032 > e.compressed_size + 1)
     throw Error(ErrorKind::InvalidFormat, name_ + ": member " + e.name + " claims " + std::to_string(e.size) +
-                                              " bytes from " + std::to_string(e.compressed_size) + " compressed");
+                                              " bytes from " + std::to_string(e.compressed_size) +
+                                              " compressed");
   std::vector<uint8_t> out(e.size);
   z_stream z{};
-  if (inflateInit2(&z, -MAX_WBITS) != Z_OK) throw Error(ErrorKind::Internal, name_ + ": zlib inflateInit2 failed");
+  if (inflateInit2(&z, -MAX_WBITS) != Z_OK)
+    throw Error(ErrorKind::Internal, name_ + ": zlib inflateInit2 failed");
   const uint8_t* in = data_ + e.data_offset;
   uint64_t in_left = e.compressed_size, out_done = 0;
   int rc = Z_OK;
@@ -154,7 +157,8 @@ std::vector<uint8_t> Archive::read(const Entry& e, uint64_t max_bytes) const {
     } else if (z.avail_out == 0) {
       rc = Z_DATA_ERROR;  // more output than the directory promised
     }
-    if (rc == Z_OK && in_chunk == z.avail_in && (out_chunk == 0 || out_chunk == z.avail_out)) rc = Z_BUF_ERROR;
+    if (rc == Z_OK && in_chunk == z.avail_in && (out_chunk == 0 || out_chunk == z.avail_out))
+      rc = Z_BUF_ERROR;
   }
   inflateEnd(&z);
   if (rc != Z_STREAM_END || out_done != e.size)

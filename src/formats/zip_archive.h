@@ -14,10 +14,10 @@ namespace xnai::zip {
 
 struct Entry {
   std::string name;
-  uint16_t method = 0;          // 0 = stored, 8 = deflated
+  uint16_t method = 0;  // 0 = stored, 8 = deflated
   uint64_t compressed_size = 0;
   uint64_t size = 0;
-  uint64_t data_offset = 0;     // of the member's bytes, computed from its local header
+  uint64_t data_offset = 0;  // of the member's bytes, computed from its local header
 };
 
 class Archive {

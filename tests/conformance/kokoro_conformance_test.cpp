@@ -44,7 +44,8 @@ Mat read_mat(const std::string& name, int64_t rows, int64_t cols) {
 }
 
 // Prints and checks max |a - b|.
-void expect_close(const std::string& what, std::span<const float> got, std::span<const float> ref, double tol) {
+void expect_close(const std::string& what, std::span<const float> got, std::span<const float> ref,
+                  double tol) {
   ASSERT_EQ(got.size(), ref.size()) << what;
   double m = 0;
   size_t at = 0;
@@ -149,8 +150,9 @@ TEST_P(KokoroConformance, DecoderFromReferenceInputs) {
   const Mat t_en = read_mat(f("t_en"), 64, c_.T);
   const auto ref_s = read_bin<float>(f("ref_s"));
   Mat enc;
-  const Mat gen_in = model_->decode_to_generator_input(t_en, read_bin<int64_t>(f("pred_dur")), read_bin<float>(f("F0")),
-                                                       read_bin<float>(f("N")), std::span(ref_s).subspan(0, 128), &enc);
+  const Mat gen_in =
+      model_->decode_to_generator_input(t_en, read_bin<int64_t>(f("pred_dur")), read_bin<float>(f("F0")),
+                                        read_bin<float>(f("N")), std::span(ref_s).subspan(0, 128), &enc);
   expect_close(c_.name + " dec_encode", enc.v, read_bin<float>(f("dec_encode")), 1e-3);
   expect_close(c_.name + " gen_in", gen_in.v, read_bin<float>(f("gen_in")), 1e-3);
 }
@@ -175,7 +177,8 @@ TEST_P(KokoroConformance, StftOfReferenceSource) {
       d = std::min(d, 2 * M_PI - d);
       m = std::max(m, d);
     }
-  std::printf("  %-40s max|d| = %.3g (tolerance 1e-03, where mag > 1e-2)\n", (c_.name + " har phase").c_str(), m);
+  std::printf("  %-40s max|d| = %.3g (tolerance 1e-03, where mag > 1e-2)\n", (c_.name + " har phase").c_str(),
+              m);
   EXPECT_LE(m, 1e-3);
   // DC and Nyquist phases are exactly 0 or +pi in the reference; -pi would be "equal" after
   // wrapping but the generator reads phases linearly, so compare these rows unwrapped.
@@ -189,14 +192,15 @@ TEST_P(KokoroConformance, StftOfReferenceSource) {
 
 TEST_P(KokoroConformance, IstftOfReferenceGenPost) {
   const Mat post = read_mat(f("gen_post"), 22, 120 * c_.F + 1);
-  expect_close(c_.name + " audio from reference gen_post", istft_from_post(post), read_bin<float>(f("audio")), 1e-6);
+  expect_close(c_.name + " audio from reference gen_post", istft_from_post(post), read_bin<float>(f("audio")),
+               1e-6);
 }
 
 TEST_P(KokoroConformance, GeneratorWithReferenceHarInjected) {
   const int64_t S = 120 * c_.F + 1;
   const auto ref_s = read_bin<float>(f("ref_s"));
-  const Mat post = model_->generator_post(read_mat(f("gen_in"), 32, 2 * c_.F), std::span(ref_s).subspan(0, 128),
-                                          read_mat(f("har"), 22, S));
+  const Mat post = model_->generator_post(read_mat(f("gen_in"), 32, 2 * c_.F),
+                                          std::span(ref_s).subspan(0, 128), read_mat(f("har"), 22, S));
   expect_close(c_.name + " gen_post (har injected)", post.v, read_bin<float>(f("gen_post")), 1e-4);
   expect_close(c_.name + " audio (har injected)", istft_from_post(post), read_bin<float>(f("audio")), 1e-5);
 }

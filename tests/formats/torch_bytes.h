@@ -34,37 +34,75 @@ inline std::string build_zip(const std::vector<std::pair<std::string, std::strin
       deflateEnd(&z);
       method = 8;
     }
-    const uint32_t crc = crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size()));
+    const uint32_t crc =
+        crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size()));
     const uint64_t local = out.size();
     put_le(out, 0x04034b50, 4);
-    put_le(out, 20, 2); put_le(out, 0, 2); put_le(out, method, 2); put_le(out, 0, 4);
-    put_le(out, crc, 4); put_le(out, body.size(), 4); put_le(out, data.size(), 4);
-    put_le(out, name.size(), 2); put_le(out, 3, 2);  // 3 bytes of extra padding, like torch's alignment
+    put_le(out, 20, 2);
+    put_le(out, 0, 2);
+    put_le(out, method, 2);
+    put_le(out, 0, 4);
+    put_le(out, crc, 4);
+    put_le(out, body.size(), 4);
+    put_le(out, data.size(), 4);
+    put_le(out, name.size(), 2);
+    put_le(out, 3, 2);  // 3 bytes of extra padding, like torch's alignment
     out += name;
     out += std::string(3, '\0');
     out += body;
     put_le(cd, 0x02014b50, 4);
-    put_le(cd, 20, 2); put_le(cd, 20, 2); put_le(cd, 0, 2); put_le(cd, method, 2); put_le(cd, 0, 4);
-    put_le(cd, crc, 4); put_le(cd, body.size(), 4); put_le(cd, data.size(), 4);
-    put_le(cd, name.size(), 2); put_le(cd, 0, 2); put_le(cd, 0, 2); put_le(cd, 0, 2); put_le(cd, 0, 2);
-    put_le(cd, 0, 4); put_le(cd, local, 4);
+    put_le(cd, 20, 2);
+    put_le(cd, 20, 2);
+    put_le(cd, 0, 2);
+    put_le(cd, method, 2);
+    put_le(cd, 0, 4);
+    put_le(cd, crc, 4);
+    put_le(cd, body.size(), 4);
+    put_le(cd, data.size(), 4);
+    put_le(cd, name.size(), 2);
+    put_le(cd, 0, 2);
+    put_le(cd, 0, 2);
+    put_le(cd, 0, 2);
+    put_le(cd, 0, 2);
+    put_le(cd, 0, 4);
+    put_le(cd, local, 4);
     cd += name;
   }
   const uint64_t cd_offset = out.size();
   out += cd;
   put_le(out, 0x06054b50, 4);
-  put_le(out, 0, 2); put_le(out, 0, 2); put_le(out, members.size(), 2); put_le(out, members.size(), 2);
-  put_le(out, cd.size(), 4); put_le(out, cd_offset, 4); put_le(out, 0, 2);
+  put_le(out, 0, 2);
+  put_le(out, 0, 2);
+  put_le(out, members.size(), 2);
+  put_le(out, members.size(), 2);
+  put_le(out, cd.size(), 4);
+  put_le(out, cd_offset, 4);
+  put_le(out, 0, 2);
   return out;
 }
 
 // Pickle assembler (protocol 2 subset).
 struct Pickler {
   std::string s = "\x80\x02";
-  Pickler& op(char c) { s.push_back(c); return *this; }
-  Pickler& raw(const std::string& r) { s += r; return *this; }
-  Pickler& str(const std::string& v) { s.push_back('X'); put_le(s, v.size(), 4); s += v; return *this; }
-  Pickler& integer(uint32_t v) { s.push_back('J'); put_le(s, v, 4); return *this; }
+  Pickler& op(char c) {
+    s.push_back(c);
+    return *this;
+  }
+  Pickler& raw(const std::string& r) {
+    s += r;
+    return *this;
+  }
+  Pickler& str(const std::string& v) {
+    s.push_back('X');
+    put_le(s, v.size(), 4);
+    s += v;
+    return *this;
+  }
+  Pickler& integer(uint32_t v) {
+    s.push_back('J');
+    put_le(s, v, 4);
+    return *this;
+  }
   Pickler& global(const std::string& module, const std::string& name) {
     s += "c" + module + "\n" + name + "\n";
     return *this;

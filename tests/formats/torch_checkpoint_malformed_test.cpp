@@ -135,9 +135,22 @@ TEST(TorchCheckpointMalformed, SelfReferentialAndExponentialDictsAreRefused) {
   }
   {
     test::Pickler p;
-    p.op('}').str("w").tensor("FloatStorage", "0", 4, 0, {4}, {1}).op('s').op('q').raw(std::string(1, '\0')).op('0');
+    p.op('}')
+        .str("w")
+        .tensor("FloatStorage", "0", 4, 0, {4}, {1})
+        .op('s')
+        .op('q')
+        .raw(std::string(1, '\0'))
+        .op('0');
     for (int i = 1; i < 60; ++i) {
-      p.op('}').op('(').str("a").op('h').raw(std::string(1, char(i - 1))).str("b").op('h').raw(std::string(1, char(i - 1)));
+      p.op('}')
+          .op('(')
+          .str("a")
+          .op('h')
+          .raw(std::string(1, char(i - 1)))
+          .str("b")
+          .op('h')
+          .raw(std::string(1, char(i - 1)));
       p.op('u').op('q').raw(std::string(1, char(i)));
       if (i < 59) p.op('0');  // keep only the outermost dict on the stack
     }

@@ -86,8 +86,8 @@ TEST(TorchCheckpoint, VoicePackIsOneStridedTensorMatchingTheReferenceRow) {
 
 TEST(TorchCheckpoint, DtypesSharedStorageOffsetsStridesAndDeflate) {
   std::vector<float> s0 = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
-  std::string half("\x00\x3c\x00\x40\x00\xc2", 6);           // 1, 2, -3 (fp16)
-  std::string bf16 = std::string("\x80\x3f\x00\x40", 4);     // 1, 2 (bf16)
+  std::string half("\x00\x3c\x00\x40\x00\xc2", 6);        // 1, 2, -3 (fp16)
+  std::string bf16 = std::string("\x80\x3f\x00\x40", 4);  // 1, 2 (bf16)
   std::string longs(16, '\0');
   longs[0] = 7;
   longs[8] = static_cast<char>(0xff);

@@ -10,11 +10,11 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "formats/torch_checkpoint.h"
 #include "models/kokoro/kokoro.h"
 #include "models/kokoro/kokoro_internal.h"
 #include "models/kokoro/parallel.h"
-#include "core/thread_pool.h"
 #include "test_support.h"
 
 namespace xnai::models::kokoro {
@@ -62,10 +62,12 @@ TEST(KokoroLoad, WeightNormFoldsToGTimesVOverNorm) {
   auto ck = torch::Checkpoint::open(pth.string());
   auto raw = read_raw_params(pth.string());
   const Weights w = fold_params(raw, pth.string());
-  for (const std::string base : {"decoder.generator.conv_post.", "decoder.generator.ups.0.", "decoder.decode.3.pool.",
-                                 "text_encoder.cnn.1.0."}) {
-    const auto g = ck->find(base.substr(0, base.find('.') + 1) + "module." + base.substr(base.find('.') + 1) + "weight_g");
-    const auto v = ck->find(base.substr(0, base.find('.') + 1) + "module." + base.substr(base.find('.') + 1) + "weight_v");
+  for (const std::string base : {"decoder.generator.conv_post.", "decoder.generator.ups.0.",
+                                 "decoder.decode.3.pool.", "text_encoder.cnn.1.0."}) {
+    const auto g = ck->find(base.substr(0, base.find('.') + 1) + "module." + base.substr(base.find('.') + 1) +
+                            "weight_g");
+    const auto v = ck->find(base.substr(0, base.find('.') + 1) + "module." + base.substr(base.find('.') + 1) +
+                            "weight_v");
     ASSERT_TRUE(g && v) << base;
     const auto gv = g->to_float(), vv = v->to_float();
     const Param& W = w.get(base + "weight");
@@ -76,13 +78,14 @@ TEST(KokoroLoad, WeightNormFoldsToGTimesVOverNorm) {
       double ss = 0;
       for (size_t i = 0; i < per; ++i) ss += double(vv[o * per + i]) * vv[o * per + i];
       for (size_t i = 0; i < per; ++i)
-        ASSERT_NEAR(W.data[o * per + i], gv[o] * vv[o * per + i] / std::sqrt(ss), 1e-6) << base << " row " << o;
+        ASSERT_NEAR(W.data[o * per + i], gv[o] * vv[o * per + i] / std::sqrt(ss), 1e-6)
+            << base << " row " << o;
     }
     EXPECT_GT(std::fabs(gv[0] - std::sqrt([&] {
-                double ss = 0;
-                for (size_t i = 0; i < per; ++i) ss += double(vv[i]) * vv[i];
-                return ss;
-              }())),
+                          double ss = 0;
+                          for (size_t i = 0; i < per; ++i) ss += double(vv[i]) * vv[i];
+                          return ss;
+                        }())),
               1e-3)
         << "test data should have g != |v| so folding is exercised";
   }
@@ -138,7 +141,8 @@ TEST(KokoroLoad, PhonemeIdsAndVoiceRows) {
   // "a" = 43, " " = 16, U+0303 combining tilde = 17 in the real vocab; '#' is not in it.
   EXPECT_EQ(m->ids_from_phonemes("a #\xcc\x83"), (std::vector<int64_t>{0, 43, 16, 17, 0}));
   EXPECT_EQ(m->ids_from_phonemes(""), (std::vector<int64_t>{0, 0}));
-  EXPECT_NE(error_of([&] { m->ids_from_phonemes(std::string(600, 'a')); }).find("context"), std::string::npos);
+  EXPECT_NE(error_of([&] { m->ids_from_phonemes(std::string(600, 'a')); }).find("context"),
+            std::string::npos);
   const VoicePack v = VoicePack::load(voice.string());
   EXPECT_EQ(v.rows(), 510u);
   EXPECT_EQ(v.style_for(0).data(), v.style_for(1).data());
@@ -146,7 +150,9 @@ TEST(KokoroLoad, PhonemeIdsAndVoiceRows) {
   const std::vector<float> style(256, 0.f);
   const std::vector<int64_t> bad = {0, 500, 0};
   EXPECT_NE(error_of([&] { m->synthesize(bad, style, 1.f, true); }).find("token id 500"), std::string::npos);
-  EXPECT_NE(error_of([&] { m->synthesize(std::vector<int64_t>{0, 0}, std::vector<float>(10), 1.f, true); }).find("style"),
+  EXPECT_NE(error_of([&] {
+              m->synthesize(std::vector<int64_t>{0, 0}, std::vector<float>(10), 1.f, true);
+            }).find("style"),
             std::string::npos);
 }
 
@@ -169,7 +175,8 @@ TEST(KokoroLayers, ThreadedLayersEqualSerialOnes) {
   Param wt{{64, 32, 4}, std::vector<float>(64 * 32 * 4)}, bt{{32}, std::vector<float>(32)};
   Param wl{{400, 2000}, std::vector<float>(400 * 2000)};
   fill(w.data), fill(b.data), fill(wt.data), fill(bt.data), fill(wl.data);
-  const Mat c1 = conv1d(x, w, &b, 1, 2, 2), t1 = conv_transpose1d(x, wt, &bt, 2, 1, 0), l1 = linear(x, wl, nullptr);
+  const Mat c1 = conv1d(x, w, &b, 1, 2, 2), t1 = conv_transpose1d(x, wt, &bt, 2, 1, 0),
+            l1 = linear(x, wl, nullptr);
   // The matmul fast paths agree with the plain loops to float rounding (sums of up to 2000
   // terms in a different order: ~1e-6 of the largest output).
   auto max_rel = [](const Mat& a, const Mat& b) {

@@ -16,39 +16,41 @@ Mat conv1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, in
   return conv1d_plain(x, w, b, stride, pad, dilation, groups);
 }
 
-Mat conv1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation, int groups) {
+Mat conv1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation,
+                 int groups) {
   const int64_t cout = w.dim(0), cin_g = w.dim(1), K = w.dim(2);
   if (cin_g * groups != x.rows || cout % groups != 0)
     throw Error(ErrorKind::Internal, "conv1d: weight [" + std::to_string(cout) + "," + std::to_string(cin_g) +
-                                         "] does not fit an input of " + std::to_string(x.rows) + " channels");
+                                         "] does not fit an input of " + std::to_string(x.rows) +
+                                         " channels");
   const int64_t L = x.cols;
   const int64_t lout = (L + 2 * pad - dilation * (K - 1) - 1) / stride + 1;
   Mat y(cout, std::max<int64_t>(lout, 0));
   const int64_t cout_g = cout / groups;
   parallel_for(cout, double(cout) * cin_g * K * y.cols, [&](int64_t o_begin, int64_t o_end) {
-  for (int64_t o = o_begin; o < o_end; ++o) {
-    float* yr = y.row(o);
-    if (b) std::fill(yr, yr + y.cols, b->data[o]);
-    const int64_t g = o / cout_g;
-    for (int64_t ii = 0; ii < cin_g; ++ii) {
-      const float* xr = x.row(g * cin_g + ii);
-      const float* wr = w.data.data() + (o * cin_g + ii) * K;
-      for (int64_t k = 0; k < K; ++k) {
-        const float wv = wr[k];
-        const int64_t off = k * dilation - pad;
-        // valid t: 0 <= t*stride + off < L
-        int64_t t0 = off >= 0 ? 0 : (-off + stride - 1) / stride;
-        int64_t t1 = L - 1 - off < 0 ? -1 : (L - 1 - off) / stride;
-        t1 = std::min(t1, y.cols - 1);
-        if (stride == 1) {
-          const float* xs = xr + off;
-          for (int64_t t = t0; t <= t1; ++t) yr[t] += wv * xs[t];
-        } else {
-          for (int64_t t = t0; t <= t1; ++t) yr[t] += wv * xr[t * stride + off];
+    for (int64_t o = o_begin; o < o_end; ++o) {
+      float* yr = y.row(o);
+      if (b) std::fill(yr, yr + y.cols, b->data[o]);
+      const int64_t g = o / cout_g;
+      for (int64_t ii = 0; ii < cin_g; ++ii) {
+        const float* xr = x.row(g * cin_g + ii);
+        const float* wr = w.data.data() + (o * cin_g + ii) * K;
+        for (int64_t k = 0; k < K; ++k) {
+          const float wv = wr[k];
+          const int64_t off = k * dilation - pad;
+          // valid t: 0 <= t*stride + off < L
+          int64_t t0 = off >= 0 ? 0 : (-off + stride - 1) / stride;
+          int64_t t1 = L - 1 - off < 0 ? -1 : (L - 1 - off) / stride;
+          t1 = std::min(t1, y.cols - 1);
+          if (stride == 1) {
+            const float* xs = xr + off;
+            for (int64_t t = t0; t <= t1; ++t) yr[t] += wv * xs[t];
+          } else {
+            for (int64_t t = t0; t <= t1; ++t) yr[t] += wv * xr[t * stride + off];
+          }
         }
       }
     }
-  }
   });
   return y;
 }
@@ -60,8 +62,8 @@ Mat conv_transpose1d(const Mat& x, const Param& w, const Param* b, int stride, i
   return conv_transpose1d_plain(x, w, b, stride, pad, output_padding, groups);
 }
 
-Mat conv_transpose1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad, int output_padding,
-                           int groups) {
+Mat conv_transpose1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad,
+                           int output_padding, int groups) {
   const int64_t cin = w.dim(0), cout_g = w.dim(1), K = w.dim(2);
   if (cin != x.rows || cin % groups != 0)
     throw Error(ErrorKind::Internal, "conv_transpose1d: weight for " + std::to_string(cin) +

@@ -71,7 +71,8 @@ namespace xnai::models::kokoro {
 
 // Transposed conv as one product Z[t_in, (o,k)] = Σ_i w[i,o,k]·x[i,t_in] followed by the
 // scatter y[o, t_in·stride + k − pad] += Z; the weight is rearranged to [(o,k), i] rows.
-Mat conv_transpose1d_gemm(const Mat& x, const Param& w, const Param* b, int stride, int pad, int output_padding) {
+Mat conv_transpose1d_gemm(const Mat& x, const Param& w, const Param* b, int stride, int pad,
+                          int output_padding) {
   const int64_t cin = w.dim(0), cout = w.dim(1), K = w.dim(2), L = x.cols;
   const int64_t lout = (L - 1) * stride - 2 * pad + K + output_padding;
   std::vector<float> wt(static_cast<size_t>(cout * K * cin));

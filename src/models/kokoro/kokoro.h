@@ -45,21 +45,21 @@ enum class NoiseMode {
 
 // Intermediate tensors of one synthesis, for tests and debugging (spec §6 / testdata README).
 struct KokoroTaps {
-  Mat bert_out;     // [T, hidden]
-  Mat d_en;         // [T, d_hid] (before the transpose)
-  Mat d;            // [T, d_hid + style]
-  Mat dur_lstm;     // [T, d_hid]
-  Mat dur_logits;   // [T, max_dur]
-  std::vector<float> dur_float;  // [T]
-  Mat en;           // [d_hid + style, F]
-  Mat shared_lstm;  // [F, d_hid]
-  std::vector<float> F0, N;      // [2F]
-  Mat t_en;         // [d_hid, T]
-  Mat dec_encode;   // [encode_out, F]
-  Mat gen_in;       // [gen_channels, 2F]
+  Mat bert_out;                   // [T, hidden]
+  Mat d_en;                       // [T, d_hid] (before the transpose)
+  Mat d;                          // [T, d_hid + style]
+  Mat dur_lstm;                   // [T, d_hid]
+  Mat dur_logits;                 // [T, max_dur]
+  std::vector<float> dur_float;   // [T]
+  Mat en;                         // [d_hid + style, F]
+  Mat shared_lstm;                // [F, d_hid]
+  std::vector<float> F0, N;       // [2F]
+  Mat t_en;                       // [d_hid, T]
+  Mat dec_encode;                 // [encode_out, F]
+  Mat gen_in;                     // [gen_channels, 2F]
   std::vector<float> har_source;  // [600F]
-  Mat har;          // [n_fft + 2, S]
-  Mat gen_post;     // [n_fft + 2, S]
+  Mat har;                        // [n_fft + 2, S]
+  Mat gen_post;                   // [n_fft + 2, S]
 };
 
 struct KokoroOutput {
@@ -69,7 +69,7 @@ struct KokoroOutput {
 
 // The harmonic source before tanh merging, for the source unit test.
 struct SourceSignals {
-  Mat sine_waves;  // [L, 9] = sines * uv + noise
+  Mat sine_waves;                 // [L, 9] = sines * uv + noise
   std::vector<float> uv;          // [L]
   std::vector<float> har_source;  // [L]
 };
@@ -103,7 +103,8 @@ class KokoroModel {
   // Decoder front: t_en [d_hid, T], durations, F0/N curves [2F], s_dec [128] -> generator
   // input [C, 2F]; dec_encode (optional) receives the encode block's output.
   Mat decode_to_generator_input(const Mat& t_en, std::span<const int64_t> pred_dur, std::span<const float> F0,
-                                std::span<const float> N, std::span<const float> s_dec, Mat* dec_encode) const;
+                                std::span<const float> N, std::span<const float> s_dec,
+                                Mat* dec_encode) const;
   // Harmonic source from a frame-rate F0 curve (each value covers 300 samples).
   SourceSignals harmonic_source(std::span<const float> f0_curve, NoiseMode noise, uint64_t seed) const;
   // Generator body: input [C, 2F], s_dec, har [22, S] -> conv_post output [22, S].

@@ -13,9 +13,10 @@ Mat albert_forward(const KokoroConfig& c, const Weights& w, std::span<const int6
   const Param& pos = w.get("bert.embeddings.position_embeddings.weight");
   const Param& type = w.get("bert.embeddings.token_type_embeddings.weight");
   const int64_t E = word.dim(1);
-  if (T > pos.dim(0)) throw Error(ErrorKind::InvalidArgument, "Kokoro: " + std::to_string(T) +
-                                                                  " tokens exceed the context of " +
-                                                                  std::to_string(pos.dim(0)));
+  if (T > pos.dim(0))
+    throw Error(
+        ErrorKind::InvalidArgument,
+        "Kokoro: " + std::to_string(T) + " tokens exceed the context of " + std::to_string(pos.dim(0)));
   Mat e(T, E);
   for (int64_t t = 0; t < T; ++t) {
     if (ids[t] < 0 || ids[t] >= word.dim(0))

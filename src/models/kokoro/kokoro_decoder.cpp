@@ -24,16 +24,17 @@ Mat concat_rows(std::initializer_list<const Mat*> parts) {
 
 }  // namespace
 
-Mat decoder_forward(const Weights& w, const Mat& asr, std::span<const float> F0_curve, std::span<const float> N_curve,
-                    std::span<const float> s, Mat* dec_encode) {
+Mat decoder_forward(const Weights& w, const Mat& asr, std::span<const float> F0_curve,
+                    std::span<const float> N_curve, std::span<const float> s, Mat* dec_encode) {
   Mat f0c(1, static_cast<int64_t>(F0_curve.size())), nc(1, static_cast<int64_t>(N_curve.size()));
   std::copy(F0_curve.begin(), F0_curve.end(), f0c.v.begin());
   std::copy(N_curve.begin(), N_curve.end(), nc.v.begin());
   const Mat F0 = conv1d(f0c, w.get("decoder.F0_conv.weight"), w.find("decoder.F0_conv.bias"), 2, 1, 1);
   const Mat N = conv1d(nc, w.get("decoder.N_conv.weight"), w.find("decoder.N_conv.bias"), 2, 1, 1);
   if (F0.cols != asr.cols || N.cols != asr.cols)
-    throw Error(ErrorKind::InvalidArgument, "Kokoro decoder: F0/N curves of " + std::to_string(F0_curve.size()) +
-                                                " values do not match " + std::to_string(asr.cols) + " frames");
+    throw Error(ErrorKind::InvalidArgument, "Kokoro decoder: F0/N curves of " +
+                                                std::to_string(F0_curve.size()) + " values do not match " +
+                                                std::to_string(asr.cols) + " frames");
   Mat x = adain_res_blk1d(concat_rows({&asr, &F0, &N}), s, w, "decoder.encode", false);
   if (dec_encode) *dec_encode = x;
   const Mat res = conv1d(asr, w.get("decoder.asr_res.0.weight"), w.find("decoder.asr_res.0.bias"), 1, 0, 1);

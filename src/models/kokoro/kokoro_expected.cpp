@@ -11,7 +11,9 @@ class Lister {
   Lister(std::vector<ExpectedTensor>& out, int64_t style) : out_(out), style_(style) {}
   std::string module;
 
-  void add(const std::string& key, std::vector<int64_t> shape) { out_.push_back({module, "module." + key, std::move(shape)}); }
+  void add(const std::string& key, std::vector<int64_t> shape) {
+    out_.push_back({module, "module." + key, std::move(shape)});
+  }
   void linear(const std::string& p, int64_t out, int64_t in) {
     add(p + ".weight", {out, in});
     add(p + ".bias", {out});
@@ -61,7 +63,8 @@ class Lister {
 
 }  // namespace
 
-std::vector<ExpectedTensor> expected_tensors(const std::string& config_json_path, int64_t enc_out, int64_t res_out) {
+std::vector<ExpectedTensor> expected_tensors(const std::string& config_json_path, int64_t enc_out,
+                                             int64_t res_out) {
   const KokoroConfig c = read_config(config_json_path);
   std::vector<ExpectedTensor> out;
   Lister l(out, c.style_dim);

@@ -6,7 +6,8 @@
 
 namespace xnai::models::kokoro {
 
-Mat generator_body(const KokoroConfig& c, const Weights& w, const Mat& x_in, std::span<const float> s, const Mat& har) {
+Mat generator_body(const KokoroConfig& c, const Weights& w, const Mat& x_in, std::span<const float> s,
+                   const Mat& har) {
   const std::string g = "decoder.generator.";
   const size_t stages = c.upsample_rates.size();
   const size_t nk = c.resblock_kernels.size();
@@ -22,12 +23,13 @@ Mat generator_body(const KokoroConfig& c, const Weights& w, const Mat& x_in, std
                   static_cast<int>(sf), static_cast<int>((sf + 1) / 2), 1);
       xs = adain_res_block1(xs, s, w, g + "noise_res." + is, 7, {1, 3, 5});
     } else {
-      xs = conv1d(har, w.get(g + "noise_convs." + is + ".weight"), w.find(g + "noise_convs." + is + ".bias"), 1, 0, 1);
+      xs = conv1d(har, w.get(g + "noise_convs." + is + ".weight"), w.find(g + "noise_convs." + is + ".bias"),
+                  1, 0, 1);
       xs = adain_res_block1(xs, s, w, g + "noise_res." + is, 11, {1, 3, 5});
     }
     const int64_t u = c.upsample_rates[i], k = c.upsample_kernels[i];
-    x = conv_transpose1d(x, w.get(g + "ups." + is + ".weight"), w.find(g + "ups." + is + ".bias"), static_cast<int>(u),
-                         static_cast<int>((k - u) / 2), 0);
+    x = conv_transpose1d(x, w.get(g + "ups." + is + ".weight"), w.find(g + "ups." + is + ".bias"),
+                         static_cast<int>(u), static_cast<int>((k - u) / 2), 0);
     if (i + 1 == stages) {  // ReflectionPad1d((1, 0))
       Mat p(x.rows, x.cols + 1);
       for (int64_t r = 0; r < x.rows; ++r) {
@@ -46,7 +48,8 @@ Mat generator_body(const KokoroConfig& c, const Weights& w, const Mat& x_in, std
     for (size_t j = 0; j < nk; ++j) {
       Mat r = adain_res_block1(x, s, w, g + "resblocks." + std::to_string(i * nk + j),
                                static_cast<int>(c.resblock_kernels[j]), c.resblock_dilations[j]);
-      if (j == 0) sum = std::move(r);
+      if (j == 0)
+        sum = std::move(r);
       else
         for (size_t q = 0; q < sum.v.size(); ++q) sum.v[q] += r.v[q];
     }

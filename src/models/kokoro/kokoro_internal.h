@@ -64,11 +64,13 @@ Mat conv1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, in
 // and the matmul-based fast paths (gemm.cpp) they dispatch to for big shapes.
 Mat linear_plain(const Mat& x, const Param& w, const Param* b);
 Mat linear_gemm(const Mat& x, const Param& w, const Param* b);
-Mat conv1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation, int groups = 1);
+Mat conv1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation,
+                 int groups = 1);
 Mat conv1d_gemm(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation);
-Mat conv_transpose1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad, int output_padding,
-                           int groups = 1);
-Mat conv_transpose1d_gemm(const Mat& x, const Param& w, const Param* b, int stride, int pad, int output_padding);
+Mat conv_transpose1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad,
+                           int output_padding, int groups = 1);
+Mat conv_transpose1d_gemm(const Mat& x, const Param& w, const Param* b, int stride, int pad,
+                          int output_padding);
 // x [Cin, L] -> [Cout, (L-1)s - 2p + K + op]; W [Cin, Cout/groups, K].
 Mat conv_transpose1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, int output_padding,
                      int groups = 1);
@@ -91,13 +93,15 @@ Mat adain_res_block1(const Mat& x, std::span<const float> s, const Weights& w, c
 // --- stages ---
 Mat albert_forward(const KokoroConfig& c, const Weights& w, std::span<const int64_t> ids);
 Mat text_encoder_forward(const KokoroConfig& c, const Weights& w, std::span<const int64_t> ids);
-Mat duration_encoder_forward(const KokoroConfig& c, const Weights& w, const Mat& d_en, std::span<const float> s);
+Mat duration_encoder_forward(const KokoroConfig& c, const Weights& w, const Mat& d_en,
+                             std::span<const float> s);
 void f0n_forward(const Weights& w, const Mat& en, std::span<const float> s, std::vector<float>& F0,
                  std::vector<float>& N, Mat* shared_out);
 Mat decoder_forward(const Weights& w, const Mat& asr, std::span<const float> F0, std::span<const float> N,
                     std::span<const float> s, Mat* dec_encode);
-SourceSignals source_forward(const KokoroConfig& c, const Weights& w, std::span<const float> f0_curve, NoiseMode noise,
-                             uint64_t seed);
-Mat generator_body(const KokoroConfig& c, const Weights& w, const Mat& x, std::span<const float> s, const Mat& har);
+SourceSignals source_forward(const KokoroConfig& c, const Weights& w, std::span<const float> f0_curve,
+                             NoiseMode noise, uint64_t seed);
+Mat generator_body(const KokoroConfig& c, const Weights& w, const Mat& x, std::span<const float> s,
+                   const Mat& har);
 
 }  // namespace xnai::models::kokoro

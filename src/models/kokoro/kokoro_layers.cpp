@@ -20,8 +20,9 @@ const Param& Weights::get(const std::string& name) const {
 
 Mat linear(const Mat& x, const Param& w, const Param* b) {
   const int64_t out = w.dim(0), in = w.dim(1);
-  if (in != x.cols) throw Error(ErrorKind::Internal, "linear: input width " + std::to_string(x.cols) +
-                                                         " vs weight " + std::to_string(in));
+  if (in != x.cols)
+    throw Error(ErrorKind::Internal,
+                "linear: input width " + std::to_string(x.cols) + " vs weight " + std::to_string(in));
   if (x.rows >= 4 && out >= 16 && in >= 32) return linear_gemm(x, w, b);
   return linear_plain(x, w, b);
 }
@@ -107,7 +108,8 @@ Mat adain1d(const Mat& x, std::span<const float> s, const Weights& w, const std:
   return y;
 }
 
-Mat adain_res_blk1d(const Mat& x, std::span<const float> s, const Weights& w, const std::string& p, bool upsample) {
+Mat adain_res_blk1d(const Mat& x, std::span<const float> s, const Weights& w, const std::string& p,
+                    bool upsample) {
   Mat h = adain1d(x, s, w, p + ".norm1");
   leaky_relu(h, 0.2f);
   if (upsample) {
@@ -135,8 +137,8 @@ Mat adain_res_blk1d(const Mat& x, std::span<const float> s, const Weights& w, co
   return h;
 }
 
-Mat adain_res_block1(const Mat& x_in, std::span<const float> s, const Weights& w, const std::string& p, int kernel,
-                     const std::vector<int64_t>& dilations) {
+Mat adain_res_block1(const Mat& x_in, std::span<const float> s, const Weights& w, const std::string& p,
+                     int kernel, const std::vector<int64_t>& dilations) {
   Mat x = x_in;
   auto snake = [](Mat& t, const Param& alpha) {
     for (int64_t c = 0; c < t.rows; ++c) {

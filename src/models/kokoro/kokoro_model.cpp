@@ -35,7 +35,8 @@ Mat expand_by_durations(const Mat& x, std::span<const int64_t> dur) {
 struct ScopedPool {
   std::unique_lock<std::mutex> lock;
   PoolScope scope;
-  ScopedPool(std::mutex& m, ThreadPool* pool) : lock(m, std::try_to_lock), scope(lock.owns_lock() ? pool : nullptr) {}
+  ScopedPool(std::mutex& m, ThreadPool* pool)
+      : lock(m, std::try_to_lock), scope(lock.owns_lock() ? pool : nullptr) {}
 };
 
 }  // namespace
@@ -43,7 +44,8 @@ struct ScopedPool {
 KokoroModel::KokoroModel() = default;
 KokoroModel::~KokoroModel() = default;
 
-std::unique_ptr<KokoroModel> KokoroModel::load(const std::string& pth, const std::string& config_json, int n_threads) {
+std::unique_ptr<KokoroModel> KokoroModel::load(const std::string& pth, const std::string& config_json,
+                                               int n_threads) {
   std::unique_ptr<KokoroModel> m(new KokoroModel());
   m->pool_ = std::make_unique<ThreadPool>(n_threads > 0 ? n_threads : default_thread_count());
   m->config_ = std::make_unique<KokoroConfig>(read_config(config_json));
@@ -52,19 +54,23 @@ std::unique_ptr<KokoroModel> KokoroModel::load(const std::string& pth, const std
   // the decoder widths that Python hard-codes are read from the file.
   auto dim0 = [&](const std::string& k) -> int64_t {
     auto it = raw.find(k);
-    if (it == raw.end()) throw Error(ErrorKind::InvalidFormat, pth + ": not a Kokoro checkpoint (no module." + k + ")");
+    if (it == raw.end())
+      throw Error(ErrorKind::InvalidFormat, pth + ": not a Kokoro checkpoint (no module." + k + ")");
     return it->second.dim(0);
   };
-  const auto expected =
-      expected_tensors(config_json, dim0("decoder.encode.conv1.weight_v"), dim0("decoder.asr_res.0.weight_v"));
+  const auto expected = expected_tensors(config_json, dim0("decoder.encode.conv1.weight_v"),
+                                         dim0("decoder.asr_res.0.weight_v"));
   for (const auto& e : expected) {
     if (e.key == "module.embeddings.position_ids") continue;  // optional int64 buffer
     const std::string name = e.module + "." + e.key.substr(7);
     auto it = raw.find(name);
-    if (it == raw.end()) throw Error(ErrorKind::InvalidFormat, pth + ": Kokoro tensor " + e.module + "." + e.key + " is missing");
+    if (it == raw.end())
+      throw Error(ErrorKind::InvalidFormat,
+                  pth + ": Kokoro tensor " + e.module + "." + e.key + " is missing");
     if (it->second.shape != e.shape)
-      throw Error(ErrorKind::InvalidFormat, pth + ": Kokoro tensor " + e.module + "." + e.key + " has shape " +
-                                                shape_str(it->second.shape) + ", expected " + shape_str(e.shape));
+      throw Error(ErrorKind::InvalidFormat, pth + ": Kokoro tensor " + e.module + "." + e.key +
+                                                " has shape " + shape_str(it->second.shape) + ", expected " +
+                                                shape_str(e.shape));
   }
   m->w_ = std::make_unique<Weights>(fold_params(std::move(raw), pth));
   return m;
@@ -77,9 +83,12 @@ std::vector<int64_t> KokoroModel::ids_from_phonemes(std::string_view ps) const {
   while (i < ps.size()) {
     char32_t c = p[i];
     size_t n = 1;
-    if (c >= 0xF0) c &= 0x07, n = 4;
-    else if (c >= 0xE0) c &= 0x0F, n = 3;
-    else if (c >= 0xC0) c &= 0x1F, n = 2;
+    if (c >= 0xF0)
+      c &= 0x07, n = 4;
+    else if (c >= 0xE0)
+      c &= 0x0F, n = 3;
+    else if (c >= 0xC0)
+      c &= 0x1F, n = 2;
     if (i + n > ps.size()) break;
     for (size_t k = 1; k < n; ++k) c = c << 6 | (p[i + k] & 0x3F);
     i += n;
@@ -87,9 +96,9 @@ std::vector<int64_t> KokoroModel::ids_from_phonemes(std::string_view ps) const {
   }
   ids.push_back(0);
   if (static_cast<int64_t>(ids.size()) > config_->bert_max_pos)
-    throw Error(ErrorKind::InvalidArgument, "Kokoro: " + std::to_string(ids.size()) +
-                                                " tokens exceed the context of " + std::to_string(config_->bert_max_pos) +
-                                                "; split the text first");
+    throw Error(ErrorKind::InvalidArgument,
+                "Kokoro: " + std::to_string(ids.size()) + " tokens exceed the context of " +
+                    std::to_string(config_->bert_max_pos) + "; split the text first");
   return ids;
 }
 
@@ -115,7 +124,7 @@ KokoroOutput KokoroModel::synthesize(std::span<const int64_t> ids, std::span<con
 
   Mat bert_out = albert_forward(c, w, ids);
   Mat d_en = linear(bert_out, w.get("bert_encoder.weight"), &w.get("bert_encoder.bias"));  // [T, d_hid]
-  Mat d = duration_encoder_forward(c, w, d_en, s_pro);                                   // [T, d_hid+S]
+  Mat d = duration_encoder_forward(c, w, d_en, s_pro);                                     // [T, d_hid+S]
   Mat dur_lstm = bilstm(d, w, "predictor.lstm.");
   Mat logits = linear(dur_lstm, w.get("predictor.duration_proj.linear_layer.weight"),
                       &w.get("predictor.duration_proj.linear_layer.bias"));
@@ -134,7 +143,7 @@ KokoroOutput KokoroModel::synthesize(std::span<const int64_t> ids, std::span<con
   std::vector<float> F0, N;
   Mat shared;
   f0n_forward(w, en, s_pro, F0, N, taps ? &shared : nullptr);
-  Mat t_en = text_encoder_forward(c, w, ids);                      // [d_hid, T]
+  Mat t_en = text_encoder_forward(c, w, ids);  // [d_hid, T]
   const Mat asr = expand_by_durations(t_en, out.pred_dur);
   Mat dec_encode;
   Mat gen_in = decoder_forward(w, asr, F0, N, s_dec, taps ? &dec_encode : nullptr);
@@ -163,14 +172,15 @@ KokoroOutput KokoroModel::synthesize(std::span<const int64_t> ids, std::span<con
   return out;
 }
 
-Mat KokoroModel::decode_to_generator_input(const Mat& t_en, std::span<const int64_t> pred_dur, std::span<const float> F0,
-                                           std::span<const float> N, std::span<const float> s_dec,
-                                           Mat* dec_encode) const {
+Mat KokoroModel::decode_to_generator_input(const Mat& t_en, std::span<const int64_t> pred_dur,
+                                           std::span<const float> F0, std::span<const float> N,
+                                           std::span<const float> s_dec, Mat* dec_encode) const {
   ScopedPool pool(pool_mu_, pool_.get());
   return decoder_forward(*w_, expand_by_durations(t_en, pred_dur), F0, N, s_dec, dec_encode);
 }
 
-SourceSignals KokoroModel::harmonic_source(std::span<const float> f0_curve, NoiseMode noise, uint64_t seed) const {
+SourceSignals KokoroModel::harmonic_source(std::span<const float> f0_curve, NoiseMode noise,
+                                           uint64_t seed) const {
   return source_forward(*config_, *w_, f0_curve, noise, seed);
 }
 

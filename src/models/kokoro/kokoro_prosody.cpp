@@ -18,7 +18,8 @@ Mat append_style(const Mat& x, std::span<const float> s) {  // [T, C] -> [T, C +
 
 }  // namespace
 
-Mat duration_encoder_forward(const KokoroConfig& c, const Weights& w, const Mat& d_en, std::span<const float> s) {
+Mat duration_encoder_forward(const KokoroConfig& c, const Weights& w, const Mat& d_en,
+                             std::span<const float> s) {
   Mat x = append_style(d_en, s);
   for (int64_t l = 0; l < c.n_layer; ++l) {
     Mat y = bilstm(x, w, "predictor.text_encoder.lstms." + std::to_string(2 * l) + ".");
@@ -46,7 +47,8 @@ void f0n_forward(const Weights& w, const Mat& en, std::span<const float> s, std:
       const std::string p = "predictor." + name + "." + std::to_string(b);
       h = adain_res_blk1d(h, s, w, p, w.has(p + ".pool.weight"));
     }
-    h = conv1d(h, w.get("predictor." + name + "_proj.weight"), w.find("predictor." + name + "_proj.bias"), 1, 0, 1);
+    h = conv1d(h, w.get("predictor." + name + "_proj.weight"), w.find("predictor." + name + "_proj.bias"), 1,
+               0, 1);
     return h.v;
   };
   F0 = head("F0");

@@ -28,8 +28,8 @@ float splitmix_normal(uint64_t seed, uint64_t i) {
 
 }  // namespace
 
-SourceSignals source_forward(const KokoroConfig& c, const Weights& w, std::span<const float> f0_curve, NoiseMode noise,
-                             uint64_t seed) {
+SourceSignals source_forward(const KokoroConfig& c, const Weights& w, std::span<const float> f0_curve,
+                             NoiseMode noise, uint64_t seed) {
   int64_t up = c.hop;
   for (int64_t r : c.upsample_rates) up *= r;  // 300 samples per F0 value
   const int64_t n = static_cast<int64_t>(f0_curve.size()), L = n * up;
@@ -75,8 +75,10 @@ SourceSignals source_forward(const KokoroConfig& c, const Weights& w, std::span<
       const float phase = l0 * P[i0 * kHarmonics + h] + l1 * P[i1 * kHarmonics + h];
       const float sine = std::sin(phase) * kSineAmp;
       float nz = 0.f;
-      if (noise == NoiseMode::Splitmix) nz = splitmix_normal(seed, static_cast<uint64_t>(t * kHarmonics + h));
-      else if (noise == NoiseMode::Normal) nz = normal(rng);
+      if (noise == NoiseMode::Splitmix)
+        nz = splitmix_normal(seed, static_cast<uint64_t>(t * kHarmonics + h));
+      else if (noise == NoiseMode::Normal)
+        nz = normal(rng);
       e[h] = sine * uv + amp * nz;
       merged += e[h] * lw.data[h];
     }

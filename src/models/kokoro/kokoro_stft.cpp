@@ -19,8 +19,9 @@ std::vector<double> hann(int n) {
 
 Mat stft_mag_phase(std::span<const float> x, int n_fft, int hop) {
   const int64_t L = static_cast<int64_t>(x.size()), pad = n_fft / 2;
-  if (L <= pad) throw Error(ErrorKind::InvalidArgument, "STFT: signal of " + std::to_string(L) +
-                                                            " samples is too short for reflect padding");
+  if (L <= pad)
+    throw Error(ErrorKind::InvalidArgument,
+                "STFT: signal of " + std::to_string(L) + " samples is too short for reflect padding");
   const int bins = n_fft / 2 + 1;
   const int64_t frames = L / hop + 1;
   const std::vector<double> w = hann(n_fft);
@@ -58,8 +59,9 @@ Mat stft_mag_phase(std::span<const float> x, int n_fft, int hop) {
 
 std::vector<float> istft_from_post(const Mat& post, int n_fft, int hop) {
   const int bins = n_fft / 2 + 1;
-  if (post.rows != 2 * bins) throw Error(ErrorKind::InvalidArgument, "iSTFT: expected " + std::to_string(2 * bins) +
-                                                                         " rows, got " + std::to_string(post.rows));
+  if (post.rows != 2 * bins)
+    throw Error(ErrorKind::InvalidArgument,
+                "iSTFT: expected " + std::to_string(2 * bins) + " rows, got " + std::to_string(post.rows));
   const int64_t frames = post.cols, pad = n_fft / 2;
   const int64_t total = n_fft + hop * (frames - 1);
   const std::vector<double> w = hann(n_fft);

@@ -2,7 +2,6 @@
 // "module." prefix stripped and every weight-norm pair folded into a plain weight.
 #include <cmath>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -17,11 +16,16 @@ char32_t single_code_point(const std::string& s, const std::string& path) {
   char32_t c = 0;
   size_t n = 0;
   if (s.empty()) throw Error(ErrorKind::InvalidFormat, path + ": empty vocab key");
-  if (p[0] < 0x80) c = p[0], n = 1;
-  else if ((p[0] >> 5) == 6) c = p[0] & 0x1f, n = 2;
-  else if ((p[0] >> 4) == 14) c = p[0] & 0x0f, n = 3;
-  else if ((p[0] >> 3) == 30) c = p[0] & 0x07, n = 4;
-  if (n == 0 || s.size() != n) throw Error(ErrorKind::InvalidFormat, path + ": vocab key \"" + s + "\" is not one code point");
+  if (p[0] < 0x80)
+    c = p[0], n = 1;
+  else if ((p[0] >> 5) == 6)
+    c = p[0] & 0x1f, n = 2;
+  else if ((p[0] >> 4) == 14)
+    c = p[0] & 0x0f, n = 3;
+  else if ((p[0] >> 3) == 30)
+    c = p[0] & 0x07, n = 4;
+  if (n == 0 || s.size() != n)
+    throw Error(ErrorKind::InvalidFormat, path + ": vocab key \"" + s + "\" is not one code point");
   for (size_t i = 1; i < n; ++i) c = c << 6 | (p[i] & 0x3f);
   return c;
 }
@@ -85,7 +89,8 @@ KokoroConfig read_config(const std::string& path) {
     for (auto it = j["vocab"].begin(); it != j["vocab"].end(); ++it)
       c.vocab[single_code_point(it.key(), path)] = it.value().get<int64_t>();
   } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorKind::InvalidFormat, path + ": unexpected value in the Kokoro config (" + e.what() + ")");
+    throw Error(ErrorKind::InvalidFormat,
+                path + ": unexpected value in the Kokoro config (" + e.what() + ")");
   }
   if (c.upsample_rates.size() != c.upsample_kernels.size() || c.upsample_rates.empty() ||
       c.resblock_kernels.size() != c.resblock_dilations.size() || c.bert_heads <= 0 || c.hop <= 0 ||
@@ -101,7 +106,8 @@ std::map<std::string, Param> read_raw_params(const std::string& pth_path) {
   for (const auto& [key, t] : ck->tensors()) {
     const size_t dot = key.find('.');
     if (dot == std::string::npos)
-      throw Error(ErrorKind::InvalidFormat, pth_path + ": tensor \"" + key + "\" is not inside a module dict; not a Kokoro checkpoint");
+      throw Error(ErrorKind::InvalidFormat,
+                  pth_path + ": tensor \"" + key + "\" is not inside a module dict; not a Kokoro checkpoint");
     std::string rest = key.substr(dot + 1);
     if (rest.rfind("module.", 0) == 0) rest = rest.substr(7);
     const std::string name = key.substr(0, dot) + "." + rest;
@@ -125,12 +131,14 @@ Weights fold_params(std::map<std::string, Param> raw, const std::string& source)
       if (ends(gs)) {
         const std::string base = name.substr(0, name.size() - gs.size());
         auto v = raw.find(base + vs);
-        if (v == raw.end()) throw Error(ErrorKind::InvalidFormat, source + ": module." + name + " has no " + vs);
+        if (v == raw.end())
+          throw Error(ErrorKind::InvalidFormat, source + ": module." + name + " has no " + vs);
         w.params[base + "weight"] = fold_weight_norm(p, v->second, source + ": module." + base + "weight");
         folded_part = true;
       } else if (ends(vs)) {
         const std::string base = name.substr(0, name.size() - vs.size());
-        if (!raw.count(base + gs)) throw Error(ErrorKind::InvalidFormat, source + ": module." + name + " has no " + gs);
+        if (!raw.count(base + gs))
+          throw Error(ErrorKind::InvalidFormat, source + ": module." + name + " has no " + gs);
         folded_part = true;
       }
     }

@@ -8,8 +8,8 @@ namespace {
 
 float sigmoid(float v) { return 1.f / (1.f + std::exp(-v)); }
 
-void run_direction(const Mat& x, const Weights& w, const std::string& prefix, const std::string& sfx, bool reverse,
-                   Mat& out, int64_t col0) {
+void run_direction(const Mat& x, const Weights& w, const std::string& prefix, const std::string& sfx,
+                   bool reverse, Mat& out, int64_t col0) {
   const Param& wih = w.get(prefix + "weight_ih_l0" + sfx);
   const Param& whh = w.get(prefix + "weight_hh_l0" + sfx);
   const Param& bih = w.get(prefix + "bias_ih_l0" + sfx);
