@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-14-dev            # libFuzzer + sanitizers (scripts/fuzz.sh)
   # engine
   nlohmann-json3-dev libicu-dev
+  zlib1g-dev                          # zip members: PyTorch checkpoints (formats/), .docx (rag/)
   # model downloads (hub/)
   libcpp-httplib-dev libssl-dev
   # RAG: store, document loaders, vector index; test PDFs are made with enscript + ghostscript

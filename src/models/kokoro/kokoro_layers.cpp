@@ -1,0 +1,169 @@
+// The small building blocks shared by the Kokoro stages: linear, norms, AdaIN and the two
+// residual blocks of StyleTTS2 / iSTFTNet (spec §2.8–2.10).
+#include <cmath>
+
+#include "core/error.h"
+#include "models/kokoro/kokoro_internal.h"
+#include "models/kokoro/parallel.h"
+
+namespace xnai::models::kokoro {
+
+const Param* Weights::find(const std::string& name) const {
+  auto it = params.find(name);
+  return it == params.end() ? nullptr : &it->second;
+}
+
+const Param& Weights::get(const std::string& name) const {
+  if (const Param* p = find(name)) return *p;
+  throw Error(ErrorKind::NotFound, source + ": Kokoro checkpoint has no tensor module." + name);
+}
+
+Mat linear(const Mat& x, const Param& w, const Param* b) {
+  const int64_t out = w.dim(0), in = w.dim(1);
+  if (in != x.cols)
+    throw Error(ErrorKind::Internal,
+                "linear: input width " + std::to_string(x.cols) + " vs weight " + std::to_string(in));
+  if (x.rows >= 4 && out >= 16 && in >= 32) return linear_gemm(x, w, b);
+  return linear_plain(x, w, b);
+}
+
+Mat linear_plain(const Mat& x, const Param& w, const Param* b) {
+  const int64_t out = w.dim(0), in = w.dim(1);
+  Mat y(x.rows, out);
+  parallel_for(out, double(out) * in * x.rows, [&](int64_t o_begin, int64_t o_end) {
+    for (int64_t n = 0; n < x.rows; ++n) {
+      const float* xr = x.row(n);
+      float* yr = y.row(n);
+      for (int64_t o = o_begin; o < o_end; ++o) {
+        const float* wr = w.data.data() + o * in;
+        float acc = 0.f;
+        for (int64_t i = 0; i < in; ++i) acc += xr[i] * wr[i];
+        yr[o] = acc + (b ? b->data[o] : 0.f);
+      }
+    }
+  });
+  return y;
+}
+
+std::vector<float> linear_vec(std::span<const float> x, const Param& w, const Param& b) {
+  Mat m(1, static_cast<int64_t>(x.size()));
+  std::copy(x.begin(), x.end(), m.v.begin());
+  return linear(m, w, &b).v;
+}
+
+void leaky_relu(Mat& x, float slope) {
+  for (float& v : x.v) v = v >= 0.f ? v : v * slope;
+}
+
+void layer_norm_rows(Mat& x, const float* gamma, const float* beta, float eps) {
+  for (int64_t n = 0; n < x.rows; ++n) {
+    float* r = x.row(n);
+    double mean = 0, var = 0;
+    for (int64_t c = 0; c < x.cols; ++c) mean += r[c];
+    mean /= static_cast<double>(x.cols);
+    for (int64_t c = 0; c < x.cols; ++c) var += (r[c] - mean) * (r[c] - mean);
+    var /= static_cast<double>(x.cols);
+    const double inv = 1.0 / std::sqrt(var + eps);
+    for (int64_t c = 0; c < x.cols; ++c) {
+      float v = static_cast<float>((r[c] - mean) * inv);
+      if (gamma) v = v * gamma[c] + beta[c];
+      r[c] = v;
+    }
+  }
+}
+
+Mat transpose(const Mat& x) {
+  Mat y(x.cols, x.rows);
+  for (int64_t r = 0; r < x.rows; ++r)
+    for (int64_t c = 0; c < x.cols; ++c) y.at(c, r) = x.at(r, c);
+  return y;
+}
+
+Mat adain1d(const Mat& x, std::span<const float> s, const Weights& w, const std::string& prefix) {
+  const std::vector<float> h = linear_vec(s, w.get(prefix + ".fc.weight"), w.get(prefix + ".fc.bias"));
+  const int64_t C = x.rows;
+  if (static_cast<int64_t>(h.size()) != 2 * C)
+    throw Error(ErrorKind::InvalidFormat, w.source + ": " + prefix + ".fc gives " + std::to_string(h.size()) +
+                                              " values for " + std::to_string(C) + " channels");
+  // InstanceNorm1d(affine=True) params are absent in the real file: identity (spec §5.4).
+  const Param* nw = w.find(prefix + ".norm.weight");
+  const Param* nb = w.find(prefix + ".norm.bias");
+  Mat y(C, x.cols);
+  for (int64_t c = 0; c < C; ++c) {
+    const float* r = x.row(c);
+    double mean = 0, var = 0;
+    for (int64_t t = 0; t < x.cols; ++t) mean += r[t];
+    mean /= static_cast<double>(x.cols);
+    for (int64_t t = 0; t < x.cols; ++t) var += (r[t] - mean) * (r[t] - mean);
+    var /= static_cast<double>(x.cols);
+    const double inv = 1.0 / std::sqrt(var + 1e-5);
+    const float gamma = 1.f + h[c], beta = h[C + c];
+    const float aw = nw ? nw->data[c] : 1.f, ab = nb ? nb->data[c] : 0.f;
+    float* o = y.row(c);
+    for (int64_t t = 0; t < x.cols; ++t) {
+      const float xn = static_cast<float>((r[t] - mean) * inv) * aw + ab;
+      o[t] = gamma * xn + beta;
+    }
+  }
+  return y;
+}
+
+Mat adain_res_blk1d(const Mat& x, std::span<const float> s, const Weights& w, const std::string& p,
+                    bool upsample) {
+  Mat h = adain1d(x, s, w, p + ".norm1");
+  leaky_relu(h, 0.2f);
+  if (upsample) {
+    const Param& pw = w.get(p + ".pool.weight");
+    h = conv_transpose1d(h, pw, w.find(p + ".pool.bias"), 2, 1, 1, static_cast<int>(h.rows));
+  }
+  h = conv1d(h, w.get(p + ".conv1.weight"), w.find(p + ".conv1.bias"), 1, 1, 1);
+  h = adain1d(h, s, w, p + ".norm2");
+  leaky_relu(h, 0.2f);
+  h = conv1d(h, w.get(p + ".conv2.weight"), w.find(p + ".conv2.bias"), 1, 1, 1);
+
+  Mat sc;
+  if (upsample) {
+    sc = Mat(x.rows, x.cols * 2);
+    for (int64_t c = 0; c < x.rows; ++c)
+      for (int64_t t = 0; t < x.cols; ++t) sc.at(c, 2 * t) = sc.at(c, 2 * t + 1) = x.at(c, t);
+  } else {
+    sc = x;
+  }
+  if (const Param* sw = w.find(p + ".conv1x1.weight")) sc = conv1d(sc, *sw, nullptr, 1, 0, 1);
+  if (sc.rows != h.rows || sc.cols != h.cols)
+    throw Error(ErrorKind::InvalidFormat, w.source + ": block " + p + " shortcut and residual shapes differ");
+  const float k = 1.f / std::sqrt(2.f);
+  for (size_t i = 0; i < h.v.size(); ++i) h.v[i] = (h.v[i] + sc.v[i]) * k;
+  return h;
+}
+
+Mat adain_res_block1(const Mat& x_in, std::span<const float> s, const Weights& w, const std::string& p,
+                     int kernel, const std::vector<int64_t>& dilations) {
+  Mat x = x_in;
+  auto snake = [](Mat& t, const Param& alpha) {
+    for (int64_t c = 0; c < t.rows; ++c) {
+      const float a = alpha.data[c], inv = 1.f / a;
+      float* r = t.row(c);
+      for (int64_t i = 0; i < t.cols; ++i) {
+        const float sn = std::sin(a * r[i]);
+        r[i] = r[i] + inv * (sn * sn);
+      }
+    }
+  };
+  for (size_t j = 0; j < dilations.size(); ++j) {
+    const std::string js = std::to_string(j);
+    const int d = static_cast<int>(dilations[j]);
+    Mat t = adain1d(x, s, w, p + ".adain1." + js);
+    snake(t, w.get(p + ".alpha1." + js));
+    t = conv1d(t, w.get(p + ".convs1." + js + ".weight"), w.find(p + ".convs1." + js + ".bias"), 1,
+               d * (kernel - 1) / 2, d);
+    t = adain1d(t, s, w, p + ".adain2." + js);
+    snake(t, w.get(p + ".alpha2." + js));
+    t = conv1d(t, w.get(p + ".convs2." + js + ".weight"), w.find(p + ".convs2." + js + ".bias"), 1,
+               (kernel - 1) / 2, 1);
+    for (size_t i = 0; i < x.v.size(); ++i) x.v[i] += t.v[i];
+  }
+  return x;
+}
+
+}  // namespace xnai::models::kokoro

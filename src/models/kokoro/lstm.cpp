@@ -1,0 +1,50 @@
+// Bidirectional single-layer LSTM in PyTorch's layout (gate rows i, f, g, o).
+#include <cmath>
+
+#include "models/kokoro/kokoro_internal.h"
+
+namespace xnai::models::kokoro {
+namespace {
+
+float sigmoid(float v) { return 1.f / (1.f + std::exp(-v)); }
+
+void run_direction(const Mat& x, const Weights& w, const std::string& prefix, const std::string& sfx,
+                   bool reverse, Mat& out, int64_t col0) {
+  const Param& wih = w.get(prefix + "weight_ih_l0" + sfx);
+  const Param& whh = w.get(prefix + "weight_hh_l0" + sfx);
+  const Param& bih = w.get(prefix + "bias_ih_l0" + sfx);
+  const Param& bhh = w.get(prefix + "bias_hh_l0" + sfx);
+  const int64_t H = whh.dim(1), T = x.rows;
+  Mat z = linear(x, wih, &bih);  // [T, 4H]: input contributions for every step at once
+  std::vector<float> h(H, 0.f), c(H, 0.f), g(4 * H);
+  for (int64_t step = 0; step < T; ++step) {
+    const int64_t t = reverse ? T - 1 - step : step;
+    const float* zt = z.row(t);
+    for (int64_t r = 0; r < 4 * H; ++r) {
+      const float* wr = whh.data.data() + r * H;
+      float acc = 0.f;
+      for (int64_t k = 0; k < H; ++k) acc += wr[k] * h[k];
+      g[r] = zt[r] + bhh.data[r] + acc;
+    }
+    float* o = out.row(t) + col0;
+    for (int64_t k = 0; k < H; ++k) {
+      const float ig = sigmoid(g[k]), fg = sigmoid(g[H + k]), gg = std::tanh(g[2 * H + k]),
+                  og = sigmoid(g[3 * H + k]);
+      c[k] = fg * c[k] + ig * gg;
+      h[k] = og * std::tanh(c[k]);
+      o[k] = h[k];
+    }
+  }
+}
+
+}  // namespace
+
+Mat bilstm(const Mat& x, const Weights& w, const std::string& prefix) {
+  const int64_t H = w.get(prefix + "weight_hh_l0").dim(1);
+  Mat out(x.rows, 2 * H);
+  run_direction(x, w, prefix, "", false, out, 0);
+  run_direction(x, w, prefix, "_reverse", true, out, H);
+  return out;
+}
+
+}  // namespace xnai::models::kokoro

@@ -1,0 +1,27 @@
+#include "models/kokoro/parallel.h"
+
+#include "core/thread_pool.h"
+
+namespace xnai::models::kokoro {
+namespace {
+thread_local ThreadPool* t_pool = nullptr;
+constexpr double kMinParallelWork = 2e7;  // ~10 ms serial: below this waking the pool does not pay
+}  // namespace
+
+PoolScope::PoolScope(ThreadPool* pool) : previous_(t_pool) { t_pool = pool; }
+PoolScope::~PoolScope() { t_pool = previous_; }
+ThreadPool* current_pool() { return t_pool; }
+
+void parallel_for(int64_t n, double work, const std::function<void(int64_t, int64_t)>& fn) {
+  ThreadPool* pool = t_pool;
+  if (!pool || pool->size() <= 1 || n < 2 || work < kMinParallelWork) {
+    fn(0, n);
+    return;
+  }
+  pool->run([&](int ith, int nth) {
+    const auto [b, e] = ThreadPool::split(n, ith, nth);
+    if (b < e) fn(b, e);
+  });
+}
+
+}  // namespace xnai::models::kokoro

@@ -1,0 +1,33 @@
+// Optional data parallelism for the big Kokoro layers. A synthesis installs the model's
+// thread pool for its own thread (PoolScope); the layers split their output channels
+// with parallel_for. Without a pool (a second concurrent synthesis, or tests calling a
+// layer directly) everything runs on the calling thread. Splitting by output channel
+// keeps every element's summation order, so results do not depend on the thread count.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+namespace xnai {
+class ThreadPool;
+}
+
+namespace xnai::models::kokoro {
+
+class PoolScope {
+ public:
+  explicit PoolScope(ThreadPool* pool);
+  ~PoolScope();
+  PoolScope(const PoolScope&) = delete;
+  PoolScope& operator=(const PoolScope&) = delete;
+
+ private:
+  ThreadPool* previous_;
+};
+
+// The pool installed for this thread, or nullptr.
+ThreadPool* current_pool();
+
+// Runs fn(begin, end) over a split of [0, n); serial when `work` (multiply-adds) is small.
+void parallel_for(int64_t n, double work, const std::function<void(int64_t, int64_t)>& fn);
+
+}  // namespace xnai::models::kokoro
