@@ -15,6 +15,8 @@ packages=(
   libcpp-httplib-dev libssl-dev
   # RAG: store, document loaders, vector index; test PDFs are made with enscript + ghostscript
   libsqlite3-dev sqlite3 libgumbo-dev libpoppler-cpp-dev libhnswlib-dev enscript ghostscript
+  # speech: G2P and fallback voice, audio formats (wav flac ogg/opus mp3)
+  libespeak-ng-dev espeak-ng-data libsndfile1-dev
 )
 
 missing=()

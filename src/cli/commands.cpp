@@ -22,6 +22,9 @@ int run_pull(const std::vector<std::string>& args);
 int run_models(const std::vector<std::string>& args);
 int run_models_rm(const std::vector<std::string>& args);
 int run_embed(const std::vector<std::string>& args);
+int run_speak(const std::vector<std::string>& args);
+int run_phonemes(const std::vector<std::string>& args);
+int run_voices(const std::vector<std::string>& args);
 
 const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {
@@ -39,6 +42,9 @@ const std::vector<Command>& all_commands() {
       {"models", "list the cached models and the defaults the config uses", run_models},
       {"models rm", "remove a cached model (file, manifest entry, config references)", run_models_rm},
       {"embed", "sentence embeddings of texts (or stdin lines) with a bert-family model, as JSON", run_embed},
+      {"speak", "text to speech (Kokoro, or the espeak-ng voice), to a file, stdout or the speakers", run_speak},
+      {"phonemes", "the phonemes the speech model will see for a text, one line per chunk", run_phonemes},
+      {"voices", "list the voices of the speech engine", run_voices},
   };
   return commands;
 }

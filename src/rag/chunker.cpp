@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "core/error.h"
-#include "rag/sentence_splitter.h"
+#include "text/sentence_splitter.h"
 #include "rag/sha256.h"
 
 namespace xnai::rag {
@@ -52,7 +52,7 @@ class Chunker {
                       ") leaves no room after the token counter's fixed overhead (" + std::to_string(base_) +
                       ")");
     find_paragraph_starts();
-    sentences_ = detail::sentence_starts(text_);
+    sentences_ = text::sentence_starts(text_);
     sentences_.insert(sentences_.end(), paragraphs_.begin(), paragraphs_.end());
     std::sort(sentences_.begin(), sentences_.end());
     sentences_.erase(std::unique(sentences_.begin(), sentences_.end()), sentences_.end());
@@ -162,7 +162,7 @@ class Chunker {
   // Runs of words of [b, e) (a sentence longer than max_tokens), each within the budget
   // unless it is a single word.
   void word_groups(int64_t b, int64_t e, std::vector<Group>& out) const {
-    const std::vector<int64_t> wb = detail::word_boundaries(text_, b, e);
+    const std::vector<int64_t> wb = text::word_boundaries(text_, b, e);
     struct Seg {
       int64_t b, e;
       int tokens;
@@ -251,7 +251,7 @@ class Chunker {
       return {sent[static_cast<size_t>(k)], tokens};
     // Fall back to whole words: starts of words (after whitespace) inside (cb, ce).
     std::vector<int64_t> words;
-    for (int64_t w : detail::word_boundaries(text_, cb, ce))
+    for (int64_t w : text::word_boundaries(text_, cb, ce))
       if (w > cb && w < ce && usable_start(w)) words.push_back(w);
     if (words.empty()) return {-1, 0};
     const int64_t k = latest_enough(words, tokens);

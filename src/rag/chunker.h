@@ -11,7 +11,7 @@
 //     current chunk is still under half full, in which case it is split by sentences to fill it.
 //  3. A paragraph longer than max_tokens is split into sentences (ICU sentence breaks,
 //     en_US, with ICU's English abbreviation list plus a few more, so "Dr. Smith" stays one
-//     sentence — see sentence_splitter.h; single
+//     sentence — see text/sentence_splitter.h; single
 //     newlines count as spaces), and a sentence longer than max_tokens into runs of words
 //     (ICU word breaks). Nothing is ever cut inside a word or a UTF-8 character; a single
 //     word longer than max_tokens becomes a chunk of its own (the only way to exceed it).

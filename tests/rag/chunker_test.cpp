@@ -15,7 +15,7 @@
 
 #include "core/error.h"
 #include "rag/loaders.h"
-#include "rag/sentence_splitter.h"
+#include "text/sentence_splitter.h"
 
 namespace xnai::rag {
 namespace {
@@ -40,7 +40,7 @@ std::vector<std::string> texts(const std::vector<Chunk>& chunks) {
 }
 
 std::vector<std::string> sentences_of(const std::string& text) {
-  const std::vector<int64_t> starts = detail::sentence_starts(text);
+  const std::vector<int64_t> starts = text::sentence_starts(text);
   std::vector<std::string> out;
   for (size_t i = 0; i < starts.size(); ++i) {
     const size_t b = static_cast<size_t>(starts[i]);

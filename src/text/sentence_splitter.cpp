@@ -1,5 +1,5 @@
 // ICU BreakIterator over UTF-8 through UText, whose native indexes are byte offsets.
-#include "rag/sentence_splitter.h"
+#include "text/sentence_splitter.h"
 
 #include <unicode/brkiter.h>
 #include <unicode/filteredbrk.h>
@@ -12,7 +12,7 @@
 
 #include "core/error.h"
 
-namespace xnai::rag::detail {
+namespace xnai::text {
 namespace {
 
 struct UTextCloser {
@@ -104,4 +104,4 @@ std::vector<int64_t> word_boundaries(std::string_view text, int64_t begin, int64
   return b;
 }
 
-}  // namespace xnai::rag::detail
+}  // namespace xnai::text
