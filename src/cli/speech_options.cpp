@@ -6,7 +6,9 @@
 #include <iterator>
 
 #include "core/error.h"
+#include "hub/hub.h"
 #include "speech/espeak_engine.h"
+#include "speech/kokoro_engine.h"
 
 namespace xnai::cli {
 
@@ -19,12 +21,21 @@ std::vector<OptionSpec> speech_engine_option_specs() {
 }
 
 std::shared_ptr<speech::TtsEngine> make_tts_engine(const Args& args) {
-  if (const auto kokoro = args.get("--kokoro"))
-    // The Kokoro engine is built in its own branch and joins the TtsEngine interface at merge.
-    throw Error(ErrorKind::Unsupported, "Kokoro model '" + *kokoro +
-                                            "' given, but the Kokoro engine is not wired into this build yet; "
-                                            "drop --kokoro (and unset KOKORO_MODEL_DIR) to use the espeak-ng voice");
-  return std::make_shared<speech::EspeakEngine>();
+  speech::KokoroEngineOptions ko;
+  ko.deterministic_noise = args.has("--deterministic");
+  if (const auto kokoro = args.get("--kokoro")) {
+    ko.path = hub::resolve_model(*kokoro, hub::ModelKind::Tts);
+    return std::make_shared<speech::KokoroEngine>(ko);
+  }
+  // No flag: the Kokoro folder `xnai pull --recommended` made the default, else espeak-ng
+  // (always there; the command names the engine it used).
+  try {
+    ko.path = hub::resolve_model("", hub::ModelKind::Tts);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::InvalidArgument && e.kind() != ErrorKind::NotFound) throw;
+    return std::make_shared<speech::EspeakEngine>();
+  }
+  return std::make_shared<speech::KokoroEngine>(ko);
 }
 
 std::string text_argument(const Args& args, const std::string& command) {

@@ -17,8 +17,11 @@ struct CliRun {
   std::string out;
 };
 
+// No user config or model cache: with no flags the commands fall back to espeak-ng.
+const std::string kIsolated = "XNAI_CONFIG=/nonexistent/config.json XNAI_MODELS=/nonexistent/models ";
+
 CliRun run_xnai(const std::string& args) {
-  const std::string cmd = std::string(std::getenv("XNAI_BIN")) + " " + args + " 2>/dev/null";
+  const std::string cmd = kIsolated + std::string(std::getenv("XNAI_BIN")) + " " + args + " 2>/dev/null";
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -31,7 +34,7 @@ CliRun run_xnai(const std::string& args) {
 
 // The same with `text` on stdin.
 CliRun run_xnai_stdin(const std::string& text, const std::string& args) {
-  const std::string cmd = "printf '%s' '" + text + "' | " + std::string(std::getenv("XNAI_BIN")) + " " + args + " 2>/dev/null";
+  const std::string cmd = "printf '%s' '" + text + "' | " + kIsolated + std::string(std::getenv("XNAI_BIN")) + " " + args + " 2>/dev/null";
   CliRun r;
   const int status = std::system(cmd.c_str());
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -97,7 +100,7 @@ TEST(SpeakCli, BadVoiceAndFormatAreClearErrors) {
   REQUIRE_XNAI_BIN();
   EXPECT_EQ(run_xnai("speak hi --voice klingon -o /dev/null.wav").code, 3);  // NotFound
   EXPECT_EQ(run_xnai("speak hi -o out.xyz").code, 2);                        // InvalidArgument
-  EXPECT_EQ(run_xnai("speak hi --kokoro /nowhere -o x.wav").code, 5);        // not wired yet
+  EXPECT_EQ(run_xnai("speak hi --kokoro /nowhere -o x.wav").code, 3);        // NotFound
 }
 
 TEST(PhonemesCli, PrintsKokoroPhonemes) {
@@ -117,3 +120,49 @@ TEST(VoicesCli, ListsEspeakVoices) {
 }
 
 }  // namespace
+
+namespace {
+
+std::vector<float> read_f32(const std::filesystem::path& p) {
+  std::vector<float> v(std::filesystem::file_size(p) / 4);
+  FILE* f = std::fopen(p.c_str(), "rb");
+  if (f) {
+    if (std::fread(v.data(), 4, v.size(), f) != v.size()) v.clear();
+    std::fclose(f);
+  }
+  return v;
+}
+
+}  // namespace
+
+// The whole path a user takes (--kokoro folder, a .pt voice, --phonemes, --deterministic,
+// a float WAV) against the PyTorch reference waveform of testdata/kokoro case1, at the
+// README's end-to-end bar (correlation ≥ 0.99, relative RMS ≤ 0.15).
+TEST(SpeakCli, KokoroMatchesTheReferenceWaveform) {
+  REQUIRE_XNAI_BIN();
+  const char* env = std::getenv("XNAI_TESTDATA");
+  const std::filesystem::path td = env ? env : XNAI_DEFAULT_TESTDATA;
+  if (!std::filesystem::exists(td / "kokoro" / "case1_audio.bin"))
+    GTEST_SKIP() << "testdata/kokoro not found under " << td << " (set XNAI_TESTDATA)";
+  const auto out = temp_file("kokoro.wav");
+  const CliRun r = run_xnai("speak --kokoro " + (td / "kokoro").string() + " --voice " +
+                            (td / "kokoro" / "voice-testdata.pt").string() +
+                            " --phonemes 'həlˈO wˈɜɹld!' --deterministic --format wav-float -o " + out.string());
+  ASSERT_EQ(r.code, 0);
+  const Decoded d = decode(out);
+  const auto ref = read_f32(td / "kokoro" / "case1_audio.bin");
+  std::filesystem::remove(out);
+  EXPECT_EQ(d.rate, 24000);
+  ASSERT_EQ(d.samples.size(), ref.size());
+  double xy = 0, xx = 0, yy = 0, ee = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    xy += double(d.samples[i]) * ref[i];
+    xx += double(d.samples[i]) * d.samples[i];
+    yy += double(ref[i]) * ref[i];
+    ee += (double(d.samples[i]) - ref[i]) * (double(d.samples[i]) - ref[i]);
+  }
+  const double corr = xy / std::sqrt(xx * yy), rel = std::sqrt(ee / yy);
+  std::printf("[ measure  ] xnai speak (Kokoro) vs case1: correlation %.5f, relative RMS %.4f\n", corr, rel);
+  EXPECT_GE(corr, 0.99);
+  EXPECT_LE(rel, 0.15);
+}

@@ -221,7 +221,10 @@ TEST(VectorIndex, ChurnKeepsEveryLiveNodeFindable) {
         continue;
       }
       float n2 = 0;
-      for (auto& x : v) n2 += (x = g(rng)) * x;
+      for (auto& x : v) {
+        x = g(rng);
+        n2 += x * x;
+      }
       for (auto& x : v) x /= std::sqrt(n2);
       ix.add(l, v.data(), {});
       live[l] = v;
