@@ -47,7 +47,7 @@ void Args::parse(const std::vector<std::string>& argv) {
     } else if (inline_value) {
       throw Error(ErrorKind::InvalidArgument, command_ + ": option '" + name + "' takes no value");
     } else {
-      value = "1";
+      value.assign(1, '1');  // not = "1": gcc 12 reports a false -Wrestrict for that form
     }
     values_[spec->long_name] = value;
     all_values_.emplace_back(spec->long_name, value);

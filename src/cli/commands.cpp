@@ -25,6 +25,7 @@ int run_embed(const std::vector<std::string>& args);
 int run_speak(const std::vector<std::string>& args);
 int run_phonemes(const std::vector<std::string>& args);
 int run_voices(const std::vector<std::string>& args);
+int run_serve(const std::vector<std::string>& args);
 
 const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {
@@ -45,6 +46,7 @@ const std::vector<Command>& all_commands() {
       {"speak", "text to speech (Kokoro, or the espeak-ng voice), to a file, stdout or the speakers", run_speak},
       {"phonemes", "the phonemes the speech model will see for a text, one line per chunk", run_phonemes},
       {"voices", "list the voices of the speech engine", run_voices},
+      {"serve", "OpenAI-compatible HTTP server: chat, completions, embeddings, RAG, metrics", run_serve},
   };
   return commands;
 }

@@ -41,8 +41,8 @@ namespace {
 
 TEST(CpuFeatures, BundlesAreConsistentWithTheirParts) {
   const auto& f = xnai::cpu_features();
-  if (f.has_avx512_set()) EXPECT_TRUE(f.has_avx2_set());
-  if (f.has_avx2_set()) EXPECT_TRUE(f.avx2 && f.fma && f.f16c && f.bmi2);
+  if (f.has_avx512_set()) { EXPECT_TRUE(f.has_avx2_set()); }
+  if (f.has_avx2_set()) { EXPECT_TRUE(f.avx2 && f.fma && f.f16c && f.bmi2); }
   // The compiler's own view must agree where it has one (gcc knows all of these).
   EXPECT_EQ(f.avx2, __builtin_cpu_supports("avx2") != 0);
   EXPECT_EQ(f.fma, __builtin_cpu_supports("fma") != 0);
