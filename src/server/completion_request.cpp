@@ -41,8 +41,9 @@ CompletionParams read_completion_params(const json& body, int default_max_tokens
 
 const char* openai_finish_reason(const std::string& r) { return r == "stop" ? "stop" : "length"; }
 
+// 'model' may be left out (as llama.cpp's and Ollama's servers allow): one model is served.
 void check_model(const json& body, const std::string& served) {
-  const std::string model = req_string(body, "model");
+  const std::string model = opt_string(body, "model").value_or(served);
   if (model != served)
     throw ApiError(404, "invalid_request_error",
                    "the model '" + model + "' does not exist; this server serves '" + served + "' (see GET /v1/models)",

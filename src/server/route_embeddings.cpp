@@ -47,7 +47,7 @@ void handle(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
     throw ApiError(404, "invalid_request_error",
                    "no embedding model is loaded (start xnai serve with --embed-model MODEL)", "model",
                    "model_not_found");
-  const std::string model = req_string(body, "model");
+  const std::string model = opt_string(body, "model").value_or(ctx.opts.embed_name);  // optional: one embedder
   if (model != ctx.opts.embed_name)
     throw ApiError(404, "invalid_request_error",
                    "the model '" + model + "' does not exist; embeddings are served by '" + ctx.opts.embed_name + "'",

@@ -104,6 +104,14 @@ TEST(ServerApi, StreamedDeltasEqualWholeTextAndErrorsAreJson) {
   EXPECT_NE(m->body.find("xnai_http_requests_total{route=\"/v1/chat/completions\",status=\"200\"} 2"), std::string::npos)
       << m->body;
   EXPECT_NE(m->body.find("xnai_generated_tokens_total 12"), std::string::npos);
+  // 'model' may be left out: the one served model answers.
+  {
+    auto r = cli.Post("/v1/chat/completions", auth, R"({"messages":[{"role":"user","content":"hi"}],"max_tokens":2})",
+                      "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(json::parse(r->body)["model"], "tiny");
+  }
 }
 
 }  // namespace
