@@ -1,4 +1,4 @@
-// GET /v1/models: the LLM and the embedding model this server runs.
+// GET /v1/models: the LLM, the embedding model and the speech engine this server runs.
 #include <httplib.h>
 
 #include "server/server_context.h"
@@ -14,6 +14,7 @@ void register_model_routes(httplib::Server& http, ServerContext& ctx) {
               };
               if (c.services.llm) add(c.opts.llm_name, "llm");
               if (c.services.embedder) add(c.opts.embed_name, "embedding");
+              if (c.services.tts) add(c.opts.tts_name, "tts");
               send_json(res, json{{"object", "list"}, {"data", data}});
             });
 }

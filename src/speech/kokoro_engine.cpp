@@ -83,7 +83,6 @@ std::string KokoroEngine::voice_language(const std::string& voice) const {
   // Every named part of a mix must exist; the mix speaks the language of its first voice.
   const auto names = pack_names();
   std::string first;
-  bool first_is_file = false;
   for (size_t start = 0; start <= voice.size();) {
     const size_t end = std::min(voice.find('+', start), voice.size());
     std::string name = voice.substr(start, end - start);
@@ -91,12 +90,13 @@ std::string KokoroEngine::voice_language(const std::string& voice) const {
     if (name.ends_with(".pt") ? !fs::exists(name) : std::find(names.begin(), names.end(), name) == names.end())
       throw Error(ErrorKind::NotFound, "unknown Kokoro voice '" + name + "'; available: " + list_names(names));
     if (first.empty()) first = name.ends_with(".pt") ? fs::path(name).stem().string() : name;
-    if (start == 0) first_is_file = name.ends_with(".pt");
     start = end + 1;
   }
-  if (!first_is_file) return language_for_voice(first);
-  // A voice file need not follow the pack's naming (af_*, bm_*…): one whose name tells no
-  // language speaks American English, Kokoro's default.
+  // A voice (a file, or a pack someone added to voices/) need not follow the pack's naming
+  // (af_*, bm_*…): one whose name tells no language speaks American English, Kokoro's
+  // default. Japanese and Chinese names stay errors: speaking them as English would be wrong.
+  if (!first.empty() && (first[0] == 'j' || first[0] == 'z') && first.size() > 2 && first[2] == '_')
+    return language_for_voice(first);
   try {
     return language_for_voice(first);
   } catch (const Error&) {

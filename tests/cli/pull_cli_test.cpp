@@ -14,6 +14,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
+
+#include <httplib.h>
+#include <signal.h>
 
 #include "hub/fake_hub.h"
 #include "hub/hub_test_util.h"
@@ -182,6 +186,79 @@ TEST_F(PullCli, PulledModelIsTheDefaultForGenerate) {
   r = run("generate -p Hello -n 2", "MODEL_PATH=no-such-model");
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.err.find("no file or cached model named 'no-such-model'"), std::string::npos) << r.err;
+}
+
+// Once one model of each kind is pulled (as `pull --recommended` does), ask, speak and serve
+// run with no model flags at all and use them: hybrid search with the embedder, an answer
+// written by the LLM, speech from Kokoro, and a server that lists all three.
+TEST_F(PullCli, PulledDefaultsServeAskAndSpeakWithNoFlags) {
+  REQUIRE_XNAI_BIN();
+  XNAI_SKIP_IF_MISSING(llm, "llm/tiny-llama-spm-q4_k_m.gguf");
+  XNAI_SKIP_IF_MISSING(bert, "llm/tiny-bert-bge-f16.gguf");
+  XNAI_SKIP_IF_MISSING(kokoro, "kokoro/kokoro-testdata.pth");
+  const fs::path kdir = kokoro.parent_path();
+  hub_.add("org/llm", "tiny-llama-spm-q4_k_m.gguf", FakeFile{xnai::test::read_bytes(llm)});
+  hub_.add("org/embed", "tiny-bert-bge-f16.gguf", FakeFile{xnai::test::read_bytes(bert)});
+  hub_.add("org/kokoro", "kokoro-testdata.pth", FakeFile{xnai::test::read_bytes(kokoro)});
+  hub_.add("org/kokoro", "config.json", FakeFile{xnai::test::read_bytes(kdir / "config.json"), "", false});
+  hub_.add("org/kokoro", "voices/voice-testdata.pt", FakeFile{xnai::test::read_bytes(kdir / "voice-testdata.pt")});
+  for (const char* src : {"hf://org/llm/tiny-llama-spm-q4_k_m.gguf", "hf://org/embed/tiny-bert-bge-f16.gguf",
+                          "hf://org/kokoro/kokoro-testdata.pth", "hf://org/kokoro/config.json",
+                          "hf://org/kokoro/voices/voice-testdata.pt"}) {
+    const RunResult r = run(std::string("pull ") + src);
+    ASSERT_EQ(r.code, 0) << src << ": " << r.err;
+  }
+
+  const fs::path docs = tmp_.path() / "docs", data = tmp_.path() / "data";
+  fs::create_directories(docs);
+  std::ofstream(docs / "warranty.txt") << "The warranty period of the kettle is two years from the date of purchase.\n";
+  RunResult r = run("ingest '" + docs.string() + "' --data '" + data.string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run("ask 'How long is the warranty?' --json -n 4 --data '" + data.string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto a = nlohmann::json::parse(r.out);
+  EXPECT_EQ(a["retrieval_mode"], "hybrid") << r.out;  // the pulled embedder was used
+  EXPECT_EQ(a["answer_mode"], "llm") << r.out;        // the pulled LLM wrote the answer
+  ASSERT_FALSE(a["sources"].empty()) << r.out;
+
+  const fs::path wav = tmp_.path() / "hello.wav";
+  r = run("speak --phonemes 'həlˈO' -o '" + wav.string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("engine kokoro-82m"), std::string::npos) << r.err;  // not the espeak-ng fallback
+  EXPECT_GT(fs::file_size(wav), 44u);
+
+  // serve on a free port in the background; its stderr names the port it listens on.
+  const fs::path log = tmp_.path() / "serve.log", pidf = tmp_.path() / "serve.pid";
+  const std::string cmd = "env -u MODEL_PATH HF_ENDPOINT=http://127.0.0.1:1 XNAI_MODELS='" + models_.string() +
+                          "' XNAI_CONFIG='" + config_.string() + "' '" + std::getenv("XNAI_BIN") +
+                          "' serve --port 0 --data '" + data.string() + "' 2>'" + log.string() +
+                          "' & echo $! >'" + pidf.string() + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  int port = 0;
+  for (int i = 0; i < 200 && port == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const std::string text = xnai::test::read_bytes(log);
+    const auto at = text.find("listening on http://127.0.0.1:");
+    if (at != std::string::npos) port = std::atoi(text.c_str() + at + 30);
+  }
+  const int pid = std::atoi(xnai::test::read_bytes(pidf).c_str());
+  ASSERT_GT(port, 0) << xnai::test::read_bytes(log);
+  httplib::Client cli("127.0.0.1", port);
+  auto m = cli.Get("/v1/models");
+  auto s = cli.Post("/v1/audio/speech", R"({"input":"Hello.","voice":"alloy","response_format":"wav"})",
+                    "application/json");
+  ::kill(pid, SIGTERM);
+  ASSERT_TRUE(m);
+  ASSERT_EQ(m->status, 200) << m->body;
+  std::string kinds;
+  const auto listed = nlohmann::json::parse(m->body);
+  for (const auto& e : listed["data"]) kinds += e["kind"].get<std::string>() + " ";
+  EXPECT_EQ(kinds, "llm embedding tts ") << m->body;
+  EXPECT_NE(m->body.find("tiny-llama-spm-q4_k_m"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("kokoro"), std::string::npos) << m->body;
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->status, 200) << s->body;
+  EXPECT_GT(s->body.size(), 1000u);
 }
 
 }  // namespace
