@@ -18,6 +18,12 @@ packages=(
   # speech: G2P and fallback voice, audio formats (wav flac ogg/opus mp3)
   libespeak-ng-dev espeak-ng-data libsndfile1-dev
 )
+# End-to-end tests with real clients (tests/js/run.sh): node + npm for the openai package and
+# playwright-core, chromium for the browser test. A node from elsewhere (NodeSource's bundles
+# npm, and Debian's npm package would conflict with it) counts as present.
+for tool in nodejs:node npm:npm chromium:chromium; do
+  command -v "${tool#*:}" >/dev/null || packages+=("${tool%%:*}")
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -160,7 +160,7 @@ Server::Server(const ServerOptions& opts, const Services& services) : impl_(std:
         return httplib::Server::HandlerResponse::Handled;
       }
     }
-    if (c.opts.api_key.empty() || req.path == "/health" || req.path == "/ready")
+    if (c.opts.api_key.empty() || req.path == "/health" || req.path == "/ready" || is_web_page_request(req))
       return httplib::Server::HandlerResponse::Unhandled;
     const std::string auth = req.get_header_value("Authorization");
     const std::string prefix = "Bearer ";
@@ -225,6 +225,8 @@ Server::Server(const ServerOptions& opts, const Services& services) : impl_(std:
   register_rag_query_routes(http, ctx);
   register_speech_routes(http, ctx);
   register_health_routes(http, ctx);
+  register_voice_routes(http, ctx);
+  register_web_routes(http, ctx);
 }
 
 Server::~Server() { stop(); }

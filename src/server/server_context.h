@@ -60,6 +60,11 @@ void register_rag_document_routes(httplib::Server& http, ServerContext& ctx);  /
 void register_rag_query_routes(httplib::Server& http, ServerContext& ctx);     // route_rag_query.cpp
 void register_speech_routes(httplib::Server& http, ServerContext& ctx);      // route_speech.cpp
 void register_health_routes(httplib::Server& http, ServerContext& ctx);      // route_health.cpp
+void register_voice_routes(httplib::Server& http, ServerContext& ctx);       // route_voices.cpp
+void register_web_routes(httplib::Server& http, ServerContext& ctx);         // route_web.cpp
+
+// True for a GET of the web page or one of its files, which need no API key.
+bool is_web_page_request(const httplib::Request& req);                      // route_web.cpp
 
 // Unix seconds now (the `created` field).
 int64_t unix_now();
