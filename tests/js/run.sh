@@ -40,37 +40,49 @@ if ! cmp -s "$here/package-lock.json" "$deps/node_modules/.xnai-lock"; then
   cp "$here/package-lock.json" "$deps/node_modules/.xnai-lock"
 fi
 
-# A server of our own: temp store, no model cache or config of the user's (speech falls
-# back to espeak-ng), a key so the page's key handling is exercised.
+# Servers of our own: temp stores, no model cache or config of the user's (speech falls back
+# to espeak-ng), a key so the page's key handling is exercised. One answers with the LLM, one
+# without (extractive answers: real sentences from the documents, so speech has several).
 work=$(mktemp -d "${TMPDIR:-/tmp}/xnai-js.XXXXXX")
 key="js-test-key-$RANDOM$RANDOM"
-log=$work/serve.log
-XNAI_MODELS=$work/models XNAI_CONFIG=$work/config.json \
-  "$bin" serve -m "$llm" --embed-model "$embed" --data "$work/store" --host 127.0.0.1 --port 0 \
-  --api-key "$key" --max-tokens 40 --threads 2 >"$log" 2>&1 &
-server=$!
+servers=()
 cleanup() {
-  kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-port=""
-for _ in $(seq 1 600); do
-  port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$log" | head -n1)
-  [ -n "$port" ] && break
-  kill -0 "$server" 2>/dev/null || { echo "FAIL: xnai serve exited:" >&2; cat "$log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "FAIL: xnai serve did not start within 60 s:" >&2; cat "$log" >&2; exit 1; }
-echo "xnai serve on port $port (log: $log)"
+# start_server NAME ARGS...: starts `xnai serve ARGS` and sets $port to its port.
+start_server() {
+  local name=$1 log=$work/$1.log
+  shift
+  XNAI_MODELS=$work/models XNAI_CONFIG=$work/config.json \
+    "$bin" serve --embed-model "$embed" --data "$work/$name-store" --host 127.0.0.1 --port 0 \
+    --api-key "$key" --threads 2 "$@" >"$log" 2>&1 &
+  servers+=($!)
+  port=""
+  for _ in $(seq 1 600); do
+    port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$log" | head -n1)
+    [ -n "$port" ] && break
+    kill -0 "${servers[-1]}" 2>/dev/null || { echo "FAIL: xnai serve ($name) exited:" >&2; cat "$log" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$port" ] || { echo "FAIL: xnai serve ($name) did not start within 60 s:" >&2; cat "$log" >&2; exit 1; }
+  echo "xnai serve ($name) on port $port"
+}
+start_server llm -m "$llm" --max-tokens 40
+llm_port=$port
+start_server extractive
+extractive_port=$port
 
 status=0
-XNAI_URL="http://127.0.0.1:$port" XNAI_API_KEY="$key" CHROMIUM="$chromium" \
+XNAI_URL="http://127.0.0.1:$llm_port" XNAI_URL_EXTRACTIVE="http://127.0.0.1:$extractive_port" XNAI_API_KEY="$key" CHROMIUM="$chromium" \
   XNAI_SHOT_DIR="$(dirname "$bin")/js-artifacts" NODE_PATH="$deps/node_modules" \
   node --test "$here"/*.test.cjs || status=$?
 if [ "$status" -ne 0 ]; then
-  echo "--- xnai serve log ---" >&2
-  tail -n 50 "$log" >&2
+  for log in "$work"/*.log; do
+    echo "--- $(basename "$log") ---" >&2
+    tail -n 50 "$log" >&2
+  done
 fi
 exit "$status"

@@ -49,35 +49,52 @@ test('the page and its files are served with types and cache headers, without a 
   assert.equal((await fetch(url + '/v1/audio/voices')).status, 401);
 });
 
-test('ask your documents in the browser: upload, streamed answer, sources, speech', { timeout: 240_000 }, async (t) => {
+async function launch(t) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--autoplay-policy=no-user-gesture-required'],
   });
   t.after(() => browser.close());
+  return browser;
+}
+
+// Opens the page of the server at `base`, watching for script errors and speech requests.
+async function openPage(browser, base) {
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-  const problems = [];
-  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-  page.on('console', (m) => { if (m.type() === 'error' && !/401/.test(m.text())) problems.push('console: ' + m.text()); });
-  const speech = [];
-  page.on('response', (r) => {
-    if (r.url().endsWith('/v1/audio/speech')) speech.push({ status: r.status(), type: r.headers()['content-type'] });
+  const watch = { problems: [], speech: [] };
+  page.on('pageerror', (e) => watch.problems.push('page error: ' + e.message));
+  page.on('console', (m) => { if (m.type() === 'error' && !/401/.test(m.text())) watch.problems.push('console: ' + m.text()); });
+  page.on('request', (r) => {
+    if (r.url().endsWith('/v1/audio/speech')) watch.speech.push({ input: JSON.parse(r.postData()).input });
   });
+  page.on('response', (r) => {
+    if (!r.url().endsWith('/v1/audio/speech')) return;
+    const s = watch.speech.find((x) => x.input === JSON.parse(r.request().postData()).input && !x.status);
+    if (s) Object.assign(s, { status: r.status(), type: r.headers()['content-type'] });
+  });
+  await page.goto(base + '/');
+  return { page, watch };
+}
 
-  await page.goto(url + '/');
-  await assert.doesNotReject(page.waitForSelector('#documents li.error', { timeout: 10_000 }), 'without a key the list says why');
-  assert.match(await page.textContent('#documents'), /API key/);
-
+async function enterKeyAndUpload(page) {
   await page.fill('#api-key', apiKey);
   await page.dispatchEvent('#api-key', 'change');
   await page.waitForFunction(() => document.querySelectorAll('#voice option').length > 0 && !document.querySelector('#voice').disabled);
-  await page.waitForFunction(() => document.querySelector('#model').value === 'tiny-llama-spm-q8_0');
   await page.waitForSelector('#documents li.muted');  // the empty store says so
-
   await page.setInputFiles('#file', { name: 'lighthouse.txt', mimeType: 'text/plain', buffer: Buffer.from(doc) });
   await page.click('#upload-form button[type=submit]');
   await page.waitForFunction(() => document.querySelector('#documents').textContent.includes('lighthouse.txt'));
   assert.match(await page.textContent('#status'), /Added: lighthouse\.txt \(\d+ chunks\)/);
+}
+
+test('ask your documents in the browser: upload, streamed answer, sources, speech', { timeout: 240_000 }, async (t) => {
+  const browser = await launch(t);
+  const { page, watch } = await openPage(browser, url);
+  const { speech, problems } = watch;
+  await assert.doesNotReject(page.waitForSelector('#documents li.error', { timeout: 10_000 }), 'without a key the list says why');
+  assert.match(await page.textContent('#documents'), /API key/);
+  await enterKeyAndUpload(page);
+  assert.equal(await page.inputValue('#model'), 'tiny-llama-spm-q8_0');
 
   await page.fill('#question', 'What is the name of the lighthouse keeper and her cat?');
   await page.press('#question', 'Enter');
@@ -109,6 +126,47 @@ test('ask your documents in the browser: upload, streamed answer, sources, speec
   assert.ok(stats.colors > 50, `${stats.colors} distinct colours: the page rendered text and controls`);
   assert.ok(stats.inkFraction > 0.01 && stats.inkFraction < 0.9, `ink ${stats.inkFraction}`);
   assert.deepEqual(problems, []);
+});
+
+test('without an LLM: a quoted answer with linked markers, spoken sentence by sentence in order', { timeout: 240_000 }, async (t) => {
+  const browser = await launch(t);
+  const { page, watch } = await openPage(browser, process.env.XNAI_URL_EXTRACTIVE);
+  await enterKeyAndUpload(page);
+  assert.equal(await page.textContent('#model option'), 'none (extractive answers)');
+
+  await page.fill('#question', 'What do we know about Marta?');
+  await page.click('#ask');
+  await page.waitForSelector('#sources a.source', { timeout: 120_000 });
+  await page.waitForFunction(() => !document.querySelector('#ask').disabled);  // the stream has ended
+  const answer = await page.textContent('#answer');
+  assert.match(answer, /named Marta Quill\./);      // both sentences that name her, quoted
+  assert.match(answer, /Marta writes the weather/);
+
+  // The finished answer's [n] markers link to the sources.
+  const refs = await page.$$eval('#answer a.ref', (as) => as.map((a) => a.textContent));
+  assert.ok(refs.length >= 1 && refs.every((r) => r === '[1]'), JSON.stringify(refs));
+  await page.click('#answer a.ref >> nth=0');
+  await page.waitForSelector('#cited', { state: 'visible' });
+  assert.match(await page.textContent('#cited-text'), /grey cat called Pepper/);  // the whole cited passage
+
+  // Every sentence spoken, one request each, in the answer's order, each played to its end.
+  await page.waitForFunction(() => {
+    const s = document.querySelector('#speech-status');
+    return /^Spoken (\d+) of \1 sentences?$/.test(s.textContent);
+  }, null, { timeout: 120_000 });
+  const spoken = watch.speech.map((s) => s.input);
+  assert.ok(spoken.length >= 2, `several sentences: ${JSON.stringify(spoken)}`);
+  assert.ok(watch.speech.every((s) => s.status === 200 && s.type === 'audio/mpeg'), JSON.stringify(watch.speech));
+  const plain = answer.replace(/\s*\[\d+\]/g, '');
+  let at = 0;
+  for (const sentence of spoken) {
+    assert.doesNotMatch(sentence, /\[\d+\]/, 'markers are not read out');
+    const found = plain.indexOf(sentence, at);
+    assert.ok(found >= at, `"${sentence}" follows the previous sentence in the answer`);
+    at = found + sentence.length;
+  }
+  assert.equal(Number(await page.getAttribute('#speech-status', 'data-spoken')), spoken.length);
+  assert.deepEqual(watch.problems, []);
 });
 
 // Decodes a PNG in a blank page (the browser is the PNG decoder) and measures it: size,
