@@ -166,6 +166,14 @@ test('without an LLM: a quoted answer with linked markers, spoken sentence by se
     at = found + sentence.length;
   }
   assert.equal(Number(await page.getAttribute('#speech-status', 'data-spoken')), spoken.length);
+
+  // Removing the document empties the list (and the store: the next question finds nothing).
+  await page.click('#documents button[aria-label="Remove lighthouse.txt"]');
+  await page.waitForSelector('#documents li.muted');
+  assert.match(await page.textContent('#status'), /Removed lighthouse\.txt/);
+  await page.click('#ask');
+  await page.waitForFunction(() => /No matching passages/.test(document.querySelector('#status').textContent));
+  assert.equal(await page.$$eval('#sources li', (li) => li.length), 0);
   assert.deepEqual(watch.problems, []);
 });
 
