@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -62,6 +63,8 @@ struct StreamRelay {
   std::deque<std::string> pieces;
   std::optional<ApiError> error;
   std::thread reader;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  bool first_written = false;
 
   ~StreamRelay() {
     {
@@ -135,6 +138,12 @@ void relay_stream(ServerContext& ctx, const RemoteEngine& engine, const std::str
         r->cancelled = true;  // the client went away: stop reading from the remote
         return false;
       }
+      if (!r->first_written && engine.kind() == RemoteKind::Llm) {
+        // Time to first token as this server's clients see it (the remote's own is its own).
+        ctx.metrics.record_generation(
+            0, 0, std::chrono::duration<double>(std::chrono::steady_clock::now() - r->started).count());
+      }
+      r->first_written = true;
     }
     if (!r->finished) return true;
     // The status line is sent: a failure now can only be told in-band (SSE) or by ending short.

@@ -6,7 +6,9 @@
 #include <signal.h>
 
 #include <cstring>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "compute/backend.h"
@@ -83,6 +85,16 @@ TEST(ServerApiDetails, PenaltiesStopUsageErrorsBase64AndMetrics) {
     EXPECT_EQ(post(cli, "/v1/chat/completions", p, 400)["error"]["code"], "invalid_type");
   }
 
+  // The window reaches the sampler: an empty one turns the penalties off.
+  {
+    json p = base;
+    p["frequency_penalty"] = 2.0;
+    p["repeat_last_n"] = 0;
+    EXPECT_EQ(post(cli, "/v1/chat/completions", p)["choices"][0]["message"]["content"], text);
+    p["repeat_last_n"] = -2;
+    EXPECT_EQ(post(cli, "/v1/chat/completions", p, 400)["error"]["param"], "repeat_last_n");
+  }
+
   // A stop string cuts the text before it, with finish_reason "stop".
   // (The tiny model's text is random: take three printable ASCII bytes from it as the stop.)
   size_t at = 4;
@@ -146,10 +158,18 @@ TEST(ServerApiDetails, PenaltiesStopUsageErrorsBase64AndMetrics) {
     EXPECT_EQ(fin["choices"][0]["finish_reason"], "length");
   }
 
-  auto m = cli.Get("/metrics");
-  ASSERT_TRUE(m);
-  const std::string& page = m->body;
-  EXPECT_GE(metric(page, "xnai_http_requests_total{route=\"/v1/chat/completions\",status=\"200\"}"), 6);
+  // A request is counted once its response is written, just after the client has it: poll
+  // briefly for the last one.
+  const std::string ok_series = "xnai_http_requests_total{route=\"/v1/chat/completions\",status=\"200\"} 7";
+  std::string page;
+  for (int i = 0; i < 100; ++i) {
+    auto m = cli.Get("/metrics");
+    ASSERT_TRUE(m);
+    page = m->body;
+    if (page.find(ok_series) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GE(metric(page, "xnai_http_requests_total{route=\"/v1/chat/completions\",status=\"200\"}"), 7);
   EXPECT_GE(metric(page, "xnai_http_errors_total{route=\"/v1/chat/completions\",status=\"400\"}"), 5);
   EXPECT_GE(metric(page, "xnai_http_request_duration_seconds_bucket{route=\"/v1/embeddings\",le=\"+Inf\"}"), 4);
   EXPECT_GE(metric(page, "xnai_time_to_first_token_seconds_count"), 6);

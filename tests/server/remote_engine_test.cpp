@@ -259,6 +259,8 @@ TEST(RemoteEngines, FrontServerSendsEveryJobToTheBackServer) {
     auto m = f.Get("/metrics", kFront);
     ASSERT_TRUE(m);
     EXPECT_NE(m->body.find("xnai_remote_requests_total{engine=\"llm\",outcome=\"ok\"}"), std::string::npos) << m->body;
+    // The streamed chat was timed to its first token on the front too.
+    EXPECT_EQ(m->body.find("xnai_time_to_first_token_seconds_count 0"), std::string::npos) << m->body;
   }
 
   // A front with the wrong key for the back: 502 that says so (not a 401 blaming the client).
