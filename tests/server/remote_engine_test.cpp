@@ -18,6 +18,7 @@
 #include "rag/store.h"
 #include "runtime/bert_embedder.h"
 #include "server/remote_embedder.h"
+#include "server/remote_engine.h"
 #include "server/server.h"
 #include "speech/espeak_engine.h"
 #include "test_support.h"
@@ -294,6 +295,26 @@ TEST(RemoteEngines, FrontServerSendsEveryJobToTheBackServer) {
   front.stop();
   store.reset();
   fs::remove_all(dir);
+}
+
+TEST(RemoteEngines, PicksTheModelOfItsKindAndHidesTheKey) {
+  using xnai::server::RemoteKind;
+  using xnai::server::pick_remote_model;
+  // xnai labels kinds; Ollama and vLLM list bare ids.
+  const json xnai_list = {{"data", {{{"id", "e5"}, {"kind", "embedding"}}, {{"id", "qwen"}, {"kind", "llm"}}}}};
+  EXPECT_EQ(pick_remote_model(xnai_list, RemoteKind::Llm), "qwen");
+  EXPECT_EQ(pick_remote_model(xnai_list, RemoteKind::Embedding), "e5");
+  EXPECT_EQ(pick_remote_model(xnai_list, RemoteKind::Tts), "tts-1");
+  const json bare = {{"data", {{{"id", "nomic-embed-text:latest"}}, {{"id", "llama3.2:3b"}}, {{"id", "kokoro"}}}}};
+  EXPECT_EQ(pick_remote_model(bare, RemoteKind::Llm), "llama3.2:3b");
+  EXPECT_EQ(pick_remote_model(bare, RemoteKind::Embedding), "nomic-embed-text:latest");
+  EXPECT_EQ(pick_remote_model(bare, RemoteKind::Tts), "kokoro");
+  EXPECT_EQ(pick_remote_model(json{{"data", json::array()}}, RemoteKind::Llm), std::nullopt);
+  EXPECT_EQ(pick_remote_model(json("nonsense"), RemoteKind::Llm), std::nullopt);
+
+  const xnai::server::RemoteEngine e(RemoteKind::Llm, "https://sk-123@api.example.com:8443/openai/v1/", "", 5);
+  EXPECT_EQ(e.display(), "https://api.example.com:8443/openai");
+  EXPECT_EQ(std::string(e.unreachable("x").what()).find("sk-123"), std::string::npos);
 }
 
 TEST(RemoteEngines, BadUrlsAreRefusedAtStart) {
