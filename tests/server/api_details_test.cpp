@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <cstring>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -273,6 +274,71 @@ TEST(ServerApiDetails, RagAnswerIsSpokenSentenceBySentence) {
   EXPECT_EQ(post(cli, "/v1/rag/query", bad, 400)["error"]["param"], "audio.voice");
   bad["audio"] = {{"voice", 7}};
   EXPECT_EQ(post(cli, "/v1/rag/query", bad, 400)["error"]["param"], "audio.voice");
+  server.stop();
+  store.reset();
+  fs::remove_all(dir);
+}
+
+// The same with a local LLM writing the answer: the clips are made inside the generation's
+// text callback (the slot hands its turn on meanwhile) and arrive before the citations.
+TEST(ServerApiDetails, RagLlmAnswerIsSpokenToo) {
+  XNAI_SKIP_IF_MISSING(llm_path, "llm/tiny-llama-spm-q8_0.gguf");
+  XNAI_SKIP_IF_MISSING(emb_path, "llm/tiny-bert-bge-f16.gguf");
+  ::signal(SIGPIPE, SIG_IGN);
+  auto backend = xnai::compute::make_cpu_backend({});
+  auto llm = xnai::models::LlmModel::load(llm_path.string(), *backend);
+  auto emb = xnai::runtime::BertEmbedder::load(emb_path.string());
+  const fs::path dir = fs::temp_directory_path() / ("xnai_rag_llm_audio_test_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  auto store = xnai::rag::open_embedded_store({(dir / "data").string()});
+  xnai::server::ServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.data_dir = dir.string();
+  xnai::server::Services s;
+  s.llm = llm.get();
+  s.embedder = emb.get();
+  s.store = store.get();
+  s.tts = std::make_shared<xnai::speech::EspeakEngine>();
+  xnai::server::Server server(o, s);
+  server.start();
+  httplib::Client cli("127.0.0.1", server.port());
+  cli.set_read_timeout(120, 0);
+  auto up = cli.Post("/v1/rag/documents?filename=kettle.md", "The kettle has a warranty of two years.\n", "text/markdown");
+  ASSERT_TRUE(up);
+  ASSERT_EQ(up->status, 201) << up->body;
+  const json q = {{"question", "How long is the warranty?"}, {"stream", true}, {"max_tokens", 24},
+                  {"temperature", 0},                        {"audio", {{"format", "wav"}}}};
+  auto r = cli.Post("/v1/rag/query", q.dump(), "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  std::string answer, spoken;
+  int audio = 0, citations_at = -1, last_audio_at = -1;
+  const auto events = xnai::test::sse_events(r->body);
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].data == "[DONE]") continue;
+    const json j = events[i].json();
+    ASSERT_FALSE(j.contains("error")) << events[i].data;
+    if (j["object"] == "rag.answer.delta") answer += j["delta"].get<std::string>();
+    if (j["object"] == "rag.answer.audio") {
+      ++audio;
+      last_audio_at = int(i);
+      spoken += j["text"].get<std::string>();
+      const auto d = xnai::test::decode_audio(xnai::test::base64_decode(j["audio"]), ".wav");
+      EXPECT_EQ(d.sample_rate, 24000);
+      EXPECT_GT(d.frames, 0);
+    }
+    if (events[i].event == "citations") {
+      citations_at = int(i);
+      EXPECT_EQ(j["extractive"], false);
+    }
+  }
+  ASSERT_GE(citations_at, 0) << r->body;
+  ASSERT_FALSE(answer.empty());
+  if (std::any_of(answer.begin(), answer.end(), [](unsigned char c) { return std::isalpha(c); })) {
+    EXPECT_GE(audio, 1) << answer;
+    EXPECT_LT(last_audio_at, citations_at);
+  }
   server.stop();
   store.reset();
   fs::remove_all(dir);
