@@ -18,6 +18,16 @@ std::string lower(std::string s) {
 
 bool contains(const std::string& id, const char* word) { return lower(id).find(word) != std::string::npos; }
 
+// The URL as it may appear in messages: a KEY@ part becomes ***@.
+std::string redacted(const std::string& url) {
+  const size_t start = url.find("://");
+  const size_t from = start == std::string::npos ? 0 : start + 3;
+  const size_t at = url.find('@', from);
+  const size_t slash = url.find('/', from);
+  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return url;
+  return url.substr(0, from) + "***" + url.substr(at);
+}
+
 bool is_timeout(httplib::Error e) { return e == httplib::Error::Read || e == httplib::Error::Write; }
 
 }  // namespace
@@ -37,7 +47,8 @@ RemoteEngine::RemoteEngine(RemoteKind kind, const std::string& base_url, const s
   const size_t scheme_end = base_url.find("://");
   const std::string scheme = scheme_end == std::string::npos ? "" : lower(base_url.substr(0, scheme_end));
   if (scheme != "http" && scheme != "https")
-    throw Error(ErrorKind::InvalidArgument, flag + " must start with http:// or https://, got '" + base_url + "'");
+    throw Error(ErrorKind::InvalidArgument,
+                flag + " must start with http:// or https://, got '" + redacted(base_url) + "'");
   std::string rest = base_url.substr(scheme_end + 3);
   const size_t slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
@@ -50,7 +61,7 @@ RemoteEngine::RemoteEngine(RemoteKind kind, const std::string& base_url, const s
     authority = authority.substr(at + 1);
   }
   if (authority.empty() || authority.find_first_of(" \t?#") != std::string::npos)
-    throw Error(ErrorKind::InvalidArgument, flag + " has no host: '" + base_url + "'");
+    throw Error(ErrorKind::InvalidArgument, flag + " has no host: '" + redacted(base_url) + "'");
   if (const size_t q = path.find_first_of("?#"); q != std::string::npos) path.resize(q);
   while (!path.empty() && path.back() == '/') path.pop_back();
   if (path.size() >= 3 && path.compare(path.size() - 3, 3, "/v1") == 0) path.resize(path.size() - 3);

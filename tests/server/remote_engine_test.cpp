@@ -323,6 +323,14 @@ TEST(RemoteEngines, BadUrlsAreRefusedAtStart) {
   EXPECT_THROW(xnai::server::Server(o, {}), std::exception);
   o.llm_url = "http://";
   EXPECT_THROW(xnai::server::Server(o, {}), std::exception);
+  try {
+    o.llm_url = "ftp://sk-9@example.com";
+    xnai::server::Server s(o, {});
+    ADD_FAILURE() << "accepted " << o.llm_url;
+  } catch (const std::exception& e) {
+    EXPECT_EQ(std::string(e.what()).find("sk-9"), std::string::npos) << e.what();  // the key is not shown
+    EXPECT_NE(std::string(e.what()).find("--llm-url"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
