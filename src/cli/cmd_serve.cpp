@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "rag/store.h"
 #include "runtime/embedder.h"
+#include "server/remote_embedder.h"
 #include "server/server.h"
 
 namespace xnai::cli {
@@ -50,6 +51,13 @@ int run_serve(const std::vector<std::string>& argv) {
   specs.push_back({"--timeout", "", true, "seconds a request may wait and generate (default 600; 0 = none)", ""});
   specs.push_back({"--cors", "", true, "allow browsers from this origin (e.g. http://localhost:3000, or *); off by default", ""});
   specs.push_back({"--max-tokens", "", true, "tokens per answer when a request gives no max_tokens (default 512)", ""});
+  specs.push_back({"--llm-url", "", true,
+                   "send chat/completions (and RAG answers) to this OpenAI-compatible server instead of a local "
+                   "model: http[s]://[KEY@]host[:port][/v1] (llama-server, Ollama, vLLM, another xnai)", ""});
+  specs.push_back({"--embed-url", "", true, "send embeddings (and RAG vectors) to this OpenAI-compatible server", ""});
+  specs.push_back({"--tts-url", "", true, "send /v1/audio/speech (and RAG answer audio) to this OpenAI-compatible server", ""});
+  specs.push_back({"--remote-api-key", "", true, "API key for the remote engines (a KEY@ in a URL overrides it)",
+                   "XNAI_REMOTE_API_KEY"});
   Args args("serve", specs);
   args.parse(argv);
   if (args.has("--help")) {
@@ -79,10 +87,16 @@ int run_serve(const std::vector<std::string>& argv) {
   if (auto f = args.get("--api-key-file")) opts.api_key = read_key_file(*f);
   opts.cors_origin = args.get_or("--cors", "");
   opts.data_dir = rag_data_dir(args);
+  opts.llm_url = args.get_or("--llm-url", "");
+  opts.embed_url = args.get_or("--embed-url", "");
+  opts.tts_url = args.get_or("--tts-url", "");
+  opts.remote_api_key = args.get_or("--remote-api-key", "");
 
   std::unique_ptr<compute::Backend> backend;
   std::unique_ptr<models::LlmModel> llm;
-  if (llm_configured(args)) {
+  if (!opts.llm_url.empty()) {
+    std::fprintf(stderr, "note: chat, completions and RAG answers go to the --llm-url server\n");
+  } else if (llm_configured(args)) {
     backend = make_backend(args);
     const std::string path = model_path(args);
     llm = load_llm(args, *backend);
@@ -91,16 +105,24 @@ int run_serve(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "note: no LLM (-m MODEL or `xnai pull --recommended`): chat and completions answer 503, "
                          "RAG answers are extractive\n");
   }
-  auto embedder = load_embedder(args);
-  if (embedder) opts.embed_name = embedder->model_name();
+  // With --embed-url the remote model also makes the RAG vectors, so the store never mixes
+  // vectors of two models.
+  std::unique_ptr<runtime::Embedder> embedder;
+  if (!opts.embed_url.empty())
+    embedder = std::make_unique<server::RemoteEmbedder>(opts.embed_url, opts.remote_api_key, opts.timeout_s);
+  else
+    embedder = load_embedder(args);
+  if (embedder && opts.embed_url.empty()) opts.embed_name = embedder->model_name();
   auto store = open_rag_store(args);
 
   server::Services services;
   services.llm = llm.get();
   services.embedder = embedder.get();
   services.store = store.get();
-  services.tts = make_tts_engine(args);  // Kokoro when configured or pulled, else espeak-ng
-  opts.tts_name = services.tts->name();
+  if (opts.tts_url.empty()) {
+    services.tts = make_tts_engine(args);  // Kokoro when configured or pulled, else espeak-ng
+    opts.tts_name = services.tts->name();
+  }
 
   // Signals are taken by sigwait below; the server's threads inherit the blocked mask.
   // A client that hangs up mid-stream must be a failed write, not SIGPIPE.

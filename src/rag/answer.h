@@ -106,6 +106,17 @@ AnswerPrompt build_answer_prompt(const models::LlmModel& model, const std::strin
                                  const std::vector<RetrievedHit>& hits, int max_sources,
                                  int64_t max_prompt_tokens, const std::string& system_prompt = {});
 
+// The chat messages of an answer prompt for a model that is not loaded here (a remote
+// engine, whose tokenizer is unknown): the same system and user messages as
+// build_answer_prompt, with sources added best first while the user message stays within
+// `max_user_chars` bytes (the first source is cut at a UTF-8 boundary when it alone is longer).
+struct AnswerMessages {
+  std::string system, user;
+  std::vector<Citation> sources;  // numbered 1…n as written in the user message
+};
+AnswerMessages build_answer_messages(const std::string& question, const std::vector<RetrievedHit>& hits,
+                                     int max_sources, size_t max_user_chars, const std::string& system_prompt = {});
+
 // The default system message of answer prompts.
 const std::string& default_answer_system_prompt();
 

@@ -122,6 +122,30 @@ AnswerPrompt build_answer_prompt(const models::LlmModel& model, const std::strin
   return p;
 }
 
+AnswerMessages build_answer_messages(const std::string& question, const std::vector<RetrievedHit>& hits,
+                                     int max_sources, size_t max_user_chars, const std::string& system_prompt) {
+  AnswerMessages m;
+  m.system = system_prompt.empty() ? default_answer_system_prompt() : system_prompt;
+  std::vector<Citation> sources;
+  const size_t n = std::min(hits.size(), static_cast<size_t>(std::max(0, max_sources)));
+  for (size_t i = 0; i < n; ++i) {
+    sources.push_back(detail::citation_for_hit(hits[i], static_cast<int>(sources.size()) + 1));
+    if (user_message(question, sources).size() <= max_user_chars) continue;
+    sources.pop_back();
+    if (!sources.empty()) continue;  // a later, shorter source may still fit
+    const RetrievedHit& h = hits[i];
+    const size_t overhead = user_message(question, {detail::citation_for_span(h, 1, h.hit.chunk.begin, h.hit.chunk.begin)}).size();
+    if (overhead >= max_user_chars) continue;
+    const size_t keep = utf8_floor(h.hit.chunk.text, max_user_chars - overhead);
+    if (keep > 0)
+      sources.push_back(
+          detail::citation_for_span(h, 1, h.hit.chunk.begin, h.hit.chunk.begin + static_cast<int64_t>(keep)));
+  }
+  m.user = user_message(question, sources);
+  m.sources = std::move(sources);
+  return m;
+}
+
 Answer answer_with_llm(runtime::Generator& generator, const std::string& question,
                        const std::vector<RetrievedHit>& hits, const LlmAnswerOptions& opts,
                        const AnswerTextCallback& on_text) {

@@ -30,6 +30,10 @@ class ApiError : public std::runtime_error {
 ApiError bad_request(const std::string& message, const std::string& param = {},
                      const std::string& code = {});
 
+// JSON text for the wire. Invalid UTF-8 (a model may sample byte tokens that never complete
+// a character) becomes U+FFFD instead of an exception, so an odd answer is never a 500.
+inline std::string wire_json(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 // {"error": {...}} for an error; param/code are null when empty.
 json error_body(int status, const std::string& type, const std::string& message,
                 const std::string& param = {}, const std::string& code = {});

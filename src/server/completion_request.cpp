@@ -16,6 +16,9 @@ CompletionParams read_completion_params(const json& body, int default_max_tokens
   if (auto v = opt_number(body, "presence_penalty", -2, 2)) s.presence_penalty = static_cast<float>(*v);
   if (auto v = opt_number(body, "frequency_penalty", -2, 2)) s.frequency_penalty = static_cast<float>(*v);
   if (auto v = opt_number(body, "repeat_penalty", 0.01, 10)) s.repeat_penalty = static_cast<float>(*v);
+  // The penalties' window (llama.cpp's name): the last 64 tokens, prompt included, unless set;
+  // -1 = every token of the prompt and the answer.
+  if (auto v = opt_int(body, "repeat_last_n", -1, 1 << 20)) s.repeat_last_n = static_cast<int>(*v);
   if (auto v = opt_int(body, "seed", INT64_MIN, INT64_MAX)) s.seed = static_cast<uint64_t>(*v);
   p.gen.max_tokens = default_max_tokens;
   // max_completion_tokens is the newer name; either may be sent.

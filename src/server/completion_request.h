@@ -1,7 +1,9 @@
 // Reading the shared fields of /v1/chat/completions and /v1/completions into generation
 // options, and the OpenAI finish_reason of a generation. OpenAI's sampling semantics are
 // kept: temperature (default 1) and top_p are the only truncations unless the request adds
-// the llama.cpp-style extensions top_k / min_p / repeat_penalty.
+// the llama.cpp-style extensions top_k / min_p / repeat_penalty. presence_penalty and
+// frequency_penalty are OpenAI's (logit -= presence + count · frequency) over the sampler's
+// window of recent tokens (repeat_last_n, default 64, prompt included).
 #pragma once
 #include <string>
 

@@ -90,6 +90,11 @@ void Metrics::record_rejected() {
   ++rejected_;
 }
 
+void Metrics::record_remote(const std::string& engine, bool ok) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++remote_[{engine, ok}];
+}
+
 void Metrics::record_speech(double audio_seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   speech_seconds_total_ += audio_seconds;
@@ -123,6 +128,11 @@ std::string Metrics::render(const GaugeReadings& g) const {
   out += "xnai_tokens_per_second " + num(last_tokens_per_second_) + "\n";
   header(out, "xnai_rejected_requests_total", "counter", "Requests refused with 503 because the queue was full.");
   out += "xnai_rejected_requests_total " + std::to_string(rejected_) + "\n";
+  header(out, "xnai_remote_requests_total", "counter",
+         "Jobs sent to remote engines (--llm-url, --embed-url, --tts-url) by engine and outcome.");
+  for (const auto& [key, n] : remote_)
+    out += "xnai_remote_requests_total{engine=\"" + escape_label(key.first) + "\",outcome=\"" +
+           (key.second ? "ok" : "error") + "\"} " + std::to_string(n) + "\n";
   header(out, "xnai_queue_depth", "gauge", "Requests waiting for a generation slot.");
   out += "xnai_queue_depth " + std::to_string(g.queue_depth) + "\n";
   header(out, "xnai_slots_active", "gauge", "Generation slots in use.");

@@ -43,6 +43,9 @@ class Metrics {
   void record_generation(int64_t tokens, double generate_seconds, double ttft_seconds);
   void record_speech(double audio_seconds);  // one finished /v1/audio/speech answer
   void record_rejected();  // a request turned away because the queue was full
+  // One job sent to a remote engine (--llm-url etc.): engine "llm"/"embedding"/"tts"; ok is
+  // false when it could not be reached or answered an error.
+  void record_remote(const std::string& engine, bool ok);
 
   std::string render(const GaugeReadings& g) const;
 
@@ -56,6 +59,7 @@ class Metrics {
   double last_tokens_per_second_ = 0;
   uint64_t rejected_ = 0;
   double speech_seconds_total_ = 0;
+  std::map<std::pair<std::string, bool>, uint64_t> remote_;  // (engine, ok) → count
 };
 
 // Resident set size of this process in bytes (from /proc/self/statm), 0 when unknown.

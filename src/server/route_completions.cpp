@@ -6,6 +6,7 @@
 #include "formats/gguf.h"
 #include "models/llm/llm.h"
 #include "server/completion_request.h"
+#include "server/remote_relay.h"
 #include "server/server_context.h"
 #include "server/sse.h"
 #include "text/chat_template.h"
@@ -217,6 +218,10 @@ void handle(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
   job->arrived = Clock::now();
   job->deadline = ctx.deadline_from_now();
   const json body = parse_json_object(req.body);
+  if (ctx.remote_llm) {  // --llm-url: the remote engine answers (remote_relay.h)
+    relay_to_remote(ctx, *ctx.remote_llm, req.path, body, opt_bool(body, "stream").value_or(false), res);
+    return;
+  }
   if (!ctx.services.llm)
     throw ApiError(503, "server_error", "no language model is loaded (start xnai serve with -m MODEL)");
   check_model(body, ctx.opts.llm_name);

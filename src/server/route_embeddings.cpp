@@ -6,29 +6,12 @@
 #include <cstring>
 
 #include "runtime/embedder.h"
+#include "server/base64.h"
+#include "server/remote_relay.h"
 #include "server/server_context.h"
 
 namespace xnai::server {
 namespace {
-
-std::string base64_encode(const unsigned char* p, size_t n) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((n + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < n; i += 3) {
-    const uint32_t v = (uint32_t(p[i]) << 16) | (uint32_t(p[i + 1]) << 8) | p[i + 2];
-    out += t[v >> 18], out += t[(v >> 12) & 63], out += t[(v >> 6) & 63], out += t[v & 63];
-  }
-  if (i < n) {
-    uint32_t v = uint32_t(p[i]) << 16;
-    if (i + 1 < n) v |= uint32_t(p[i + 1]) << 8;
-    out += t[v >> 18], out += t[(v >> 12) & 63];
-    out += i + 1 < n ? t[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
 
 // The vector as little-endian float32 bytes (x86-64 is little-endian; written portably).
 std::string base64_floats(const std::vector<float>& v) {
@@ -43,6 +26,10 @@ std::string base64_floats(const std::vector<float>& v) {
 
 void handle(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const json body = parse_json_object(req.body);
+  if (ctx.remote_embed) {  // --embed-url: the remote engine answers
+    relay_to_remote(ctx, *ctx.remote_embed, "/v1/embeddings", body, false, res);
+    return;
+  }
   if (!ctx.services.embedder)
     throw ApiError(404, "invalid_request_error",
                    "no embedding model is loaded (start xnai serve with --embed-model MODEL)", "model",

@@ -1,5 +1,6 @@
-// GET /health (the process answers), GET /ready (the models are loaded) and GET /metrics
-// (Prometheus text). /health and /ready need no API key, so probes work without one.
+// GET /health (the process answers), GET /ready (the models are loaded, the remote engines
+// answer) and GET /metrics (Prometheus text). /health and /ready need no API key, so probes
+// work without one.
 #include <httplib.h>
 
 #include "server/server_context.h"
@@ -11,11 +12,28 @@ void register_health_routes(httplib::Server& http, ServerContext& ctx) {
     send_json(res, json{{"status", "ok"}});
   });
   add_route(http, ctx, "GET", "/ready", "/ready", [](ServerContext& c, const httplib::Request&, httplib::Response& res) {
-    const bool ready = c.services.llm || c.services.embedder;
-    json models = json::array();
-    if (c.services.llm) models.push_back(c.opts.llm_name);
-    if (c.services.embedder) models.push_back(c.opts.embed_name);
-    if (ready) send_json(res, json{{"status", "ready"}, {"models", models}});
+    json models = json::array(), remote = json::object();
+    if (c.services.llm && !c.remote_llm) models.push_back(c.opts.llm_name);
+    if (c.services.embedder && !c.remote_embed) models.push_back(c.opts.embed_name);
+    // Each remote engine is asked now (GET /v1/models): ready means every job has somewhere
+    // to go, so one that does not answer makes the server not ready.
+    std::string down;
+    for (const RemoteEngine* e : {c.remote_llm.get(), c.remote_embed.get(), c.remote_tts.get()}) {
+      if (!e) continue;
+      const bool up = e->list_models(3).has_value();
+      remote[remote_kind_name(e->kind())] = json{{"url", e->display()}, {"reachable", up}};
+      if (!up) down += (down.empty() ? "" : ", ") + std::string(remote_kind_name(e->kind())) + " at " + e->display();
+    }
+    if (!down.empty()) {
+      json body = error_body(503, "server_error", "remote engine not reachable: " + down, "", "remote_unreachable");
+      body["remote"] = remote;
+      send_json(res, body, 503);
+      return;
+    }
+    const bool ready = !models.empty() || !remote.empty();
+    json ok{{"status", "ready"}, {"models", models}};
+    if (!remote.empty()) ok["remote"] = remote;
+    if (ready) send_json(res, ok);
     else
       send_json(res, error_body(503, "server_error", "no model is loaded (start xnai serve with -m and/or --embed-model)",
                                 "", "not_ready"),

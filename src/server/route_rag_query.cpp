@@ -3,7 +3,11 @@
 // else extractively — and return the answer with its citations (chunk id, file, pages, the
 // byte span and its text). With "stream": true the answer's text arrives as SSE events
 // {"object":"rag.answer.delta","delta":…}, then one `event: citations` with the citations,
-// then data: [DONE].
+// then data: [DONE]. With "audio": {"voice", "format"} the answer is also spoken sentence by
+// sentence as it is written (answer_audio.h): each finished sentence arrives as an
+// `event: audio` {"object":"rag.answer.audio","index","text","format","audio": base64 clip}
+// (not streamed: an "audio" array of the same objects). With --llm-url the remote LLM writes
+// the answer (remote_answer.h).
 #include <httplib.h>
 
 #include <mutex>
@@ -12,6 +16,9 @@
 #include "rag/answer.h"
 #include "rag/filter_parse.h"
 #include "rag/retriever.h"
+#include "server/answer_audio.h"
+#include "server/base64.h"
+#include "server/remote_answer.h"
 #include "server/server_context.h"
 #include "server/sse.h"
 
@@ -53,9 +60,18 @@ struct Query {
   rag::RetrieveOptions retrieve;
   rag::LlmAnswerOptions llm;
   bool stream = false;
+  std::optional<AnswerAudioRequest> audio;
 };
 
-Query read_query(const json& body, int default_max_tokens) {
+json audio_event(const SpokenSentence& s, const std::string& format) {
+  return json{{"object", "rag.answer.audio"},
+              {"index", s.index},
+              {"text", s.text},
+              {"format", format},
+              {"audio", base64_encode(s.audio)}};
+}
+
+Query read_query(const ServerContext& ctx, const json& body, int default_max_tokens) {
   Query q;
   q.question = req_string(body, "question");
   if (q.question.find_first_not_of(" \t\r\n") == std::string::npos)
@@ -80,6 +96,7 @@ Query read_query(const json& body, int default_max_tokens) {
   if (auto t = opt_number(body, "temperature", 0, 2)) q.llm.generate.sampling.temperature = static_cast<float>(*t);
   if (auto s = opt_int(body, "seed", INT64_MIN, INT64_MAX)) q.llm.generate.sampling.seed = static_cast<uint64_t>(*s);
   q.stream = opt_bool(body, "stream").value_or(false);
+  q.audio = read_answer_audio(ctx, body);
   return q;
 }
 
@@ -95,6 +112,7 @@ rag::Answer answer(ServerContext& ctx, const Query& q, std::unique_ptr<Lease> le
     mode_used = r.mode;
     hits = std::move(r.hits);
   }
+  if (ctx.remote_llm) return answer_with_remote_llm(*ctx.remote_llm, q.question, hits, q.llm, on_text);
   if (!lease) {
     rag::ExtractiveOptions eo;
     eo.max_hits = q.retrieve.top_k;
@@ -110,26 +128,50 @@ void handle(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
   const json body = parse_json_object(req.body);
   if (!ctx.services.store)
     throw ApiError(503, "server_error", "the document store is not open (start xnai serve with --data DIR)");
-  auto q = std::make_shared<Query>(read_query(body, ctx.opts.max_tokens_default));
+  auto q = std::make_shared<Query>(read_query(ctx, body, ctx.opts.max_tokens_default));
+  // The speaker is made (and its voice checked) before the response starts; where its clips
+  // go is set below, once the way of answering is known.
+  auto emit = std::make_shared<SentenceSpeaker::OnSentence>();
+  std::shared_ptr<SentenceSpeaker> speaker;
+  if (q->audio)
+    speaker = std::make_shared<SentenceSpeaker>(ctx, *q->audio, [emit](const SpokenSentence& s) { return (*emit)(s); });
   std::unique_ptr<Lease> lease;
-  if (ctx.slots) lease = acquire_slot(ctx, {}, res);
+  if (ctx.slots && !ctx.remote_llm) lease = acquire_slot(ctx, {}, res);
   if (!q->stream) {
     rag::RetrievalMode mode = rag::RetrievalMode::Bm25;
-    const auto a = answer(ctx, *q, std::move(lease), mode, {});
-    send_json(res, answer_json(a, mode));
+    json clips = json::array();
+    *emit = [&](const SpokenSentence& s) {
+      clips.push_back(audio_event(s, q->audio->format_name));
+      return true;
+    };
+    TextCallback on_text;
+    if (speaker) on_text = [&](std::string_view piece) { return speaker->add(piece); };
+    const auto a = answer(ctx, *q, std::move(lease), mode, on_text);
+    json out = answer_json(a, mode);
+    if (speaker) {
+      speaker->finish();
+      out["audio"] = clips;
+    }
+    send_json(res, out);
     return;
   }
   auto held = std::make_shared<std::unique_ptr<Lease>>(std::move(lease));
   res.set_header("Cache-Control", "no-cache");
-  res.set_chunked_content_provider("text/event-stream", [&ctx, q, held](size_t, httplib::DataSink& sink) {
+  res.set_chunked_content_provider("text/event-stream", [&ctx, q, held, speaker, emit](size_t, httplib::DataSink& sink) {
     bool gone = false;
     rag::RetrievalMode mode = rag::RetrievalMode::Bm25;
     rag::Answer a;
+    *emit = [&](const SpokenSentence& s) {
+      if (!gone && !sse_send(sink, audio_event(s, q->audio->format_name), "audio")) gone = true;
+      return !gone;
+    };
     try {
       a = answer(ctx, *q, std::move(*held), mode, [&](std::string_view piece) {
         if (!sse_send(sink, json{{"object", "rag.answer.delta"}, {"delta", std::string(piece)}})) gone = true;
+        if (!gone && speaker) speaker->add(piece);
         return !gone;
       });
+      if (speaker && !gone) speaker->finish();  // the last sentence, before the citations
     } catch (const ApiError& e) {
       sse_send(sink, error_body(e));
       sse_done(sink);

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "server/remote_relay.h"
 #include "server/server_context.h"
 #include "speech/audio_encoder.h"
 #include "speech/speech_service.h"
@@ -22,14 +23,6 @@ struct SpeechJob {
   speech::SpeechOptions options;
   speech::AudioFormat format;
 };
-
-// OpenAI's voice names (alloy, echo, …) mean "the default voice" here; any other name goes to
-// the engine, which rejects unknown ones with the list of voices.
-bool is_openai_voice(const std::string& v) {
-  for (const char* name : {"alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse"})
-    if (v == name) return true;
-  return false;
-}
 
 SpeechJob parse_speech_request(const ServerContext& ctx, const std::string& body) {
   const json req = parse_json_object(body);
@@ -56,7 +49,21 @@ SpeechJob parse_speech_request(const ServerContext& ctx, const std::string& body
   return job;
 }
 
+}  // namespace
+
+bool is_openai_voice(const std::string& v) {
+  for (const char* name : {"alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse"})
+    if (v == name) return true;
+  return false;
+}
+
+namespace {
+
 void speech_handler(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  if (ctx.remote_tts) {  // --tts-url: the remote engine speaks; its audio streams through
+    relay_to_remote(ctx, *ctx.remote_tts, "/v1/audio/speech", parse_json_object(req.body), true, res);
+    return;
+  }
   if (!ctx.services.tts)
     throw ApiError(503, "server_error", "no speech engine is loaded", "", "model_not_loaded");
   auto job = std::make_shared<SpeechJob>(parse_speech_request(ctx, req.body));

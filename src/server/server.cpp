@@ -52,7 +52,7 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
 
 void send_json(httplib::Response& res, const json& body, int status) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(wire_json(body), "application/json");
 }
 
 void send_error(httplib::Response& res, const ApiError& e) { send_json(res, error_body(e), e.status); }
@@ -130,6 +130,14 @@ Server::Server(const ServerOptions& opts, const Services& services) : impl_(std:
     c.n_ctx = opts.ctx_size;
     ctx.slots = std::make_unique<SlotPool>(*services.llm, c, opts.parallel, opts.queue);
   }
+  // A remote engine replaces the built-in one for its jobs (a local model given as well is
+  // not used for them).
+  auto remote = [&](RemoteKind kind, const std::string& url) {
+    return url.empty() ? nullptr : std::make_unique<RemoteEngine>(kind, url, opts.remote_api_key, opts.timeout_s);
+  };
+  ctx.remote_llm = remote(RemoteKind::Llm, opts.llm_url);
+  ctx.remote_embed = remote(RemoteKind::Embedding, opts.embed_url);
+  ctx.remote_tts = remote(RemoteKind::Tts, opts.tts_url);
   if (ctx.opts.llm_name.empty() && services.llm) ctx.opts.llm_name = "llm";
   if (ctx.opts.embed_name.empty() && services.embedder) ctx.opts.embed_name = "embedding";
 

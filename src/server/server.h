@@ -43,6 +43,10 @@ struct ServerOptions {
   std::string embed_name;
   std::string tts_name = "kokoro";      // the speech model id (tts-1 and tts-1-hd are accepted too)
   int max_tokens_default = 512;        // when a request gives no max_tokens
+  // Remote OpenAI-compatible engines that take these jobs instead of the built-in ones
+  // (remote_engine.h: "http[s]://[KEY@]host[:port][/prefix]"); "" = built in.
+  std::string llm_url, embed_url, tts_url;
+  std::string remote_api_key;          // sent to every remote engine whose URL carries no key
 };
 
 struct Services {

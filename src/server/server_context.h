@@ -9,6 +9,7 @@
 
 #include "server/api_error.h"
 #include "server/metrics.h"
+#include "server/remote_engine.h"
 #include "server/server.h"
 #include "server/slot_pool.h"
 
@@ -25,6 +26,8 @@ struct ServerContext {
   Services services;
   std::unique_ptr<SlotPool> slots;  // null when no LLM is loaded
   Metrics metrics;
+  // Set when a remote engine takes the job (ServerOptions::llm_url …); the route sends it there.
+  std::unique_ptr<RemoteEngine> remote_llm, remote_embed, remote_tts;
   // The store allows one writer and concurrent readers (rag/store.h).
   std::shared_mutex store_mu;
   // The speech engine serves one request at a time.
@@ -65,6 +68,10 @@ void register_web_routes(httplib::Server& http, ServerContext& ctx);         // 
 
 // True for a GET of the web page or one of its files, which need no API key.
 bool is_web_page_request(const httplib::Request& req);                      // route_web.cpp
+
+// OpenAI's voice names (alloy, echo, …) mean "the default voice" here; any other name goes to
+// the engine, which rejects unknown ones with the list of voices (route_speech.cpp).
+bool is_openai_voice(const std::string& voice);
 
 // Unix seconds now (the `created` field).
 int64_t unix_now();

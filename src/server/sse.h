@@ -12,7 +12,7 @@ namespace xnai::server {
 inline bool sse_send(httplib::DataSink& sink, const json& j, const char* event = nullptr) {
   std::string s;
   if (event) s += std::string("event: ") + event + "\n";
-  s += "data: " + j.dump() + "\n\n";
+  s += "data: " + wire_json(j) + "\n\n";
   return sink.write(s.data(), s.size());
 }
 
