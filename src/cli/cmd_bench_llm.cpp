@@ -106,6 +106,8 @@ int run_bench_llm(const std::vector<std::string>& argv) {
            {"--repetitions", "-r", true, "timed runs per test (default 5)", ""},
            {"--batch-size", "-b", true, "prompt tokens per forward pass (default 512)", ""},
            {"--kv-type", "", true, "KV cache type: f16 (default) or f32", ""},
+           {"--sequences", "-s", true,
+            "also run tg with this many sequences in batched steps (continuous batching's speed-up)", ""},
            {"--json", "", false, "print one JSON object instead of the table", ""},
            {"--bw", "", false, "print the read-bandwidth measurement (alone: without -m, only that)", ""},
            {"--no-bw", "", false, "skip the bandwidth measurement (and the decode bandwidth share)", ""},
@@ -133,6 +135,9 @@ int run_bench_llm(const std::vector<std::string>& argv) {
   opt.n_gen = args.get_int("--n-gen", 128);
   opt.repetitions = args.get_int("--repetitions", 5);
   opt.n_batch = args.get_int("--batch-size", 512);
+  opt.n_seqs = args.get_int("--sequences", 1);
+  if (opt.n_seqs < 1 || opt.n_seqs > 256)
+    throw Error(ErrorKind::InvalidArgument, "bench llm: --sequences must be between 1 and 256");
   const std::string kv = args.get_or("--kv-type", "f16");
   if (kv == "f16")
     opt.kv_type = DType::F16;
@@ -160,7 +165,7 @@ int run_bench_llm(const std::vector<std::string>& argv) {
   if (want_bw) bw = runtime::measure_read_bandwidth(n_threads);
   const runtime::BenchTestResult* tg = nullptr;
   for (const auto& t : tests)
-    if (t.n_gen > 0) tg = &t;
+    if (t.n_gen > 0 && t.n_seqs == 1) tg = &t;
   const double bound_ts = bw.gb_per_s > 0 ? bw.gb_per_s * 1e9 / static_cast<double>(per_token) : 0;
   const double share = tg && bound_ts > 0 ? tg->avg_ts / bound_ts : 0;
   const std::string backend_name = backend_label(backend->name());
@@ -183,6 +188,7 @@ int run_bench_llm(const std::vector<std::string>& argv) {
       arr.push_back({{"test", t.name},
                      {"n_prompt", t.n_prompt},
                      {"n_gen", t.n_gen},
+                     {"n_seqs", t.n_seqs},
                      {"avg_ts", t.avg_ts},
                      {"stddev_ts", t.stddev_ts},
                      {"avg_ns", mean(t.samples_ns)},

@@ -65,6 +65,17 @@ void run_gen(LlmContext& ctx, TokenSource& src, int n_gen) {
   }
 }
 
+// test_gen for several sequences at once: one batched step per position.
+void run_gen_batched(std::vector<std::unique_ptr<LlmContext>>& ctxs, TokenSource& src, int n_gen) {
+  std::vector<LlmContext*> ptrs;
+  for (auto& c : ctxs) ptrs.push_back(c.get());
+  std::vector<int32_t> tokens(ctxs.size(), src.first());
+  for (int i = 0; i < n_gen; ++i) {
+    LlmContext::decode_batch(ptrs, tokens);
+    for (auto& t : tokens) t = src.next();
+  }
+}
+
 void finish_stats(BenchTestResult& r) {
   const double n_tokens = r.n_prompt + r.n_gen;
   for (double ns : r.samples_ns) r.samples_ts.push_back(1e9 * n_tokens / ns);
@@ -186,9 +197,10 @@ uint64_t weight_bytes_per_token(const models::LlmModel& model) {
 }
 
 std::vector<BenchTestResult> bench_llm(const models::LlmModel& model, const BenchLlmOptions& opts) {
-  if (opts.n_prompt < 0 || opts.n_gen < 0 || opts.repetitions < 1 || opts.n_batch < 1)
+  if (opts.n_prompt < 0 || opts.n_gen < 0 || opts.repetitions < 1 || opts.n_batch < 1 || opts.n_seqs < 1 ||
+      opts.n_seqs > 256)
     throw Error(ErrorKind::InvalidArgument,
-                "bench: need n_prompt, n_gen >= 0, repetitions >= 1, n_batch >= 1");
+                "bench: need n_prompt, n_gen >= 0, repetitions >= 1, n_batch >= 1, 1 <= sequences <= 256");
   ContextOptions copts;
   copts.n_ctx = std::max({opts.n_prompt, opts.n_gen, 1});
   copts.kv_type = opts.kv_type;
@@ -229,6 +241,22 @@ std::vector<BenchTestResult> bench_llm(const models::LlmModel& model, const Benc
     r.n_gen = opts.n_gen;
     run_test(
         std::move(r), [&] { run_gen(ctx, src, opts.n_gen); }, [&] { run_gen(ctx, src, 1); });
+  }
+  if (opts.n_gen > 0 && opts.n_seqs > 1) {
+    ContextOptions sopts = copts;
+    sopts.n_ctx = opts.n_gen;
+    std::vector<std::unique_ptr<LlmContext>> seqs;
+    for (int i = 0; i < opts.n_seqs; ++i) seqs.push_back(std::make_unique<LlmContext>(model, sopts));
+    auto reset_all = [&] {
+      for (auto& c : seqs) c->reset();
+    };
+    BenchTestResult r;
+    r.name = "tg" + std::to_string(opts.n_gen) + " x" + std::to_string(opts.n_seqs);
+    r.n_gen = opts.n_gen * opts.n_seqs;
+    r.n_seqs = opts.n_seqs;
+    run_test(
+        std::move(r), [&] { reset_all(), run_gen_batched(seqs, src, opts.n_gen); },
+        [&] { reset_all(), run_gen_batched(seqs, src, 1); });
   }
   return results;
 }

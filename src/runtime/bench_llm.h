@@ -29,6 +29,10 @@ struct BenchLlmOptions {
   int repetitions = 5;  // timed runs per test (≥ 1)
   int n_batch = 512;    // tokens per forward pass in the pp test
   DType kv_type = DType::F16;
+  // > 1 adds "tg<n_gen> x<S>": S sequences decoding n_gen tokens each in batched steps
+  // (LlmContext::decode_batch, as the server's continuous batching runs them); its rate is
+  // all S × n_gen tokens over the wall time, so against tg<n_gen> it is the batch speed-up.
+  int n_seqs = 1;
   uint64_t seed = 0;  // token stream of the tests (any fixed value: the rate does not depend on it)
   // Called before each run with a short description ("pp512 run 2/5"); must not throw.
   std::function<void(const std::string&)> on_progress;
@@ -37,7 +41,8 @@ struct BenchLlmOptions {
 struct BenchTestResult {
   std::string name;                // "pp512", "tg128"
   int n_prompt = 0;                // tokens of the pp part (0 for tg)
-  int n_gen = 0;                   // tokens of the tg part (0 for pp)
+  int n_gen = 0;                   // tokens of the tg part (0 for pp), over all sequences
+  int n_seqs = 1;                  // sequences decoded side by side
   std::vector<double> samples_ns;  // wall time of each timed run
   std::vector<double> samples_ts;  // tokens per second of each timed run
   double avg_ts = 0;               // mean of samples_ts

@@ -45,8 +45,8 @@ GenerateResult Generator::generate(const std::vector<int32_t>& prompt, const Gen
   r.n_prompt_reused = static_cast<int>(common);
 
   auto t0 = std::chrono::steady_clock::now();
-  std::span<const float> logits =
-      ctx_.decode(std::span<const int32_t>(prompt.data() + common, prompt.size() - common));
+  const std::span<const int32_t> todo(prompt.data() + common, prompt.size() - common);
+  std::span<const float> logits = scheduler_ ? scheduler_->prefill(ctx_, todo) : ctx_.decode(todo);
   cached_.assign(prompt.begin(), prompt.end());
   r.prompt_ms = ms_since(t0);
 
@@ -61,6 +61,19 @@ GenerateResult Generator::generate(const std::vector<int32_t>& prompt, const Gen
     r.text += s;
     if (on_text && !on_text(s)) cancelled = true;
   };
+
+  // The scheduler counts this stream as running until the loop is left, however it is left.
+  struct StreamScope {
+    DecodeScheduler* s;
+    explicit StreamScope(DecodeScheduler* sched) : s(sched) {
+      if (s) s->stream_begin();
+    }
+    ~StreamScope() {
+      if (s) s->stream_end();
+    }
+    StreamScope(const StreamScope&) = delete;
+    StreamScope& operator=(const StreamScope&) = delete;
+  } scope(scheduler_);
 
   t0 = std::chrono::steady_clock::now();
   r.finish_reason = "length";
@@ -87,8 +100,16 @@ GenerateResult Generator::generate(const std::vector<int32_t>& prompt, const Gen
       break;
     }
     if (opts.max_tokens >= 0 && r.n_generated >= opts.max_tokens) break;  // no need to decode it
-    const int32_t one[1] = {next};
-    logits = ctx_.decode(std::span<const int32_t>(one, 1));
+    if (opts.keep_going && !opts.keep_going()) {
+      r.finish_reason = "cancelled";
+      break;
+    }
+    if (scheduler_) {
+      logits = scheduler_->step(ctx_, next);
+    } else {
+      const int32_t one[1] = {next};
+      logits = ctx_.decode(std::span<const int32_t>(one, 1));
+    }
     cached_.push_back(next);
   }
   if (!stops.stopped()) emit(stops.flush() + pending_utf8);

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/decode_scheduler.h"
 #include "runtime/llm_context.h"
 #include "runtime/sampler.h"
 
@@ -26,6 +27,9 @@ struct GenerateOptions {
   SamplingParams sampling;
   std::vector<std::string> stop;
   bool ignore_eog = false;  // keep going past end-of-generation tokens (benchmarks)
+  // Asked before every token is decoded; false ends the generation ("cancelled") even when
+  // no text is due (a server checks its client's connection and deadline here). Null: go on.
+  std::function<bool()> keep_going;
 };
 
 struct GenerateResult {
@@ -49,6 +53,10 @@ class Generator {
   GenerateResult generate(const std::vector<int32_t>& prompt, const GenerateOptions& opts,
                           const TextCallback& on_text);
 
+  // Runs the forward passes through `scheduler` (null: directly on the calling thread). The
+  // scheduler must outlive the generator's use of it.
+  void set_scheduler(DecodeScheduler* scheduler) { scheduler_ = scheduler; }
+
   // Forgets the cached tokens (the next prompt is decoded from scratch).
   void reset() {
     cached_.clear();
@@ -59,6 +67,7 @@ class Generator {
 
  private:
   LlmContext ctx_;
+  DecodeScheduler* scheduler_ = nullptr;
   std::vector<int32_t> cached_;  // the tokens whose K/V rows are in ctx_, in order
 };
 

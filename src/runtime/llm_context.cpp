@@ -62,6 +62,44 @@ std::span<const float> LlmContext::decode(std::span<const int32_t> tokens, bool 
   return {out, static_cast<size_t>(all_logits ? n * n_vocab : n_vocab)};
 }
 
+void LlmContext::decode_batch(std::span<LlmContext* const> ctxs, std::span<const int32_t> tokens) {
+  if (ctxs.empty() || ctxs.size() != tokens.size())
+    throw Error(ErrorKind::InvalidArgument, "decode_batch: " + std::to_string(ctxs.size()) + " contexts but " +
+                                                std::to_string(tokens.size()) + " tokens");
+  const models::LlmModel* model = ctxs[0]->model_;
+  for (size_t i = 0; i < ctxs.size(); ++i) {
+    LlmContext& c = *ctxs[i];
+    if (c.model_ != model)
+      throw Error(ErrorKind::InvalidArgument, "decode_batch: context " + std::to_string(i) + " uses another model");
+    for (size_t j = 0; j < i; ++j)
+      if (ctxs[j] == ctxs[i])
+        throw Error(ErrorKind::InvalidArgument, "decode_batch: context " + std::to_string(i) + " is given twice");
+    if (tokens[i] < 0 || tokens[i] >= c.n_vocab())
+      throw Error(ErrorKind::InvalidArgument, "decode_batch: token id " + std::to_string(tokens[i]) + " of context " +
+                                                  std::to_string(i) + " is outside the vocabulary [0, " +
+                                                  std::to_string(c.n_vocab()) + ")");
+    if (c.n_past_ + 1 > c.n_ctx())
+      throw Error(ErrorKind::ContextFull, "context full: context " + std::to_string(i) + " holds " +
+                                              std::to_string(c.n_ctx()) + " positions, all in use");
+  }
+  // Groups of at most the first context's n_batch (its activations are the scratch).
+  const size_t group = static_cast<size_t>(ctxs[0]->n_batch());
+  std::vector<models::LlmWorkspace*> ws;
+  std::vector<int64_t> pos;
+  std::vector<float*> out;
+  for (size_t g0 = 0; g0 < ctxs.size(); g0 += group) {
+    const size_t m = std::min(group, ctxs.size() - g0);
+    ws.clear(), pos.clear(), out.clear();
+    for (size_t i = g0; i < g0 + m; ++i) {
+      ws.push_back(&ctxs[i]->ws_);
+      pos.push_back(ctxs[i]->n_past_);
+      out.push_back(ctxs[i]->last_logits_.data());
+    }
+    model->forward_batch(ctxs[0]->ws_, ws, tokens.subspan(g0, m), pos, out);
+  }
+  for (LlmContext* c : ctxs) ++c->n_past_;
+}
+
 void LlmContext::truncate(int64_t n) {
   if (n < 0 || n > n_past_)
     throw Error(ErrorKind::InvalidArgument, "truncate: cannot keep " + std::to_string(n) + " tokens of the " +

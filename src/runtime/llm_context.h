@@ -35,6 +35,15 @@ class LlmContext {
   // exceeds n_ctx(); in both cases the context is unchanged.
   std::span<const float> decode(std::span<const int32_t> tokens, bool all_logits = false);
 
+  // One token for each of several contexts of one model, run as one batched forward
+  // (models::LlmModel::forward_batch: the weights are read once for all of them). After it,
+  // each context's last_logits() holds its token's logits. Throws as decode() does (and
+  // Error(InvalidArgument) for a context given twice, another model, or sizes that differ);
+  // on error no context is changed.
+  static void decode_batch(std::span<LlmContext* const> ctxs, std::span<const int32_t> tokens);
+  // The logits of the last token decoded (not of an all_logits call): n_vocab floats.
+  std::span<const float> last_logits() const { return last_logits_; }
+
   int64_t n_past() const { return n_past_; }
   int64_t n_ctx() const { return ws_.n_ctx(); }
   int64_t n_batch() const { return ws_.n_batch(); }

@@ -1,5 +1,9 @@
 #include "server/completion_request.h"
 
+#include <cmath>
+#include <cstdlib>
+#include <climits>
+
 namespace xnai::server {
 
 CompletionParams read_completion_params(const json& body, int default_max_tokens) {
@@ -30,6 +34,24 @@ CompletionParams read_completion_params(const json& body, int default_max_tokens
       if (st.empty()) throw bad_request("'stop' strings must not be empty", "stop", "invalid_value");
     p.gen.stop = *stops;
   }
+  // OpenAI's logit_bias: {"token id": bias in [-100, 100]}; -100 bans the token in practice.
+  if (auto it = body.find("logit_bias"); it != body.end() && !it->is_null()) {
+    if (!it->is_object())
+      throw bad_request(std::string("'logit_bias' must be an object of token id → bias, got ") + it->type_name(),
+                        "logit_bias", "invalid_type");
+    for (const auto& [key, val] : it->items()) {
+      char* end = nullptr;
+      const long long id = std::strtoll(key.c_str(), &end, 10);
+      if (key.empty() || *end != '\0' || id < 0 || id > INT32_MAX)
+        throw bad_request("logit_bias key '" + key + "' is not a token id", "logit_bias", "invalid_value");
+      if (!val.is_number() || !std::isfinite(val.get<double>()) || val.get<double>() < -100 || val.get<double>() > 100)
+        throw bad_request("logit_bias for token " + key + " must be a number in [-100, 100]", "logit_bias",
+                          "invalid_value");
+      s.logit_bias.emplace_back(static_cast<int32_t>(id), val.get<float>());
+    }
+  }
+  // llama-server's ignore_eos: generate up to max_tokens even past end-of-generation tokens.
+  p.gen.ignore_eog = opt_bool(body, "ignore_eos").value_or(false);
   p.stream = opt_bool(body, "stream").value_or(false);
   if (auto it = body.find("stream_options"); it != body.end() && !it->is_null()) {
     if (!it->is_object())

@@ -143,6 +143,15 @@ std::string Metrics::render(const GaugeReadings& g) const {
   out += "xnai_kv_cache_cells_used " + std::to_string(g.kv_cells_used) + "\n";
   header(out, "xnai_kv_cache_cells_total", "gauge", "KV cache positions, over all slots.");
   out += "xnai_kv_cache_cells_total " + std::to_string(g.kv_cells_total) + "\n";
+  header(out, "xnai_batch_steps_total", "counter", "Batched decode steps (one forward for every running stream).");
+  out += "xnai_batch_steps_total " + std::to_string(g.batch_steps) + "\n";
+  header(out, "xnai_batch_tokens_total", "counter",
+         "Tokens decoded by batched steps; divided by xnai_batch_steps_total it is the mean batch size.");
+  out += "xnai_batch_tokens_total " + std::to_string(g.batch_tokens) + "\n";
+  header(out, "xnai_batch_size_max", "gauge", "The largest batch a decode step has run.");
+  out += "xnai_batch_size_max " + std::to_string(g.batch_max) + "\n";
+  header(out, "xnai_streams_running", "gauge", "Generations in their token loop.");
+  out += "xnai_streams_running " + std::to_string(g.streams_running) + "\n";
   header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
   out += "process_resident_memory_bytes " + std::to_string(process_rss_bytes()) + "\n";
   return out;

@@ -33,6 +33,10 @@ struct GaugeReadings {
   int slots = 0;
   int64_t kv_cells_used = 0;
   int64_t kv_cells_total = 0;
+  uint64_t batch_steps = 0;   // continuous batching: decode steps run
+  uint64_t batch_tokens = 0;  // tokens decoded by those steps (their sum of batch sizes)
+  int batch_max = 0;          // the largest batch so far
+  int streams_running = 0;    // streams in their token loop now
 };
 
 class Metrics {

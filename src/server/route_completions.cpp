@@ -123,12 +123,23 @@ json delta_chunk(const Job& job, const std::string& piece, const json& finish, b
   return c;
 }
 
-// Runs the generation, calling on_text per piece; stops at the deadline (timed_out set).
+// Runs the generation, calling on_text per piece; stops at the deadline (timed_out set) or
+// as soon as client_alive() says the client has gone, checked before every token, so the
+// slot is freed within one step even while no text is due.
 runtime::GenerateResult run_job(ServerContext& ctx, Lease& lease, const Job& job,
-                                const std::function<bool(std::string_view)>& on_text, bool& timed_out) {
+                                const std::function<bool(std::string_view)>& on_text, bool& timed_out,
+                                const std::function<bool()>& client_alive = {}) {
   double ttft = -1;
   timed_out = false;
-  auto r = lease.generate(job.prompt, job.params.gen, [&](std::string_view piece) {
+  runtime::GenerateOptions gen = job.params.gen;
+  gen.keep_going = [&] {
+    if (Clock::now() > job.deadline) {
+      timed_out = true;
+      return false;
+    }
+    return !client_alive || client_alive();
+  };
+  auto r = lease.generate(job.prompt, gen, [&](std::string_view piece) {
     const auto now = Clock::now();
     if (ttft < 0) ttft = std::chrono::duration<double>(now - job.arrived).count();
     if (now > job.deadline) {
@@ -187,7 +198,7 @@ void respond_stream(ServerContext& ctx, std::shared_ptr<Job> job, httplib::Respo
               }
               first = false;
               return true;
-            }, timed_out);
+            }, timed_out, [&] { return !client_gone && (!sink.is_writable || sink.is_writable()); });
         } catch (const std::exception& e) {
           lease.reset();
           sse_send(sink, error_body(500, "server_error", e.what()));
@@ -195,7 +206,7 @@ void respond_stream(ServerContext& ctx, std::shared_ptr<Job> job, httplib::Respo
           return true;
         }
         lease.reset();  // frees the slot before the last writes
-        if (client_gone) return false;
+        if (client_gone || (r.finish_reason == "cancelled" && !timed_out)) return false;
         if (timed_out) {
           sse_send(sink, error_body(504, "timeout", "the generation ran past --timeout", "", "timeout"));
           sse_done(sink);
@@ -240,6 +251,11 @@ void handle(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
   } else {
     job->prompt = read_text_prompt(body, tok);
   }
+  for (const auto& [id, bias] : job->params.gen.sampling.logit_bias)
+    if (id >= static_cast<int64_t>(tok.n_vocab()))
+      throw bad_request("logit_bias token id " + std::to_string(id) + " is outside the vocabulary of " +
+                            std::to_string(tok.n_vocab()),
+                        "logit_bias", "invalid_value");
   if (job->prompt.empty()) throw bad_request("the prompt has no tokens", kind == Kind::Chat ? "messages" : "prompt");
   const int64_t n_ctx = ctx.slots->n_ctx();
   if (static_cast<int64_t>(job->prompt.size()) >= n_ctx)

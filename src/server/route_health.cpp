@@ -47,6 +47,11 @@ void register_health_routes(httplib::Server& http, ServerContext& ctx) {
       g.slots = c.slots->slots();
       g.kv_cells_used = c.slots->kv_cells_used();
       g.kv_cells_total = c.slots->kv_cells_total();
+      const runtime::BatchStats b = c.slots->batch_stats();
+      g.batch_steps = b.steps;
+      g.batch_tokens = b.tokens;
+      g.batch_max = b.max_batch;
+      g.streams_running = b.running;
     }
     res.status = 200;
     res.set_content(c.metrics.render(g), "text/plain; version=0.0.4; charset=utf-8");

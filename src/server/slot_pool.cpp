@@ -6,49 +6,26 @@
 
 namespace xnai::server {
 
-void TurnLock::lock() {
-  std::unique_lock<std::mutex> lock(mu_);
-  const uint64_t ticket = next_++;
-  cv_.wait(lock, [&] { return serving_ == ticket; });
-}
-
-void TurnLock::unlock() {
-  std::lock_guard<std::mutex> lock(mu_);
-  ++serving_;
-  cv_.notify_all();
-}
-
 Lease::~Lease() { pool_->release(slot_); }
 
 void Lease::run(const std::function<void(runtime::Generator&, const TextCallback&)>& body,
                 const TextCallback& on_text) {
   auto& gen = slot_->generator;
-  TurnLock& turn = pool_->turn_;
-  turn.lock();
-  bool held = true;
   const TextCallback wrapped = [&](std::string_view piece) {
     slot_->kv_used.store(gen.context().n_past(), std::memory_order_relaxed);
-    turn.unlock();
-    held = false;
-    bool go = false;
     try {
-      go = on_text ? on_text(piece) : true;
+      return on_text ? on_text(piece) : true;
     } catch (...) {
-      go = false;
+      return false;
     }
-    turn.lock();
-    held = true;
-    return go;
   };
   try {
     body(gen, wrapped);
   } catch (...) {
     slot_->kv_used.store(gen.context().n_past(), std::memory_order_relaxed);
-    if (held) turn.unlock();
     throw;
   }
   slot_->kv_used.store(gen.context().n_past(), std::memory_order_relaxed);
-  if (held) turn.unlock();
 }
 
 runtime::GenerateResult Lease::generate(const std::vector<int32_t>& prompt, const runtime::GenerateOptions& opts,
@@ -58,12 +35,19 @@ runtime::GenerateResult Lease::generate(const std::vector<int32_t>& prompt, cons
   return r;
 }
 
-SlotPool::SlotPool(const models::LlmModel& model, const runtime::ContextOptions& ctx, int parallel, int queue)
+SlotPool::SlotPool(const models::LlmModel& model, const runtime::ContextOptions& ctx, int parallel, int queue,
+                   const runtime::BatchDecoderOptions& batching)
     : max_waiting_(queue) {
   if (parallel < 1 || parallel > 256)
     throw Error(ErrorKind::InvalidArgument, "--parallel must be between 1 and 256, got " + std::to_string(parallel));
   if (queue < 0) throw Error(ErrorKind::InvalidArgument, "--queue must not be negative, got " + std::to_string(queue));
-  for (int i = 0; i < parallel; ++i) slots_.push_back(std::make_unique<Slot>(model, ctx));
+  runtime::BatchDecoderOptions b = batching;
+  b.max_batch = std::min(b.max_batch, parallel);
+  decoder_ = std::make_unique<runtime::BatchDecoder>(b);
+  for (int i = 0; i < parallel; ++i) {
+    slots_.push_back(std::make_unique<Slot>(model, ctx));
+    slots_.back()->generator.set_scheduler(decoder_.get());
+  }
 }
 
 AcquireStatus SlotPool::acquire(const std::vector<int32_t>& prompt, std::chrono::steady_clock::time_point deadline,

@@ -1,15 +1,9 @@
 // Generation slots: `parallel` Generators (each its own KV cache and cached prompt prefix)
-// over one loaded model, a bounded wait queue in front of them, and a FIFO turn lock that
-// lets the slots take turns on the one backend between tokens.
-//
-// Why a turn lock and not one batched forward: models::LlmModel::forward runs one sequence
-// per call and a backend is driven by one thread at a time, so today several streams share
-// the model by interleaving — each decode step (the prompt prefill, then one token) runs
-// under the lock, and the lock is handed on (FIFO) whenever a slot emits text. That keeps
-// every stream moving and lets new requests join between tokens, but the forwards are not
-// merged. Continuous batching replaces Lease::run's body: one scheduler thread gathers the
-// next token of every active slot into one multi-sequence forward; the interface here
-// (acquire a lease, run a generation with a text callback, release) stays as it is.
+// over one loaded model, a bounded wait queue in front of them, and one continuous-batching
+// decoder (runtime/batch_decoder.h) that all slots' generators run their forward passes
+// through: the next token of every running stream is computed in one batched step, new
+// requests join between steps, and a stream that ends (or whose client went away) frees
+// its slot at once.
 //
 // Thread-safety: all members may be called from any thread; a Lease belongs to one thread.
 #pragma once
@@ -23,21 +17,10 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/batch_decoder.h"
 #include "runtime/generator.h"
 
 namespace xnai::server {
-
-// FIFO ticket lock: waiters get the backend in arrival order.
-class TurnLock {
- public:
-  void lock();
-  void unlock();
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  uint64_t next_ = 0, serving_ = 0;
-};
 
 class SlotPool;
 
@@ -58,10 +41,9 @@ class Lease {
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
 
-  // Runs `body` with the slot's generator while holding the backend's turn; the callback
-  // it is given wraps on_text so that the turn is handed on while on_text runs (on_text may
-  // block on a slow client without stalling the other slots). on_text returning false (or
-  // throwing) stops the generation. Errors of body propagate; the turn is always released.
+  // Runs `body` with the slot's generator; the callback it is given wraps on_text (which
+  // may block on a slow client: the other streams go on without this one meanwhile).
+  // on_text returning false (or throwing) stops the generation. Errors of body propagate.
   void run(const std::function<void(runtime::Generator&, const TextCallback&)>& body, const TextCallback& on_text);
   runtime::GenerateResult generate(const std::vector<int32_t>& prompt, const runtime::GenerateOptions& opts,
                                    const TextCallback& on_text);
@@ -77,7 +59,8 @@ enum class AcquireStatus { Ok, QueueFull, TimedOut };
 class SlotPool {
  public:
   // Throws Error(InvalidArgument) when parallel < 1 or queue < 0; allocates every KV cache now.
-  SlotPool(const models::LlmModel& model, const runtime::ContextOptions& ctx, int parallel, int queue);
+  SlotPool(const models::LlmModel& model, const runtime::ContextOptions& ctx, int parallel, int queue,
+           const runtime::BatchDecoderOptions& batching = {});
 
   // A free slot — preferring the one whose cached tokens share the longest prefix with
   // `prompt` (a chat's next turn then re-uses its cache) — waiting in the queue up to
@@ -91,18 +74,20 @@ class SlotPool {
   int waiting() const;
   int64_t kv_cells_used() const;
   int64_t kv_cells_total() const;
+  runtime::BatchStats batch_stats() const { return decoder_->stats(); }
 
  private:
   friend class Lease;
   void release(Slot* slot);
 
+  // Declared first so it outlives the generators that run through it.
+  std::unique_ptr<runtime::BatchDecoder> decoder_;
   std::vector<std::unique_ptr<Slot>> slots_;
   int max_waiting_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   int waiting_ = 0;
   int active_ = 0;
-  TurnLock turn_;
 };
 
 }  // namespace xnai::server

@@ -100,7 +100,10 @@ TEST_P(Matmul, MatchesFloat64ReferenceAtEveryLevelAndThreadCount) {
                                {65, 3, 33}, {33, 17, 129}, {31, 9, 2},   {63, 11, 6}}
           : std::vector<Shape>{{1, 1, 1},   {3, 7, 3},   {7, 33, 7},   {33, 129, 5}, {9, 3, 33}, {3, 17, 129},
                                {5, 9, 2},   {13, 11, 6}, {11, 5, 4},   {7, 8, 1},    {9, 16, 3}, {3, 136, 6},
-                               {5, 24, 33}, {8, 24, 1},  {16, 136, 1}, {24, 40, 2}};
+                               {5, 24, 33}, {8, 24, 1},  {16, 136, 1}, {24, 40, 2},
+                               // decode steps of several sequences (row kernels over 3-9 columns,
+                               // Q4_0's in passes of up to four): K % 256 == 0, N % 8 == 0
+                               {8, 40, 3}, {16, 24, 4}, {8, 16, 5}, {8, 32, 7}, {16, 48, 8}, {8, 24, 9}};
   uint32_t seed = 100;
   for (const Shape& s : shapes) {
     const int64_t K = s.blocks * bs, N = s.N, M = s.M;

@@ -98,8 +98,26 @@ class LlmModel {
   void forward(LlmWorkspace& ws, std::span<const int32_t> tokens, int64_t n_past, int64_t first_logit,
                float* logits) const;
 
+  // One decode step of several sequences at once (continuous batching): token i goes to
+  // position n_past[i] of seqs[i]'s KV cache and its logits (n_vocab floats) to logits[i].
+  // The weight matmuls run once over all the tokens, so the weights are read once per step
+  // instead of once per sequence; attention runs per sequence over its own cache. Each
+  // sequence's logits equal what forward() gives it alone, up to the float summation order
+  // of the matmul kernels (bit-identical for quantized weights, see compute/cpu/matmul.h).
+  // `scratch` holds the activations (its n_batch ≥ the number of tokens; it may be one of
+  // seqs, whose activations are not in use between calls). The caller guarantees distinct
+  // seqs, ids in [0, n_vocab) and n_past[i] < seqs[i]->n_ctx(). Allocation-free.
+  void forward_batch(LlmWorkspace& scratch, std::span<LlmWorkspace* const> seqs, std::span<const int32_t> tokens,
+                     std::span<const int64_t> n_past, std::span<float* const> logits) const;
+
  private:
   LlmModel() = default;
+  // The layer stack shared by forward() and forward_batch(): n tokens whose ids and
+  // positions are already in act's ids_/pos_; `attend(il, q3, k, v, attn)` stores the new
+  // K/V rows and computes the attention of layer il. Leaves the final hidden states of
+  // columns [first_logit, n) normalised in act.h_ columns [0, n - first_logit).
+  template <class Attend>
+  void run_layers(LlmWorkspace& act, int64_t n, int64_t first_logit, Attend&& attend) const;
 
   std::unique_ptr<gguf::GgufFile> file_;
   compute::Backend* backend_ = nullptr;
