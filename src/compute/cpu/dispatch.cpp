@@ -1,5 +1,6 @@
 // Run-time choice of the SIMD level and the per-level kernel tables behind kernels().
 #include <atomic>
+#include <cstdlib>
 #include <string>
 
 #include "compute/cpu/kernel_table.h"
@@ -22,8 +23,21 @@ SimdLevel clamp_level(SimdLevel level) {
   return static_cast<int>(level) > static_cast<int>(best) ? best : level;
 }
 
+// The starting level: the best the CPU has, or lower when env XNAI_SIMD (portable, avx2,
+// avx512) asks for it, e.g. to measure an AVX2 laptop's code path on an AVX-512 machine.
+// An unknown value is ignored (a warning would go to a log we do not have here).
+SimdLevel initial_level() {
+  const char* env = std::getenv("XNAI_SIMD");
+  if (!env || !*env) return detected_simd_level();
+  const std::string v = env;
+  if (v == "portable") return clamp_level(SimdLevel::Portable);
+  if (v == "avx2") return clamp_level(SimdLevel::Avx2);
+  if (v == "avx512") return clamp_level(SimdLevel::Avx512);
+  return detected_simd_level();
+}
+
 std::atomic<SimdLevel>& current_level() {
-  static std::atomic<SimdLevel> level{detected_simd_level()};
+  static std::atomic<SimdLevel> level{initial_level()};
   return level;
 }
 

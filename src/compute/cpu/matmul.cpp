@@ -24,10 +24,6 @@ namespace {
 constexpr size_t kAlign = 64;
 constexpr int64_t kGemmMinColumns = 2;  // without a row kernel, the tiles win from here on
 constexpr int64_t kRowChunk = 32;       // rows per work item of the row path
-// Up to this many columns (a decode step of several sequences: continuous batching) the row
-// path runs, reading each weight row once for all the columns while it is in cache; the tile
-// kernels repack every weight panel per call, which only pays off over many more columns.
-constexpr int64_t kRowPathMaxColumns = 8;
 
 size_t align_up(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
 
@@ -150,8 +146,9 @@ void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, 
   const detail::GemmKernel* gemm = wtype == DType::Q4_0 && !q4_0_blocks ? nullptr : mk.gemm;
   const detail::GemvKernel* gemv =
       (wtype == DType::Q4_0 && !q4_0_blocks) || (mk.gemv && K % mk.gemv->k_multiple != 0) ? nullptr : mk.gemv;
-  const int64_t gemm_min_columns =
-      std::max(kRowPathMaxColumns + 1, gemv ? gemv->max_columns + 1 : q4_0_blocks ? 1 : kGemmMinColumns);
+  // A row kernel that shares its weight unpacking between columns (AVX-512 Q4_0) wins over
+  // the tiles for the few columns of a batched decode step (measured: bench llm --sequences).
+  const int64_t gemm_min_columns = gemv ? gemv->max_columns + 1 : q4_0_blocks ? 1 : kGemmMinColumns;
   const bool use_gemm = gemm != nullptr && M >= gemm_min_columns;
   const bool use_gemv = !use_gemm && gemv != nullptr;
   const DType act_type = k.vec_dot_type;
