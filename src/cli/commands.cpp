@@ -14,6 +14,7 @@ int run_tokenize(const std::vector<std::string>& args);
 int run_model_info(const std::vector<std::string>& args);
 int run_model_synth(const std::vector<std::string>& args);
 int run_bench_llm(const std::vector<std::string>& args);
+int run_bench_serve(const std::vector<std::string>& args);
 int run_ingest(const std::vector<std::string>& args);
 int run_search(const std::vector<std::string>& args);
 int run_ask(const std::vector<std::string>& args);
@@ -35,6 +36,8 @@ const std::vector<Command>& all_commands() {
       {"model info", "print a GGUF model's architecture, size, quantization and context", run_model_info},
       {"model synth", "write a random-weight model with the shapes of a real one", run_model_synth},
       {"bench llm", "prompt-processing and generation speed (llama-bench style)", run_bench_llm},
+      {"bench serve", "the HTTP server under streaming load: TTFT, latency, tokens/s, leaked slots, RSS",
+       run_bench_serve},
       {"ingest", "add files and folders (.txt .md .html .pdf .docx) to the document store", run_ingest},
       {"search", "ranked passages from the document store for a query (BM25, vector or hybrid)", run_search},
       {"ask", "answer a question from your documents, citing the sources", run_ask},
