@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <sys/socket.h>
+
 #include <httplib.h>
 
 #include <random>
@@ -239,8 +241,18 @@ Server::Server(const ServerOptions& opts, const Services& services) : impl_(std:
 
 Server::~Server() { stop(); }
 
+// httplib listens with a backlog of 5 (compiled into Debian's libcpp-httplib), so a burst
+// of clients overflows the accept queue: connections stall a second and some are reset.
+// Its socket-options hook hands us the listening socket; listen() again widens the queue.
+constexpr int kListenBacklog = 512;
+
 void Server::start() {
   auto& im = *impl_;
+  int listen_fd = -1;
+  im.http.set_socket_options([&listen_fd](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd = static_cast<int>(sock);
+  });
   if (im.ctx.opts.port == 0) {
     im.port = im.http.bind_to_any_port(im.ctx.opts.host);
     if (im.port < 0) throw Error(ErrorKind::Io, "cannot bind to " + im.ctx.opts.host + " (any port)");
@@ -250,6 +262,7 @@ void Server::start() {
                                      " (in use, or not an address of this machine)");
     im.port = im.ctx.opts.port;
   }
+  if (listen_fd >= 0) ::listen(listen_fd, kListenBacklog);
   im.thread = std::thread([&im] { im.http.listen_after_bind(); });
   while (!im.http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
