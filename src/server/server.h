@@ -4,8 +4,8 @@
 // below this layer knows about HTTP.
 //
 // Ownership: the Server borrows every service in Services; they must outlive it. The LLM is
-// shared by `parallel` slots, each with its own KV cache (see slot_pool.h for how they take
-// turns on the one backend).
+// shared by `parallel` slots, each with its own KV cache; continuous batching runs all their
+// decode steps as one batched forward (slot_pool.h, runtime/batch_decoder.h).
 // Thread-safety: start() and stop() from one controlling thread; requests are served on
 // httplib's worker threads.
 #pragma once
