@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <functional>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -13,28 +14,37 @@
 #include "http_test_util.h"
 #include "models/llm/llm.h"
 #include "server/server.h"
+#include "llm_server_fixture.h"
 #include "test_support.h"
 
 namespace {
 
 using nlohmann::json;
 
-struct Fixture {
-  std::unique_ptr<xnai::compute::Backend> backend = xnai::compute::make_cpu_backend({});
-  std::unique_ptr<xnai::models::LlmModel> model;
-  std::unique_ptr<xnai::server::Server> server;
-  void start(const std::string& path, xnai::server::ServerOptions o) {
-    ::signal(SIGPIPE, SIG_IGN);
-    model = xnai::models::LlmModel::load(path, *backend);
-    o.host = "127.0.0.1";
-    o.port = 0;
-    o.llm_name = "tiny";
-    xnai::server::Services s;
-    s.llm = model.get();
-    server = std::make_unique<xnai::server::Server>(o, s);
-    server->start();
-  }
-};
+using Fixture = xnai::test::LlmServerFixture;
+
+// A server with `parallel` slots of ctx_size positions and a wait queue of `queue`.
+std::unique_ptr<Fixture> serve(const std::string& path, int parallel, int64_t ctx_size, int queue = 8) {
+  auto f = std::make_unique<Fixture>();
+  xnai::server::ServerOptions o;
+  o.parallel = parallel;
+  o.ctx_size = ctx_size;
+  o.queue = queue;
+  f->start(path, o);
+  return f;
+}
+
+// POSTs a streamed completion and reads chunks while keep_reading() says so, then hangs up.
+void stream_until(int port, const nlohmann::json& body, const std::function<bool()>& keep_reading) {
+  httplib::Client c("127.0.0.1", port);
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/completions";
+  req.body = body.dump();
+  req.set_header("Content-Type", "application/json");
+  req.content_receiver = [&](const char*, size_t, uint64_t, uint64_t) { return keep_reading(); };
+  c.send(req);
+}
 
 // A gauge or counter from /metrics (-1 when absent).
 double metric(httplib::Client& cli, const std::string& name) {
@@ -73,12 +83,8 @@ std::string streamed_text(const std::string& body) {
 
 TEST(ServerBatching, ConcurrentStreamsShareStepsAndWriteTheirAloneText) {
   XNAI_SKIP_IF_MISSING(path, "llm/tiny-llama-spm-q8_0.gguf");
-  Fixture f;
-  xnai::server::ServerOptions o;
-  o.parallel = 4;
-  o.ctx_size = 256;
-  f.start(path.string(), o);
-  httplib::Client cli("127.0.0.1", f.server->port());
+  auto f = serve(path.string(), 4, 256);
+  httplib::Client cli("127.0.0.1", f->server->port());
   const std::vector<std::string> prompts = {"The weather today", "Once upon a time", "Lists: 1, 2,",
                                             "A recipe for bread"};
   const int n_tok = 48;
@@ -98,7 +104,7 @@ TEST(ServerBatching, ConcurrentStreamsShareStepsAndWriteTheirAloneText) {
   std::vector<std::thread> threads;
   for (size_t i = 0; i < prompts.size(); ++i)
     threads.emplace_back([&, i] {
-      httplib::Client c("127.0.0.1", f.server->port());
+      httplib::Client c("127.0.0.1", f->server->port());
       c.set_read_timeout(60);
       auto r = c.Post("/v1/completions", completion(prompts[i], n_tok, true).dump(), "application/json");
       if (!r) return;
@@ -121,24 +127,11 @@ TEST(ServerBatching, ConcurrentStreamsShareStepsAndWriteTheirAloneText) {
 
 TEST(ServerBatching, AClientThatGoesAwayFreesItsSlotAtOnce) {
   XNAI_SKIP_IF_MISSING(path, "llm/tiny-llama-spm-q8_0.gguf");
-  Fixture f;
-  xnai::server::ServerOptions o;
-  o.parallel = 1;
-  o.ctx_size = 4096;
-  f.start(path.string(), o);
-  httplib::Client cli("127.0.0.1", f.server->port());
+  auto f = serve(path.string(), 1, 4096);
+  httplib::Client cli("127.0.0.1", f->server->port());
   const int max_tokens = 4000;
   std::atomic<int> chunks{0};
-  {
-    httplib::Client c("127.0.0.1", f.server->port());
-    httplib::Request req;
-    req.method = "POST";
-    req.path = "/v1/completions";
-    req.body = completion("Tell me everything", max_tokens, true).dump();
-    req.set_header("Content-Type", "application/json");
-    req.content_receiver = [&](const char*, size_t, uint64_t, uint64_t) { return ++chunks < 3; };  // then hang up
-    c.send(req);
-  }
+  stream_until(f->server->port(), completion("Tell me everything", max_tokens, true), [&] { return ++chunks < 3; });
   EXPECT_GE(chunks.load(), 3);
   EXPECT_EQ(wait_metric(cli, "xnai_slots_active", 0), 0) << "the slot stayed taken after the client left";
   // The generation stopped soon after the client left, far from its max_tokens.
@@ -153,24 +146,11 @@ TEST(ServerBatching, AClientThatGoesAwayFreesItsSlotAtOnce) {
 
 TEST(ServerBatching, AFullQueueIsA503WithRetryAfter) {
   XNAI_SKIP_IF_MISSING(path, "llm/tiny-llama-spm-q8_0.gguf");
-  Fixture f;
-  xnai::server::ServerOptions o;
-  o.parallel = 1;
-  o.queue = 0;
-  o.ctx_size = 4096;
-  f.start(path.string(), o);
-  httplib::Client cli("127.0.0.1", f.server->port());
+  auto f = serve(path.string(), 1, 4096, 0);
+  httplib::Client cli("127.0.0.1", f->server->port());
   std::atomic<bool> hang_up{false};
-  std::thread long_stream([&] {
-    httplib::Client c("127.0.0.1", f.server->port());
-    httplib::Request req;
-    req.method = "POST";
-    req.path = "/v1/completions";
-    req.body = completion("A long story", 4000, true).dump();
-    req.set_header("Content-Type", "application/json");
-    req.content_receiver = [&](const char*, size_t, uint64_t, uint64_t) { return !hang_up.load(); };
-    c.send(req);
-  });
+  std::thread long_stream(
+      [&] { stream_until(f->server->port(), completion("A long story", 4000, true), [&] { return !hang_up.load(); }); });
   ASSERT_EQ(wait_metric(cli, "xnai_slots_active", 1), 1);
   auto r = cli.Post("/v1/completions", completion("Me too", 4, false).dump(), "application/json");
   hang_up = true;

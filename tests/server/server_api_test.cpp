@@ -9,28 +9,14 @@
 #include "compute/backend.h"
 #include "models/llm/llm.h"
 #include "server/server.h"
+#include "llm_server_fixture.h"
 #include "test_support.h"
 
 namespace {
 
 using nlohmann::json;
 
-struct Fixture {
-  std::unique_ptr<xnai::compute::Backend> backend = xnai::compute::make_cpu_backend({});
-  std::unique_ptr<xnai::models::LlmModel> model;
-  std::unique_ptr<xnai::server::Server> server;
-  void start(const std::string& path, xnai::server::ServerOptions o) {
-    ::signal(SIGPIPE, SIG_IGN);
-    model = xnai::models::LlmModel::load(path, *backend);
-    o.host = "127.0.0.1";
-    o.port = 0;
-    o.llm_name = "tiny";
-    xnai::server::Services s;
-    s.llm = model.get();
-    server = std::make_unique<xnai::server::Server>(o, s);
-    server->start();
-  }
-};
+using Fixture = xnai::test::LlmServerFixture;
 
 TEST(ServerApi, StreamedDeltasEqualWholeTextAndErrorsAreJson) {
   XNAI_SKIP_IF_MISSING(path, "llm/tiny-llama-spm-q8_0.gguf");
