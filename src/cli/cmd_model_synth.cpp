@@ -10,6 +10,7 @@
 
 #include "cli/args.h"
 #include "core/error.h"
+#include "models/encoder/bert.h"
 #include "models/synth/synthetic_model.h"
 
 namespace xnai::cli {
@@ -24,15 +25,49 @@ std::string human_bytes(double b) {
   return buf;
 }
 
+// Encoder (embedding) models: written by models/encoder's bert synthesiser, F16 only, the
+// layout llama.cpp's converter gives them.
+struct EncoderShape {
+  const char* key;
+  const char* hf_repo;
+  models::SyntheticBertShape shape;
+};
+
+std::vector<EncoderShape> encoder_shapes() {
+  auto bert = [](int64_t embd, int64_t ff, int64_t layers, int64_t heads, models::Pooling pooling, const char* name) {
+    models::SyntheticBertShape s;
+    s.n_embd = embd, s.n_ff = ff, s.n_layer = layers, s.n_head = heads, s.pooling = pooling, s.name = name;
+    return s;
+  };
+  return {
+      {"bge-small-en-v1.5", "BAAI/bge-small-en-v1.5", bert(384, 1536, 12, 12, models::Pooling::Cls, "bge-small-en-v1.5")},
+      {"bge-base-en-v1.5", "BAAI/bge-base-en-v1.5", bert(768, 3072, 12, 12, models::Pooling::Cls, "bge-base-en-v1.5")},
+      {"all-minilm-l6-v2", "sentence-transformers/all-MiniLM-L6-v2",
+       bert(384, 1536, 6, 12, models::Pooling::Mean, "all-MiniLM-L6-v2")},
+  };
+}
+
+const EncoderShape* find_encoder_shape(const std::string& key) {
+  static const std::vector<EncoderShape> shapes = encoder_shapes();
+  for (const auto& s : shapes)
+    if (key == s.key) return &s;
+  return nullptr;
+}
+
 void print_shapes() {
-  std::printf("%-15s %-6s %7s %6s %6s %6s %5s %5s %6s %7s  %s\n", "--like", "arch", "vocab", "embd", "ff",
+  std::printf("%-17s %-6s %7s %6s %6s %6s %5s %5s %6s %7s  %s\n", "--like", "arch", "vocab", "embd", "ff",
               "layers", "heads", "kv", "tied", "ctx", "source");
   for (const auto& s : synth::known_shapes())
-    std::printf("%-15s %-6s %7lld %6lld %6lld %6lld %5lld %5lld %6s %7lld  %s\n", s.key.c_str(),
+    std::printf("%-17s %-6s %7lld %6lld %6lld %6lld %5lld %5lld %6s %7lld  %s\n", s.key.c_str(),
                 s.arch.c_str(), static_cast<long long>(s.n_vocab), static_cast<long long>(s.n_embd),
                 static_cast<long long>(s.n_ff), static_cast<long long>(s.n_layer),
                 static_cast<long long>(s.n_head), static_cast<long long>(s.n_head_kv),
                 s.tied_embeddings ? "yes" : "no", static_cast<long long>(s.n_ctx), s.hf_repo.c_str());
+  for (const auto& e : encoder_shapes())
+    std::printf("%-17s %-6s %7lld %6lld %6lld %6lld %5lld %5s %6s %7lld  %s (embeddings, --type f16)\n", e.key,
+                "bert", static_cast<long long>(e.shape.n_vocab), static_cast<long long>(e.shape.n_embd),
+                static_cast<long long>(e.shape.n_ff), static_cast<long long>(e.shape.n_layer),
+                static_cast<long long>(e.shape.n_head), "-", "-", static_cast<long long>(e.shape.n_ctx), e.hf_repo);
 }
 
 uint64_t parse_seed(const std::string& v) {
@@ -77,6 +112,21 @@ int run_model_synth(const std::vector<std::string>& argv) {
   if (!like) throw Error(ErrorKind::InvalidArgument, "model synth: --like is required (see --list)");
   if (!out) throw Error(ErrorKind::InvalidArgument, "model synth: -o OUT.gguf is required");
 
+  if (const EncoderShape* enc = find_encoder_shape(*like)) {
+    const std::string type = args.get_or("--type", "f16");
+    if (type != "f16")
+      throw Error(ErrorKind::InvalidArgument, "model synth: " + *like + " is written as f16 only, not '" + type + "'");
+    models::SyntheticBertShape shape = enc->shape;
+    shape.seed = parse_seed(args.get_or("--seed", "1"));
+    shape.vocab_from = args.get_or("--vocab", "");
+    if (args.has("--layers")) shape.n_layer = args.get_int("--layers", 0);
+    const auto t0 = std::chrono::steady_clock::now();
+    models::write_synthetic_bert(shape, *out);
+    std::printf("wrote %s: %s-shaped f16 embedding model, %lld layers, in %.1f s\n", out->c_str(), enc->key,
+                static_cast<long long>(shape.n_layer),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    return 0;
+  }
   synth::ModelShape shape = synth::find_shape(*like);
   if (args.has("--layers")) shape = synth::with_layers(shape, args.get_int("--layers", 0));
   synth::SynthOptions opt;

@@ -149,6 +149,45 @@ TEST_P(Matmul, MatchesFloat64ReferenceAtEveryLevelAndThreadCount) {
 INSTANTIATE_TEST_SUITE_P(Types, Matmul, ::testing::ValuesIn(test::weight_types()),
                          [](const auto& info) { return std::string(dtype_name(info.param)); });
 
+// Q4_0 weights repacked into 16-row panels (the AVX-512 decode layout) give the row
+// layout's results bit for bit, for decode (1-9 columns) and prefill (up to 129) shapes.
+TEST(MatmulQ4Panels, BitIdenticalToTheRowLayout) {
+  test::ScopedSimdLevel scoped(test::available_levels().back());
+  if (!cpu::q4_0_panels_supported(256, 16)) GTEST_SKIP() << "no AVX-512 VNNI on this CPU: the panel layout is unused";
+  const std::vector<Shape> shapes{{1, 16, 1}, {8, 16, 1},  {7, 48, 1},  {64, 32, 1}, {9, 16, 2},  {8, 80, 3},
+                                  {3, 16, 8}, {5, 32, 9},  {8, 48, 17}, {4, 16, 33}, {2, 64, 129}, {176, 16, 4}};
+  uint32_t seed = 700;
+  for (const Shape& s : shapes) {
+    const int64_t K = s.blocks * 32, N = s.N, M = s.M;
+    const auto wf = test::gaussian(static_cast<size_t>(N * K), ++seed);
+    const auto x = test::gaussian(static_cast<size_t>(M * K), ++seed, 1.5f);
+    std::vector<uint8_t> w(row_size(DType::Q4_0, K) * static_cast<size_t>(N)), panels(w.size());
+    cpu::quantize_weights(DType::Q4_0, wf.data(), w.data(), N, K);
+    cpu::repack_q4_0_panels(w.data(), K, N, panels.data());
+    for (int threads : {1, 2, 3}) {
+      SCOPED_TRACE("K=" + std::to_string(K) + " N=" + std::to_string(N) + " M=" + std::to_string(M) +
+                   " threads=" + std::to_string(threads));
+      ThreadPool pool(threads);
+      std::vector<float> want(static_cast<size_t>(N * M), NAN), got(want.size(), NAN);
+      std::vector<uint8_t> scratch;
+      cpu::matmul(pool, DType::Q4_0, w.data(), K, N, x.data(), M, want.data(), scratch);
+      cpu::matmul_q4_0_panels(pool, panels.data(), K, N, x.data(), M, got.data(), scratch);
+      int bad = 0;
+      for (size_t i = 0; i < got.size(); ++i)
+        if (!(got[i] == want[i]) && ++bad <= 3)
+          ADD_FAILURE() << "y[" << i / N << "][" << i % N << "] = " << got[i] << ", row layout gives " << want[i];
+      ASSERT_EQ(bad, 0);
+    }
+  }
+}
+
+TEST(MatmulQ4Panels, RejectsShapesTheLayoutCannotHold) {
+  std::vector<uint8_t> w(18 * 24), out(w.size());
+  EXPECT_THROW(cpu::repack_q4_0_panels(w.data(), 32, 24, out.data()), Error);  // N % 16 != 0
+  EXPECT_FALSE(cpu::q4_0_panels_supported(32, 24));
+  EXPECT_FALSE(cpu::q4_0_panels_supported(48, 16));
+}
+
 TEST(MatmulErrors, RejectsPartialBlocksAndActivationOnlyTypes) {
   ThreadPool pool(1);
   std::vector<uint8_t> w(1024), scratch;

@@ -17,6 +17,7 @@
 #include "compute/cpu/cpu_ops.h"
 #include "compute/cpu/cpu_vec.h"
 #include "compute/cpu/matmul.h"
+#include "compute/cpu/q4_0_panel_cache.h"
 #include "compute/cpu/quant.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
@@ -186,6 +187,11 @@ class CpuBackend final : public Backend {
       matmul_float_ggml_order(w, x, out);
       return;
     }
+    if (w.type == DType::Q4_0)
+      if (const void* panels = q4_panels_.panels_for(w.data, K, N)) {
+        cpu::matmul_q4_0_panels(pool_, panels, K, N, x.as<const float>(), M, out.as<float>(), matmul_scratch_);
+        return;
+      }
     cpu::matmul(pool_, w.type, w.data, K, N, x.as<const float>(), M, out.as<float>(), matmul_scratch_);
   }
 
@@ -422,6 +428,7 @@ class CpuBackend final : public Backend {
   ThreadPool pool_;
   bool round_f16_activations_;
   std::vector<uint8_t> matmul_scratch_;
+  cpu::Q4PanelCache q4_panels_;  // Q4_0 weights in the AVX-512 decode layout
   std::vector<float> attn_scratch_;
   int64_t attn_stride_ = 0;
   std::mutex mem_mu_;

@@ -8,6 +8,7 @@
 
 #include "compute/cpu/kernel_table.h"
 #include "compute/cpu/matmul_kernels.h"
+#include "compute/cpu/q4_0_r16.h"
 #include "compute/cpu/quant.h"
 #include "core/error.h"
 
@@ -126,8 +127,11 @@ MatmulKernels matmul_kernels(DType wtype, SimdLevel level) {
 
 }  // namespace detail
 
-void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, const float* x, int64_t M,
-            float* y, std::vector<uint8_t>& scratch) {
+namespace {
+
+// forced: a row kernel for a repacked layout (every column count goes through it).
+void matmul_impl(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, const float* x, int64_t M,
+                 float* y, std::vector<uint8_t>& scratch, const detail::GemvKernel* forced) {
   const SimdLevel level = simd_level();
   const TypeKernels& k = kernels(wtype, level);
   if (k.vec_dot == nullptr)
@@ -143,9 +147,11 @@ void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, 
   // in block order, at any batch size; everything else follows its vec_dot lane order
   // (ggml_order.h). Each path here reproduces the matching order.
   const bool q4_0_blocks = wtype == DType::Q4_0 && N % 8 == 0;
-  const detail::GemmKernel* gemm = wtype == DType::Q4_0 && !q4_0_blocks ? nullptr : mk.gemm;
+  const detail::GemmKernel* gemm = forced || (wtype == DType::Q4_0 && !q4_0_blocks) ? nullptr : mk.gemm;
   const detail::GemvKernel* gemv =
-      (wtype == DType::Q4_0 && !q4_0_blocks) || (mk.gemv && K % mk.gemv->k_multiple != 0) ? nullptr : mk.gemv;
+      forced ? forced
+      : (wtype == DType::Q4_0 && !q4_0_blocks) || (mk.gemv && K % mk.gemv->k_multiple != 0) ? nullptr
+                                                                                             : mk.gemv;
   // A row kernel that shares its weight unpacking between columns (AVX-512 Q4_0) wins over
   // the tiles for the few columns of a batched decode step (measured: bench llm --sequences).
   const int64_t gemm_min_columns = gemv ? gemv->max_columns + 1 : q4_0_blocks ? 1 : kGemmMinColumns;
@@ -244,6 +250,31 @@ void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, 
   };
   // A single pointer capture fits std::function's inline storage: the token loop allocates nothing.
   pool.run([p = &job](int ith, int pool_nth) { (*p)(ith, pool_nth); });
+}
+
+}  // namespace
+
+void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, const float* x, int64_t M,
+            float* y, std::vector<uint8_t>& scratch) {
+  matmul_impl(pool, wtype, w, K, N, x, M, y, scratch, nullptr);
+}
+
+bool q4_0_panels_supported(int64_t K, int64_t N) {
+  return simd_level() >= SimdLevel::Avx512 && N > 0 && N % detail::kQ4R16Rows == 0 && K > 0 && K % 32 == 0;
+}
+
+void repack_q4_0_panels(const void* w, int64_t K, int64_t N, void* out) {
+  if (N % detail::kQ4R16Rows != 0 || K % 32 != 0)
+    throw Error(ErrorKind::InvalidArgument, "repack_q4_0_panels: needs K % 32 == 0 and N % 16 == 0, got K " +
+                                                std::to_string(K) + ", N " + std::to_string(N));
+  detail::repack_q4_0_r16(static_cast<const uint8_t*>(w), K, N, static_cast<uint8_t*>(out));
+}
+
+void matmul_q4_0_panels(ThreadPool& pool, const void* panels, int64_t K, int64_t N, const float* x, int64_t M,
+                        float* y, std::vector<uint8_t>& scratch) {
+  if (!q4_0_panels_supported(K, N))
+    throw Error(ErrorKind::Unsupported, "matmul_q4_0_panels: needs AVX-512 and N % 16 == 0");
+  matmul_impl(pool, DType::Q4_0, panels, K, N, x, M, y, scratch, detail::q4_0_r16_kernel_avx512());
 }
 
 }  // namespace xnai::cpu

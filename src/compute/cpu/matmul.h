@@ -27,4 +27,16 @@ namespace xnai::cpu {
 void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, const float* x, int64_t M,
             float* y, std::vector<uint8_t>& scratch);
 
+// Q4_0 matrices repacked into 16-row panels (q4_0_r16.h), the layout of the AVX-512 decode
+// kernel: the same bytes rearranged so the kernel needs no in-register transposes, and the
+// same results as matmul(Q4_0) bit for bit at any column count.
+// Supported when the chosen SIMD level is AVX-512 and N % 16 == 0 (K % 32 == 0 as Q4_0 is).
+bool q4_0_panels_supported(int64_t K, int64_t N);
+// out: N · row_size(Q4_0, K) bytes, not overlapping w. Throws Error(InvalidArgument) for a
+// shape the layout cannot hold.
+void repack_q4_0_panels(const void* w, int64_t K, int64_t N, void* out);
+// matmul() for a repacked weight; throws Error(Unsupported) where !q4_0_panels_supported.
+void matmul_q4_0_panels(ThreadPool& pool, const void* panels, int64_t K, int64_t N, const float* x, int64_t M,
+                        float* y, std::vector<uint8_t>& scratch);
+
 }  // namespace xnai::cpu
