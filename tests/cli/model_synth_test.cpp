@@ -367,6 +367,27 @@ TEST(SynthCli, Errors) {
   EXPECT_NE(r.out.find("qwen2.5-7b"), std::string::npos);
 }
 
+// Embedding shapes: `model synth --like bge-small-en-v1.5` writes a bert file that
+// `xnai model info` reads back with the real model's dimensions and `xnai embed` runs.
+TEST(SynthCli, EmbeddingShapes) {
+  REQUIRE_XNAI_BIN();
+  const TempFile out_file("bge-small-2l.gguf");
+  RunResult r = run_xnai("model synth --like bge-small-en-v1.5 --layers 2 -o '" + out_file.path.string() + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  xnai::gguf::GgufFile f = xnai::gguf::GgufFile::open(out_file.path.string());
+  EXPECT_EQ(f.get_string("general.architecture"), "bert");
+  EXPECT_EQ(f.get_int("bert.embedding_length", 0), 384);
+  EXPECT_EQ(f.get_int("bert.block_count", 0), 2);
+  r = run_xnai("embed -m '" + out_file.path.string() + "' 'hello world'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find('['), std::string::npos) << r.out;
+  r = run_xnai("model synth --like bge-small-en-v1.5 --type q4_0 -o '" + out_file.path.string() + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("f16 only"), std::string::npos) << r.out;
+  r = run_xnai("model synth --list");
+  EXPECT_NE(r.out.find("all-minilm-l6-v2"), std::string::npos) << r.out;
+}
+
 // Our own loader runs a synthetic model: a prompt and a few generated tokens give finite
 // logits (random weights of sane size keep activations finite through the layers).
 TEST(SynthFile, LoadsAndDecodesWithoutNaN) {
