@@ -108,6 +108,10 @@ struct BackendOptions {
   // matmul with F16 weights rounds the activations to F16 as ggml does (logits match
   // llama.cpp). false keeps them F32: closer to exact float math (float64 references).
   bool round_f16_activations = true;
+  // Float (F32 / F16) weights times several tokens: false sums in ggml's order, one dot at a
+  // time (bit-exact with llama.cpp); true uses the tiled kernels, several times faster
+  // with another f32 summation order (rounding-level differences, ~1e-6 relative).
+  bool fast_float_matmul = false;
 };
 
 std::unique_ptr<Backend> make_cpu_backend(const BackendOptions& opts = {});

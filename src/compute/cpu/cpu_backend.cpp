@@ -56,7 +56,8 @@ class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(const BackendOptions& opts)
       : pool_(opts.n_threads > 0 ? opts.n_threads : default_thread_count()),
-        round_f16_activations_(opts.round_f16_activations) {}
+        round_f16_activations_(opts.round_f16_activations),
+        fast_float_matmul_(opts.fast_float_matmul) {}
 
   ~CpuBackend() override {
     for (auto& [ptr, bytes] : owned_) std::free(ptr);
@@ -183,7 +184,7 @@ class CpuBackend final : public Backend {
       matmul_f16_f32(w, x, out);
       return;
     }
-    if (w.type == DType::F32 || w.type == DType::F16) {
+    if ((w.type == DType::F32 || w.type == DType::F16) && !(fast_float_matmul_ && M >= 2)) {
       matmul_float_ggml_order(w, x, out);
       return;
     }
@@ -418,6 +419,8 @@ class CpuBackend final : public Backend {
     const auto* wd = w.as<const uint16_t>();
     const float* xd = x.as<const float>();
     float* y = out.as<float>();
+    // Several tokens: the float tiles convert each weight panel once for all of them.
+    if (fast_float_matmul_ && M >= 2 && cpu::matmul_f16_unrounded(pool_, wd, K, N, xd, M, y, matmul_scratch_)) return;
     const auto& vk = cpu::vec();
     parallel(N, N * K * M >= kMinParallelElems, [&](int64_t n0, int64_t n1) {
       for (int64_t m = 0; m < M; ++m)
@@ -427,6 +430,7 @@ class CpuBackend final : public Backend {
 
   ThreadPool pool_;
   bool round_f16_activations_;
+  bool fast_float_matmul_;
   std::vector<uint8_t> matmul_scratch_;
   cpu::Q4PanelCache q4_panels_;  // Q4_0 weights in the AVX-512 decode layout
   std::vector<float> attn_scratch_;

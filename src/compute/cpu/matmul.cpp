@@ -131,7 +131,8 @@ namespace {
 
 // forced: a row kernel for a repacked layout (every column count goes through it).
 void matmul_impl(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, const float* x, int64_t M,
-                 float* y, std::vector<uint8_t>& scratch, const detail::GemvKernel* forced) {
+                 float* y, std::vector<uint8_t>& scratch, const detail::GemvKernel* forced,
+                 const detail::GemmKernel* forced_gemm = nullptr) {
   const SimdLevel level = simd_level();
   const TypeKernels& k = kernels(wtype, level);
   if (k.vec_dot == nullptr)
@@ -147,14 +148,17 @@ void matmul_impl(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_
   // in block order, at any batch size; everything else follows its vec_dot lane order
   // (ggml_order.h). Each path here reproduces the matching order.
   const bool q4_0_blocks = wtype == DType::Q4_0 && N % 8 == 0;
-  const detail::GemmKernel* gemm = forced || (wtype == DType::Q4_0 && !q4_0_blocks) ? nullptr : mk.gemm;
+  const detail::GemmKernel* gemm = forced_gemm ? forced_gemm
+                                   : forced || (wtype == DType::Q4_0 && !q4_0_blocks) ? nullptr
+                                                                                       : mk.gemm;
   const detail::GemvKernel* gemv =
-      forced ? forced
+      forced_gemm ? nullptr
+      : forced    ? forced
       : (wtype == DType::Q4_0 && !q4_0_blocks) || (mk.gemv && K % mk.gemv->k_multiple != 0) ? nullptr
                                                                                              : mk.gemv;
   // A row kernel that shares its weight unpacking between columns (AVX-512 Q4_0) wins over
   // the tiles for the few columns of a batched decode step (measured: bench llm --sequences).
-  const int64_t gemm_min_columns = gemv ? gemv->max_columns + 1 : q4_0_blocks ? 1 : kGemmMinColumns;
+  const int64_t gemm_min_columns = forced_gemm ? 1 : gemv ? gemv->max_columns + 1 : q4_0_blocks ? 1 : kGemmMinColumns;
   const bool use_gemm = gemm != nullptr && M >= gemm_min_columns;
   const bool use_gemv = !use_gemm && gemv != nullptr;
   const DType act_type = k.vec_dot_type;
@@ -257,6 +261,17 @@ void matmul_impl(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_
 void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, const float* x, int64_t M,
             float* y, std::vector<uint8_t>& scratch) {
   matmul_impl(pool, wtype, w, K, N, x, M, y, scratch, nullptr);
+}
+
+bool matmul_f16_unrounded(ThreadPool& pool, const void* w, int64_t K, int64_t N, const float* x, int64_t M,
+                          float* y, std::vector<uint8_t>& scratch) {
+  const SimdLevel level = simd_level();
+  const detail::GemmKernel* g = level >= SimdLevel::Avx512 ? detail::f16_unrounded_gemm_avx512()
+                                : level >= SimdLevel::Avx2 ? detail::f16_unrounded_gemm_avx2()
+                                                           : nullptr;
+  if (g == nullptr) return false;
+  matmul_impl(pool, DType::F16, w, K, N, x, M, y, scratch, nullptr, g);
+  return true;
 }
 
 bool q4_0_panels_supported(int64_t K, int64_t N) {

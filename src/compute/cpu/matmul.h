@@ -27,6 +27,12 @@ namespace xnai::cpu {
 void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t K, int64_t N, const float* x, int64_t M,
             float* y, std::vector<uint8_t>& scratch);
 
+// F16 weights times F32 activations that are NOT rounded to F16 first (embedding models,
+// whose reference keeps F32 activations), on the float tiles: f32 accumulation in the
+// tiles' order. Returns false, computing nothing, where no SIMD level has those tiles.
+bool matmul_f16_unrounded(ThreadPool& pool, const void* w, int64_t K, int64_t N, const float* x, int64_t M,
+                          float* y, std::vector<uint8_t>& scratch);
+
 // Q4_0 matrices repacked into 16-row panels (q4_0_r16.h), the layout of the AVX-512 decode
 // kernel: the same bytes rearranged so the kernel needs no in-register transposes, and the
 // same results as matmul(Q4_0) bit for bit at any column count.

@@ -174,11 +174,13 @@ void tile_float(int64_t K8, const uint8_t* panel, const uint8_t* act, size_t ast
         _mm512_add_ps(_mm512_add_ps(acc[0][c], acc[1][c]), _mm512_add_ps(acc[2][c], acc[3][c])));
 }
 
-template <DType kType>
+// kRoundAct: activations rounded to the weight type first (ggml's vec_dot_type); off for
+// models whose float path keeps F32 activations (embeddings).
+template <DType kType, bool kRoundAct = true>
 struct FloatKernel {
   static size_t act_bytes(int64_t K) { return static_cast<size_t>(float_panel_k(K)) * 4; }
   static size_t panel_bytes(int64_t K) { return static_cast<size_t>(float_panel_k(K)) * 64; }
-  static void pack_act(const float* x, int64_t K, uint8_t* out) { pack_act_float_avx2(kType, x, K, out); }
+  static void pack_act(const float* x, int64_t K, uint8_t* out) { pack_act_float_avx2(kRoundAct ? kType : DType::F32, x, K, out); }
   static void pack_panel(int64_t K, const uint8_t* w, size_t w_stride, int nr, uint8_t* panel) {
     pack_panel_float_avx2(kType, K, w, w_stride, nr, panel);
   }
@@ -270,6 +272,8 @@ struct Kernel {
 };
 
 }  // namespace
+
+const GemmKernel* f16_unrounded_gemm_avx512() { return &FloatKernel<DType::F16, false>::kGemm; }
 
 MatmulKernels matmul_kernels_avx512(DType wtype) {
   MatmulKernels k;

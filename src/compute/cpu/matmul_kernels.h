@@ -58,6 +58,9 @@ MatmulKernels matmul_kernels(DType wtype, SimdLevel level);
 // Registration by the SIMD files (matmul_avx2.cpp, matmul_avx512.cpp); null when absent.
 MatmulKernels matmul_kernels_avx2(DType wtype);
 MatmulKernels matmul_kernels_avx512(DType wtype);
+// F16 weights' tiles with the activations kept in F32 (matmul_f16_unrounded).
+const GemmKernel* f16_unrounded_gemm_avx2();
+const GemmKernel* f16_unrounded_gemm_avx512();
 const GemvKernel* gemv_kernel_avx2(DType wtype);    // gemv_avx2.cpp (null where none)
 const GemvKernel* gemv_kernel_avx512(DType wtype);  // gemv_avx512.cpp (null where none)
 
