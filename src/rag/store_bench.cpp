@@ -308,6 +308,8 @@ StoreBenchResult run_store_bench(const StoreBenchOptions& o) {
   store = std::make_unique<EmbeddedStore>(so);
   r.reopen_seconds = seconds_since(t0);
   const auto st = store->index_status();
+  r.reopen_problem = st.open_problem;
+  r.reopen_rebuilds = st.full_rebuilds;
   r.kernel = st.kernel;
   r.index_memory_bytes = st.memory_bytes;
   r.db_bytes = file_bytes(fs::path(o.data_dir) / EmbeddedStore::kDatabaseFile) +
@@ -427,7 +429,7 @@ std::string format_store_bench(const StoreBenchResult& r) {
       "  add (SQLite rows + FTS5 + vector BLOBs): %.1f s = %.0f chunks/s\n"
       "  vector index build (HNSW):               %.1f s\n"
       "  checkpoint (write vectors.idx):          %.2f s\n"
-      "  reopen (load vectors.idx):               %.2f s\n"
+      "  reopen (load vectors.idx):               %.2f s%s%s\n"
       "  files: store.sqlite %.1f MB, vectors.idx %.1f MB; index memory %.1f MB; peak RSS %.1f MB\n"
       "  vector          %s  recall@10 %.4f\n"
       "  vector pdf 25%%  %s  recall@10 %.4f\n"
@@ -438,6 +440,7 @@ std::string format_store_bench(const StoreBenchResult& r) {
       "  exact scan for reference: %.2f ms per query\n",
       static_cast<long long>(r.chunks), static_cast<long long>(r.documents), r.dim, r.kernel.c_str(),
       r.add_seconds, r.add_chunks_per_second(), r.index_build_seconds, r.checkpoint_seconds, r.reopen_seconds,
+      r.reopen_rebuilds ? " (rebuilt: " : "", r.reopen_rebuilds ? (r.reopen_problem + ")").c_str() : "",
       double(r.db_bytes) / 1e6, double(r.index_file_bytes) / 1e6, double(r.index_memory_bytes) / 1e6,
       double(r.peak_rss_bytes) / 1e6, lat(r.vector).c_str(), r.recall, lat(r.vector_filtered).c_str(),
       r.recall_filtered, lat(r.vector_selective).c_str(), r.recall_selective, lat(r.bm25).c_str(),

@@ -55,6 +55,8 @@ struct StoreBenchResult {
   double index_build_seconds = 0;  // the in-memory index catching up with all vectors (HNSW build)
   double checkpoint_seconds = 0;   // writing vectors.idx
   double reopen_seconds = 0;       // opening the filled store again (loads vectors.idx)
+  std::string reopen_problem;      // why the reopen did not use vectors.idx ("" = it did)
+  int64_t reopen_rebuilds = 0;     // full index rebuilds the reopen needed (0 expected)
   uint64_t db_bytes = 0, index_file_bytes = 0;
   uint64_t index_memory_bytes = 0, peak_rss_bytes = 0;
   SearchLatency vector, bm25, hybrid, vector_filtered, vector_selective, bm25_filtered;
