@@ -425,6 +425,11 @@ void VectorIndex::add_batch(const int64_t* labels, const float* vectors, const S
   for (int t = 1; t < n_threads; ++t) workers.emplace_back(work);
   work();
   for (auto& t : workers) t.join();
+  // Concurrent inserts prune each other's reverse links, and a forced link can replace the
+  // only link to another node: a few nodes (~0.1 %) end up unreachable, unfindable by any
+  // search and rejected by check_graph() when the index is loaded again (the store then
+  // rebuilt the whole index at every open). One reachability pass reconnects them.
+  repair_unreachable();
 }
 
 // --- deletion ----------------------------------------------------------------------------
