@@ -31,6 +31,8 @@ struct KokoroConfig {
 };
 
 KokoroConfig read_config(const std::string& path);
+// The tensor list for a parsed config (the public overload reads config.json first).
+std::vector<ExpectedTensor> expected_tensors(const KokoroConfig& c, int64_t encode_out, int64_t asr_res_out);
 
 // A float32 parameter after prefix stripping and weight-norm folding.
 struct Param {
