@@ -46,6 +46,11 @@ void affine_snake(const float* x, float* y, int64_t n, float mean, float scale, 
 
 PaddedInput padded_input(int64_t rows, int64_t cols, int64_t pad, int64_t K, int64_t dilation) {
   PaddedInput p;
+  reset_padded_input(p, rows, cols, pad, K, dilation);
+  return p;
+}
+
+void reset_padded_input(PaddedInput& p, int64_t rows, int64_t cols, int64_t pad, int64_t K, int64_t dilation) {
   p.rows = rows;
   p.pad = pad;
   const int64_t lout = std::max<int64_t>(cols + 2 * pad - dilation * (K - 1), 0);
@@ -53,7 +58,6 @@ PaddedInput padded_input(int64_t rows, int64_t cols, int64_t pad, int64_t K, int
   const int64_t need = (lout + kMaxTile - 1) / kMaxTile * kMaxTile + dilation * (K - 1);
   p.ld = (std::max(need, pad + cols + pad) + 15) / 16 * 16;
   p.v.assign(static_cast<size_t>(rows * p.ld), 0.f);
-  return p;
 }
 
 bool has_conv_direct() { return level_kernels() != nullptr; }
@@ -80,8 +84,10 @@ void conv1d_direct(const PaddedInput& xp, const Param& w, const Param* b, int pa
   }
   ConvDirectArgs a{xp.v.data() + (xp.pad - pad), xp.ld, cin, K, dilation, pack.data(), b ? b->data.data() : nullptr,
                    y.v.data(), y.cols, cout, lout, accumulate};
-  parallel_for(ntiles, double(cout) * cin * K * lout,
-               [&](int64_t t0, int64_t t1) { k->conv_tiles(a, t0, t1); });
+  // Chunks of 8 tiles: the blocks conv_tiles walks (input panel in L2), handed out as
+  // threads come free.
+  parallel_for_dynamic(ntiles, 8, double(cout) * cin * K * lout,
+                       [&](int64_t t0, int64_t t1) { k->conv_tiles(a, t0, t1); });
 }
 
 }  // namespace xnai::models::kokoro::simd

@@ -30,6 +30,9 @@ struct PaddedInput {
 // Zeroed buffer for an input of `cols` columns read by a conv with padding `pad`, kernel K
 // and dilation d (output length cols + 2·pad − d·(K−1)).
 PaddedInput padded_input(int64_t rows, int64_t cols, int64_t pad, int64_t K, int64_t dilation);
+// The same into an existing buffer, reusing its memory (fresh multi-megabyte buffers cost
+// more in page faults than the zeroing).
+void reset_padded_input(PaddedInput& p, int64_t rows, int64_t cols, int64_t pad, int64_t K, int64_t dilation);
 
 // True when the current SIMD level has conv1d_direct (else callers use the plain/GEMM path).
 bool has_conv_direct();
