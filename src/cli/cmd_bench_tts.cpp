@@ -58,7 +58,9 @@ Json stats_json(const Stats& s) {
   return Json{{"mean", s.mean}, {"sd", s.sd}, {"median", s.median}, {"samples", s.samples}};
 }
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 // A phoneme string of exactly n code points that looks like speech: "words" of 2-7 symbols
 // drawn (seeded) from symbols that both the real Kokoro vocabulary and the synthetic one
@@ -124,7 +126,8 @@ std::vector<int> parse_lengths(const std::string& s) {
     char* end = nullptr;
     const long v = std::strtol(item.c_str(), &end, 10);
     if (item.empty() || *end || v < 1 || v > 510)
-      throw Error(ErrorKind::InvalidArgument, "bench tts: --lengths takes phoneme counts in 1..510, got '" + item + "'");
+      throw Error(ErrorKind::InvalidArgument,
+                  "bench tts: --lengths takes phoneme counts in 1..510, got '" + item + "'");
     out.push_back(static_cast<int>(v));
   }
   if (out.empty()) throw Error(ErrorKind::InvalidArgument, "bench tts: --lengths is empty");
@@ -136,12 +139,15 @@ std::vector<int> parse_lengths(const std::string& s) {
 int run_bench_tts(const std::vector<std::string>& argv) {
   std::vector<OptionSpec> specs = speech_engine_option_specs();
   for (auto s : std::vector<OptionSpec>{
-           {"--synthetic", "", false, "benchmark the random-weight Kokoro-82M even when a model is there", ""},
+           {"--synthetic", "", false, "benchmark the random-weight Kokoro-82M even when a model is there",
+            ""},
            {"--threads", "-t", true, "CPU threads (default: physical cores)", "N_THREADS"},
            {"--repetitions", "-r", true, "timed runs per test (default 3)", ""},
            {"--lengths", "-l", true, "phoneme counts of the synthesis tests (default 20,80,250)", ""},
-           {"--sentences", "", true, "sentence counts of the first-audio tests (default 1,3,10; 0 = skip)", ""},
-           {"--batch", "-b", true, "batch size compared with batch 1 on 4 sentences (default 4; 0 = skip)", ""},
+           {"--sentences", "", true, "sentence counts of the first-audio tests (default 1,3,10; 0 = skip)",
+            ""},
+           {"--batch", "-b", true, "batch size compared with batch 1 on 4 sentences (default 4; 0 = skip)",
+            ""},
            {"--frames-per-phoneme", "", true, "synthetic model: forced mean duration (default 3.5)", ""},
            {"--json", "", false, "print one JSON object instead of the table", ""},
        })
@@ -149,8 +155,9 @@ int run_bench_tts(const std::vector<std::string>& argv) {
   Args args("bench tts", specs);
   args.parse(argv);
   if (args.has("--help")) {
-    std::printf("usage: xnai bench tts [--kokoro PATH | --synthetic] [-r 3] [-t THREADS] [-l 20,80,250] [--json]\n%s",
-                args.usage().c_str());
+    std::printf(
+        "usage: xnai bench tts [--kokoro PATH | --synthetic] [-r 3] [-t THREADS] [-l 20,80,250] [--json]\n%s",
+        args.usage().c_str());
     return 0;
   }
   if (!args.positionals().empty())
@@ -200,8 +207,8 @@ int run_bench_tts(const std::vector<std::string>& argv) {
     std::mt19937_64 rng(7);
     std::uniform_real_distribution<float> u(-0.1f, 0.1f);
     for (float& v : table) v = u(rng);
-    engine = std::make_shared<speech::KokoroEngine>(models::kokoro::KokoroModel::synthetic(so), "af_synthetic",
-                                                    std::move(table));
+    engine = std::make_shared<speech::KokoroEngine>(models::kokoro::KokoroModel::synthetic(so),
+                                                    "af_synthetic", std::move(table));
   }
   const double load_s = seconds_since(t_load);
   const std::string voice = args.get_or("--voice", engine->default_voice());
@@ -301,10 +308,11 @@ int run_bench_tts(const std::vector<std::string>& argv) {
       }
       batch_rows.push_back({b, audio_s, stats_of(wall)});
       const Stats& w = batch_rows.back().wall;
-      batch_json["batch_" + std::to_string(b)] = {{"batch_size", b},
-                                                  {"audio_seconds", audio_s},
-                                                  {"wall_seconds", stats_json(w)},
-                                                  {"audio_seconds_per_second", w.mean > 0 ? audio_s / w.mean : 0}};
+      batch_json["batch_" + std::to_string(b)] = {
+          {"batch_size", b},
+          {"audio_seconds", audio_s},
+          {"wall_seconds", stats_json(w)},
+          {"audio_seconds_per_second", w.mean > 0 ? audio_s / w.mean : 0}};
     }
     if (batch_rows.size() == 2)
       batch_json["speedup"] = batch_rows[0].wall.mean / std::max(batch_rows[1].wall.mean, 1e-12);
@@ -331,8 +339,8 @@ int run_bench_tts(const std::vector<std::string>& argv) {
     return 0;
   }
   std::printf("kokoro-82m (%s), voice %s, %d threads, %s, %d runs per test, load %.2f s\n",
-              model_path.empty() ? "synthetic weights" : model_path.c_str(), voice.c_str(), n_threads, simd, reps,
-              load_s);
+              model_path.empty() ? "synthetic weights" : model_path.c_str(), voice.c_str(), n_threads, simd,
+              reps, load_s);
   std::printf("\n| %8s | %9s | %18s | %18s | %9s |\n", "phonemes", "audio s", "wall s", "RTF", "median");
   std::printf("| -------: | --------: | -----------------: | -----------------: | --------: |\n");
   for (const auto& r : synth_rows) {
@@ -344,7 +352,8 @@ int run_bench_tts(const std::vector<std::string>& argv) {
   if (!first_rows.empty()) {
     std::printf("\ntime to first audio (streaming, first sentence ready):\n");
     for (const auto& [n, s] : first_rows)
-      std::printf("  %2d sentence%s  %.3f ± %.3f s (median %.3f)\n", n, n == 1 ? " " : "s", s.mean, s.sd, s.median);
+      std::printf("  %2d sentence%s  %.3f ± %.3f s (median %.3f)\n", n, n == 1 ? " " : "s", s.mean, s.sd,
+                  s.median);
   }
   if (batch_rows.size() == 2) {
     std::printf("\n4 sentences (%.2f s of audio):\n", batch_rows[0].audio_s);

@@ -17,8 +17,9 @@ struct CliRun {
 
 // No user config or model cache, so the synthetic model is what runs.
 CliRun run_xnai(const std::string& args) {
-  const std::string cmd = "XNAI_CONFIG=/nonexistent/config.json XNAI_MODELS=/nonexistent/models KOKORO_MODEL_DIR= '" +
-                          std::string(std::getenv("XNAI_BIN")) + "' " + args + " 2>/dev/null";
+  const std::string cmd =
+      "XNAI_CONFIG=/nonexistent/config.json XNAI_MODELS=/nonexistent/models KOKORO_MODEL_DIR= '" +
+      std::string(std::getenv("XNAI_BIN")) + "' " + args + " 2>/dev/null";
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -42,7 +43,8 @@ void expect_positive_stats(const nlohmann::json& s, size_t n) {
 TEST(BenchTtsCli, JsonReportHasEverySection) {
   if (!std::getenv("XNAI_BIN")) GTEST_SKIP() << "XNAI_BIN not set (run through ctest)";
   // One frame per phoneme keeps the generator small; two runs give a standard deviation.
-  const CliRun r = run_xnai("bench tts -l 6,12 -r 2 --sentences 1,2 --batch 2 --frames-per-phoneme 1 -t 2 --json");
+  const CliRun r =
+      run_xnai("bench tts -l 6,12 -r 2 --sentences 1,2 --batch 2 --frames-per-phoneme 1 -t 2 --json");
   ASSERT_EQ(r.code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["engine"], "kokoro-82m");

@@ -3,6 +3,8 @@
 // scalar formula, the direct convolution against conv1d_plain on awkward shapes (time
 // tails, dilations 1/3/5, kernels 1/3/5/7/11, Cout not a multiple of the tile), with and
 // without accumulation, and the fused AdaINResBlock1 against the plain one.
+#include "models/kokoro/kokoro_simd.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,7 +15,6 @@
 #include "compute/cpu/quant.h"
 #include "core/thread_pool.h"
 #include "models/kokoro/kokoro_internal.h"
-#include "models/kokoro/kokoro_simd.h"
 #include "models/kokoro/parallel.h"
 
 namespace xnai::models::kokoro {
@@ -84,7 +85,8 @@ TEST(KokoroSimd, AffineSnakeMatchesTheFormula) {
       for (int i = 0; i < 101; ++i) {
         const double v = (double(x.v[i]) - 0.1) * 2.5 - 0.3;
         const double s = std::sin(alpha * v);
-        EXPECT_NEAR(y[i], v + s * s / alpha, 2e-6 * (1 + std::fabs(v))) << cpu::simd_level_name(level) << " " << i;
+        EXPECT_NEAR(y[i], v + s * s / alpha, 2e-6 * (1 + std::fabs(v)))
+            << cpu::simd_level_name(level) << " " << i;
       }
     }
   }
@@ -119,8 +121,8 @@ TEST(KokoroSimd, DirectConvMatchesPlainOnAwkwardShapes) {
               }
               for (size_t q = 0; q < y.v.size(); ++q) {
                 ASSERT_NEAR(y.v[q], ref.v[q], 1e-5f * (1 + std::fabs(ref.v[q])))
-                    << cpu::simd_level_name(level) << " cin " << cin << " cout " << cout << " K " << K << " d " << d
-                    << " L " << L << " at " << q;
+                    << cpu::simd_level_name(level) << " cin " << cin << " cout " << cout << " K " << K
+                    << " d " << d << " L " << L << " at " << q;
                 ASSERT_EQ(acc.v[q], acc0.v[q] + y.v[q]) << "accumulate, at " << q;
               }
               ++checked;
@@ -155,7 +157,8 @@ TEST(KokoroSimd, FusedResBlockMatchesPlain) {
         w.params[p + ".adain" + n + js + ".fc.weight"] = random_param({2 * C, S}, rng, 0.3f);
         w.params[p + ".adain" + n + js + ".fc.bias"] = random_param({2 * C}, rng, 0.3f);
         w.params[p + ".alpha" + n + js] = random_param({1, C, 1}, rng, 0.4f, 1.f);
-        w.params[p + ".convs" + n + js + ".weight"] = random_param({C, C, kernel}, rng, 1.f / std::sqrt(float(C * kernel)));
+        w.params[p + ".convs" + n + js + ".weight"] =
+            random_param({C, C, kernel}, rng, 1.f / std::sqrt(float(C * kernel)));
         w.params[p + ".convs" + n + js + ".bias"] = random_param({C}, rng, 0.1f);
       }
     }

@@ -18,7 +18,7 @@ TEST(KokoroSynthetic, SynthesisesFiniteAudioOfTheForcedLength) {
   o.n_threads = 2;
   const auto model = KokoroModel::synthetic(o);
   const auto ids = model->ids_from_phonemes("hɛlˈoʊ wɜɹld");  // 12 code points, all in the vocab
-  ASSERT_EQ(ids.size(), 14u);                                  // + the two boundary pads
+  ASSERT_EQ(ids.size(), 14u);                                 // + the two boundary pads
   std::vector<float> ref_s(256, 0.05f);
   const KokoroOutput out = model->synthesize(ids, ref_s, 1.0f, NoiseMode::Splitmix, 1, nullptr);
   ASSERT_EQ(out.pred_dur.size(), ids.size());

@@ -94,8 +94,8 @@ Mat adain_res_blk1d(const Mat& x, std::span<const float> s, const Weights& w, co
 // The fused SIMD path when the level has one (kokoro_simd.h), else the plain one.
 Mat adain_res_block1(const Mat& x, std::span<const float> s, const Weights& w, const std::string& prefix,
                      int kernel, const std::vector<int64_t>& dilations);
-Mat adain_res_block1_plain(const Mat& x, std::span<const float> s, const Weights& w, const std::string& prefix,
-                           int kernel, const std::vector<int64_t>& dilations);
+Mat adain_res_block1_plain(const Mat& x, std::span<const float> s, const Weights& w,
+                           const std::string& prefix, int kernel, const std::vector<int64_t>& dilations);
 
 // --- stages ---
 Mat albert_forward(const KokoroConfig& c, const Weights& w, std::span<const int64_t> ids);

@@ -171,8 +171,9 @@ void adain_snake_into(const Mat& x, std::span<const float> s, const Weights& w, 
       const double inv = 1.0 / std::sqrt(var + 1e-5);
       const double gamma = 1.0 + h[c], beta = h[C + c];
       const double aw = nw ? nw->data[c] : 1.0, ab = nb ? nb->data[c] : 0.0;
-      simd::affine_snake(r, out.row(c) + out.pad, L, static_cast<float>(mean), static_cast<float>(gamma * inv * aw),
-                         static_cast<float>(gamma * ab + beta), alpha.data[c]);
+      simd::affine_snake(r, out.row(c) + out.pad, L, static_cast<float>(mean),
+                         static_cast<float>(gamma * inv * aw), static_cast<float>(gamma * ab + beta),
+                         alpha.data[c]);
     }
   });
 }
@@ -194,7 +195,8 @@ Mat adain_res_block1(const Mat& x_in, std::span<const float> s, const Weights& w
       const Param& w2 = w.get(p + ".convs2." + js + ".weight");
       if (w1.dim(0) != C || w1.dim(1) != C || w2.dim(0) != C || w2.dim(1) != C || w1.dim(2) != kernel ||
           w2.dim(2) != kernel)
-        throw Error(ErrorKind::InvalidFormat, w.source + ": block " + p + " conv shapes do not match its input");
+        throw Error(ErrorKind::InvalidFormat,
+                    w.source + ": block " + p + " conv shapes do not match its input");
       // Per-thread buffers reused across blocks (no page faults for fresh ones).
       thread_local simd::PaddedInput in1, in2;
       thread_local Mat t;

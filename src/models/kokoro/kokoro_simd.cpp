@@ -23,7 +23,8 @@ const LevelKernels* level_kernels() {
       static const LevelKernels k = avx2_kernels();
       return &k;
     }
-    default: return nullptr;
+    default:
+      return nullptr;
   }
 }
 
@@ -50,7 +51,8 @@ PaddedInput padded_input(int64_t rows, int64_t cols, int64_t pad, int64_t K, int
   return p;
 }
 
-void reset_padded_input(PaddedInput& p, int64_t rows, int64_t cols, int64_t pad, int64_t K, int64_t dilation) {
+void reset_padded_input(PaddedInput& p, int64_t rows, int64_t cols, int64_t pad, int64_t K,
+                        int64_t dilation) {
   p.rows = rows;
   p.pad = pad;
   const int64_t lout = std::max<int64_t>(cols + 2 * pad - dilation * (K - 1), 0);
@@ -80,10 +82,11 @@ void conv1d_direct(const PaddedInput& xp, const Param& w, const Param* b, int pa
     const int64_t ob = o / mr, r = o % mr;
     for (int64_t i = 0; i < cin; ++i)
       for (int64_t kk = 0; kk < K; ++kk)
-        pack[static_cast<size_t>(((ob * K + kk) * cin + i) * mr + r)] = w.data[static_cast<size_t>((o * cin + i) * K + kk)];
+        pack[static_cast<size_t>(((ob * K + kk) * cin + i) * mr + r)] =
+            w.data[static_cast<size_t>((o * cin + i) * K + kk)];
   }
-  ConvDirectArgs a{xp.v.data() + (xp.pad - pad), xp.ld, cin, K, dilation, pack.data(), b ? b->data.data() : nullptr,
-                   y.v.data(), y.cols, cout, lout, accumulate};
+  ConvDirectArgs a{xp.v.data() + (xp.pad - pad), xp.ld,      cin,    K,    dilation, pack.data(),
+                   b ? b->data.data() : nullptr, y.v.data(), y.cols, cout, lout,     accumulate};
   // Chunks of 8 tiles: the blocks conv_tiles walks (input panel in L2), handed out as
   // threads come free.
   parallel_for_dynamic(ntiles, 8, double(cout) * cin * K * lout,

@@ -45,10 +45,10 @@ void conv1d_direct(const PaddedInput& xp, const Param& w, const Param* b, int pa
 
 // --- per-level entry points (kokoro_simd_avx2.cpp, kokoro_simd_avx512.cpp) ---
 struct ConvDirectArgs {
-  const float* x;       // input column of t = 0, k = 0
+  const float* x;  // input column of t = 0, k = 0
   int64_t ldx, cin, K, dilation;
-  const float* wpack;   // [Cout/MR blocks][K][Cin][MR], zero rows past Cout
-  const float* bias;    // [Cout] or null
+  const float* wpack;  // [Cout/MR blocks][K][Cin][MR], zero rows past Cout
+  const float* bias;   // [Cout] or null
   float* y;
   int64_t ldy, cout, lout;
   bool accumulate;

@@ -64,8 +64,10 @@ struct Kernels {
     return V::fma(V::mul(s, s), inv_alpha, v);
   }
 
-  static void affine_snake(const float* x, float* y, int64_t n, float mean, float scale, float shift, float alpha) {
-    const R m = V::set1(mean), sc = V::set1(scale), sh = V::set1(shift), a = V::set1(alpha), ia = V::set1(1.f / alpha);
+  static void affine_snake(const float* x, float* y, int64_t n, float mean, float scale, float shift,
+                           float alpha) {
+    const R m = V::set1(mean), sc = V::set1(scale), sh = V::set1(shift), a = V::set1(alpha),
+            ia = V::set1(1.f / alpha);
     int64_t i = 0;
     for (; i + N <= n; i += N) V::store(y + i, affine_snake_v(V::load(x + i), m, sc, sh, a, ia));
     if (i < n) {

@@ -27,7 +27,8 @@ void parallel_for(int64_t n, double work, const std::function<void(int64_t, int6
   });
 }
 
-void parallel_for_dynamic(int64_t n, int64_t chunk, double work, const std::function<void(int64_t, int64_t)>& fn) {
+void parallel_for_dynamic(int64_t n, int64_t chunk, double work,
+                          const std::function<void(int64_t, int64_t)>& fn) {
   ThreadPool* pool = t_pool;
   chunk = std::max<int64_t>(chunk, 1);
   if (!pool || pool->size() <= 1 || n <= chunk || work < kMinParallelWork) {
@@ -36,7 +37,8 @@ void parallel_for_dynamic(int64_t n, int64_t chunk, double work, const std::func
   }
   std::atomic<int64_t> next{0};
   pool->run([&](int, int) {
-    for (int64_t b; (b = next.fetch_add(chunk, std::memory_order_relaxed)) < n;) fn(b, std::min(n, b + chunk));
+    for (int64_t b; (b = next.fetch_add(chunk, std::memory_order_relaxed)) < n;)
+      fn(b, std::min(n, b + chunk));
   });
 }
 

@@ -32,6 +32,7 @@ void parallel_for(int64_t n, double work, const std::function<void(int64_t, int6
 // The same with [0, n) handed out in chunks of `chunk` to whichever thread is free (for
 // loops whose pieces are independent, so a thread slowed by another process does not hold
 // the others up). fn must not depend on which thread runs a chunk.
-void parallel_for_dynamic(int64_t n, int64_t chunk, double work, const std::function<void(int64_t, int64_t)>& fn);
+void parallel_for_dynamic(int64_t n, int64_t chunk, double work,
+                          const std::function<void(int64_t, int64_t)>& fn);
 
 }  // namespace xnai::models::kokoro
