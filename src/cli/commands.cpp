@@ -15,6 +15,7 @@ int run_model_info(const std::vector<std::string>& args);
 int run_model_synth(const std::vector<std::string>& args);
 int run_bench_llm(const std::vector<std::string>& args);
 int run_bench_serve(const std::vector<std::string>& args);
+int run_bench_tts(const std::vector<std::string>& args);
 int run_ingest(const std::vector<std::string>& args);
 int run_search(const std::vector<std::string>& args);
 int run_ask(const std::vector<std::string>& args);
@@ -38,6 +39,7 @@ const std::vector<Command>& all_commands() {
       {"bench llm", "prompt-processing and generation speed (llama-bench style)", run_bench_llm},
       {"bench serve", "the HTTP server under streaming load: TTFT, latency, tokens/s, leaked slots, RSS",
        run_bench_serve},
+      {"bench tts", "speech synthesis speed: real-time factor, time to first audio, batching, RSS", run_bench_tts},
       {"ingest", "add files and folders (.txt .md .html .pdf .docx) to the document store", run_ingest},
       {"search", "ranked passages from the document store for a query (BM25, vector or hybrid)", run_search},
       {"ask", "answer a question from your documents, citing the sources", run_ask},

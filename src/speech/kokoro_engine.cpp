@@ -45,6 +45,15 @@ KokoroEngine::KokoroEngine(const KokoroEngineOptions& options) : options_(option
   model_ = models::kokoro::KokoroModel::load(pth, config.string(), options.n_threads);
 }
 
+KokoroEngine::KokoroEngine(std::unique_ptr<models::kokoro::KokoroModel> model, std::string voice,
+                           std::vector<float> style_table)
+    : model_(std::move(model)), builtin_voice_(std::move(voice)) {
+  if (!model_ || builtin_voice_.empty() || style_table.empty() || style_table.size() % kStyle != 0)
+    throw Error(ErrorKind::Internal, "KokoroEngine: a model, a voice name and a rows x 256 style table are needed");
+  table_rows_[builtin_voice_] = style_table.size() / kStyle;
+  tables_[builtin_voice_] = std::move(style_table);
+}
+
 KokoroEngine::~KokoroEngine() = default;
 
 std::vector<std::string> KokoroEngine::pack_names() const {
@@ -53,6 +62,7 @@ std::vector<std::string> KokoroEngine::pack_names() const {
   if (fs::is_directory(voices_dir_, ec))
     for (const auto& e : fs::directory_iterator(voices_dir_))
       if (e.is_regular_file() && e.path().extension() == ".pt") names.push_back(e.path().stem().string());
+  if (!builtin_voice_.empty()) names.push_back(builtin_voice_);
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -73,6 +83,7 @@ std::vector<VoiceInfo> KokoroEngine::list_voices() const {
 
 std::string KokoroEngine::default_voice() const {
   const auto names = pack_names();
+  if (!builtin_voice_.empty()) return builtin_voice_;
   if (std::find(names.begin(), names.end(), "af_heart") != names.end()) return "af_heart";
   if (names.empty())
     throw Error(ErrorKind::NotFound, "no Kokoro voices in '" + voices_dir_ + "' (pull one, e.g. voices/af_heart.pt)");

@@ -30,6 +30,11 @@ class KokoroEngine : public TtsEngine {
  public:
   // Throws Error naming the missing file (checkpoint, config.json, no voices).
   explicit KokoroEngine(const KokoroEngineOptions& options);
+  // An engine around a model built elsewhere (KokoroModel::synthetic for `xnai bench tts`)
+  // with one voice, `voice`, whose style table is given (rows x 256 floats, row n-1 for an
+  // utterance of n phoneme characters). It speaks American English.
+  KokoroEngine(std::unique_ptr<models::kokoro::KokoroModel> model, std::string voice,
+               std::vector<float> style_table);
   ~KokoroEngine() override;
 
   std::string name() const override { return "kokoro-82m"; }
@@ -48,6 +53,7 @@ class KokoroEngine : public TtsEngine {
   KokoroEngineOptions options_;
   std::unique_ptr<models::kokoro::KokoroModel> model_;
   std::string voices_dir_;
+  std::string builtin_voice_;  // the given-table voice of the second constructor, or ""
   std::map<std::string, std::vector<float>> tables_;  // spec -> rows × 256
   std::map<std::string, size_t> table_rows_;
 };

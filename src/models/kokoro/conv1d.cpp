@@ -4,16 +4,30 @@
 
 #include "core/error.h"
 #include "models/kokoro/kokoro_internal.h"
+#include "models/kokoro/kokoro_simd.h"
 #include "models/kokoro/parallel.h"
 
 namespace xnai::models::kokoro {
 
 Mat conv1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation, int groups) {
   const int64_t cout = w.dim(0), cin_g = w.dim(1), K = w.dim(2);
-  // Matrix products pay off once the reduction and the output are not tiny.
+  // Matrix products pay off once the reduction and the output are not tiny; stride-1 ones
+  // run as direct convolutions where the SIMD level has them.
+  if (groups == 1 && stride == 1 && cin_g == x.rows && cin_g * K >= 32 && cout >= 8 && x.cols >= 32 &&
+      simd::has_conv_direct())
+    return conv1d_direct_mat(x, w, b, pad, dilation);
   if (groups == 1 && cin_g == x.rows && cin_g * K >= 32 && cout >= 16 && x.cols >= 32)
     return conv1d_gemm(x, w, b, stride, pad, dilation);
   return conv1d_plain(x, w, b, stride, pad, dilation, groups);
+}
+
+Mat conv1d_direct_mat(const Mat& x, const Param& w, const Param* b, int pad, int dilation) {
+  const int64_t K = w.dim(2);
+  simd::PaddedInput p = simd::padded_input(x.rows, x.cols, pad, K, dilation);
+  for (int64_t i = 0; i < x.rows; ++i) std::copy(x.row(i), x.row(i) + x.cols, p.row(i) + p.pad);
+  Mat y(w.dim(0), std::max<int64_t>(x.cols + 2 * pad - dilation * (K - 1), 0));
+  simd::conv1d_direct(p, w, b, pad, dilation, y, false);
+  return y;
 }
 
 Mat conv1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation,

@@ -77,6 +77,16 @@ struct SourceSignals {
 struct KokoroConfig;  // kokoro_internal.h
 class Weights;
 
+// A model with the exact tensor shapes of Kokoro-82M v1.0 and seeded random weights, for
+// benchmarks when no checkpoint is present (speed does not depend on weight values).
+struct SyntheticKokoroOptions {
+  uint64_t seed = 1;
+  // Random weights predict ~25 frames per phoneme; real speech has 3-4, so the durations
+  // are forced to this mean (0 = keep the predicted ones).
+  double frames_per_token = 3.5;
+  int n_threads = 0;
+};
+
 class KokoroModel {
  public:
   static constexpr int kSampleRate = 24000;
@@ -87,6 +97,9 @@ class KokoroModel {
   // on its own thread alone. Results do not depend on the thread count.
   static std::unique_ptr<KokoroModel> load(const std::string& pth_path, const std::string& config_json_path,
                                            int n_threads = 0);
+  // Kokoro-82M shapes, random weights; its vocabulary takes every code point below U+0300
+  // (Latin and IPA), so a phoneme string gives about one token per character.
+  static std::unique_ptr<KokoroModel> synthetic(const SyntheticKokoroOptions& options = {});
   ~KokoroModel();
 
   // Phoneme string -> [0, ids..., 0]; code points outside the vocab are dropped.
@@ -118,6 +131,7 @@ class KokoroModel {
   std::unique_ptr<Weights> w_;
   std::unique_ptr<ThreadPool> pool_;
   mutable std::mutex pool_mu_;
+  double forced_frames_per_token_ = 0;  // > 0 only for synthetic models
 };
 
 // STFT of spec §2.12 (n_fft 20, hop 5, periodic Hann, reflect padding): [22, L/5+1] with

@@ -65,7 +65,10 @@ class Lister {
 
 std::vector<ExpectedTensor> expected_tensors(const std::string& config_json_path, int64_t enc_out,
                                              int64_t res_out) {
-  const KokoroConfig c = read_config(config_json_path);
+  return expected_tensors(read_config(config_json_path), enc_out, res_out);
+}
+
+std::vector<ExpectedTensor> expected_tensors(const KokoroConfig& c, int64_t enc_out, int64_t res_out) {
   std::vector<ExpectedTensor> out;
   Lister l(out, c.style_dim);
   const int64_t H = c.bert_hidden, E = c.bert_embed, D = c.hidden_dim, S = c.style_dim;

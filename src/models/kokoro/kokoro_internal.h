@@ -31,6 +31,8 @@ struct KokoroConfig {
 };
 
 KokoroConfig read_config(const std::string& path);
+// The tensor list for a parsed config (the public overload reads config.json first).
+std::vector<ExpectedTensor> expected_tensors(const KokoroConfig& c, int64_t encode_out, int64_t asr_res_out);
 
 // A float32 parameter after prefix stripping and weight-norm folding.
 struct Param {
@@ -67,6 +69,8 @@ Mat linear_gemm(const Mat& x, const Param& w, const Param* b);
 Mat conv1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation,
                  int groups = 1);
 Mat conv1d_gemm(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation);
+// Stride 1, groups 1, on kokoro_simd.h's direct convolution (needs simd::has_conv_direct()).
+Mat conv1d_direct_mat(const Mat& x, const Param& w, const Param* b, int pad, int dilation);
 Mat conv_transpose1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad,
                            int output_padding, int groups = 1);
 Mat conv_transpose1d_gemm(const Mat& x, const Param& w, const Param* b, int stride, int pad,
@@ -87,8 +91,11 @@ Mat adain1d(const Mat& x, std::span<const float> s, const Weights& w, const std:
 Mat adain_res_blk1d(const Mat& x, std::span<const float> s, const Weights& w, const std::string& prefix,
                     bool upsample);
 // iSTFTNet AdaINResBlock1 with Snake (spec §2.10).
+// The fused SIMD path when the level has one (kokoro_simd.h), else the plain one.
 Mat adain_res_block1(const Mat& x, std::span<const float> s, const Weights& w, const std::string& prefix,
                      int kernel, const std::vector<int64_t>& dilations);
+Mat adain_res_block1_plain(const Mat& x, std::span<const float> s, const Weights& w,
+                           const std::string& prefix, int kernel, const std::vector<int64_t>& dilations);
 
 // --- stages ---
 Mat albert_forward(const KokoroConfig& c, const Weights& w, std::span<const int64_t> ids);

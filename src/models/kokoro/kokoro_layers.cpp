@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "models/kokoro/kokoro_internal.h"
+#include "models/kokoro/kokoro_simd.h"
 #include "models/kokoro/parallel.h"
 
 namespace xnai::models::kokoro {
@@ -137,8 +138,85 @@ Mat adain_res_blk1d(const Mat& x, std::span<const float> s, const Weights& w, co
   return h;
 }
 
+namespace {
+
+// AdaIN (instance norm over time, style affine) then Snake, written into the padded input of
+// the conv that follows: one pass over x per channel for the statistics, one for the output.
+void adain_snake_into(const Mat& x, std::span<const float> s, const Weights& w, const std::string& prefix,
+                      const Param& alpha, simd::PaddedInput& out) {
+  const std::vector<float> h = linear_vec(s, w.get(prefix + ".fc.weight"), w.get(prefix + ".fc.bias"));
+  const int64_t C = x.rows, L = x.cols;
+  if (static_cast<int64_t>(h.size()) != 2 * C)
+    throw Error(ErrorKind::InvalidFormat, w.source + ": " + prefix + ".fc gives " + std::to_string(h.size()) +
+                                              " values for " + std::to_string(C) + " channels");
+  const Param* nw = w.find(prefix + ".norm.weight");
+  const Param* nb = w.find(prefix + ".norm.bias");
+  parallel_for(C, double(C) * L * 40, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const float* r = x.row(c);
+      // Double sums in 8 lanes (the compiler vectorises them), combined at the end.
+      double m8[8] = {}, v8[8] = {};
+      const int64_t L8 = L / 8 * 8;
+      for (int64_t t = 0; t < L8; t += 8)
+        for (int l = 0; l < 8; ++l) m8[l] += r[t + l];
+      double mean = 0, var = 0;
+      for (int l = 0; l < 8; ++l) mean += m8[l];
+      for (int64_t t = L8; t < L; ++t) mean += r[t];
+      mean /= static_cast<double>(L);
+      for (int64_t t = 0; t < L8; t += 8)
+        for (int l = 0; l < 8; ++l) v8[l] += (r[t + l] - mean) * (r[t + l] - mean);
+      for (int l = 0; l < 8; ++l) var += v8[l];
+      for (int64_t t = L8; t < L; ++t) var += (r[t] - mean) * (r[t] - mean);
+      var /= static_cast<double>(L);
+      const double inv = 1.0 / std::sqrt(var + 1e-5);
+      const double gamma = 1.0 + h[c], beta = h[C + c];
+      const double aw = nw ? nw->data[c] : 1.0, ab = nb ? nb->data[c] : 0.0;
+      simd::affine_snake(r, out.row(c) + out.pad, L, static_cast<float>(mean),
+                         static_cast<float>(gamma * inv * aw), static_cast<float>(gamma * ab + beta),
+                         alpha.data[c]);
+    }
+  });
+}
+
+}  // namespace
+
 Mat adain_res_block1(const Mat& x_in, std::span<const float> s, const Weights& w, const std::string& p,
                      int kernel, const std::vector<int64_t>& dilations) {
+  if (simd::has_conv_direct()) {
+    // Fused path: AdaIN + Snake straight into each conv's zero-padded input, the second
+    // conv accumulating into x (the residual add).
+    Mat x = x_in;
+    const int64_t C = x.rows, L = x.cols;
+    for (size_t j = 0; j < dilations.size(); ++j) {
+      const std::string js = std::to_string(j);
+      const int d = static_cast<int>(dilations[j]);
+      const int pad1 = d * (kernel - 1) / 2, pad2 = (kernel - 1) / 2;
+      const Param& w1 = w.get(p + ".convs1." + js + ".weight");
+      const Param& w2 = w.get(p + ".convs2." + js + ".weight");
+      if (w1.dim(0) != C || w1.dim(1) != C || w2.dim(0) != C || w2.dim(1) != C || w1.dim(2) != kernel ||
+          w2.dim(2) != kernel)
+        throw Error(ErrorKind::InvalidFormat,
+                    w.source + ": block " + p + " conv shapes do not match its input");
+      // Per-thread buffers reused across blocks (no page faults for fresh ones).
+      thread_local simd::PaddedInput in1, in2;
+      thread_local Mat t;
+      simd::reset_padded_input(in1, C, L, pad1, kernel, d);
+      adain_snake_into(x, s, w, p + ".adain1." + js, w.get(p + ".alpha1." + js), in1);
+      t.rows = C;
+      t.cols = L;
+      t.v.resize(static_cast<size_t>(C * L));  // fully overwritten by the conv
+      simd::conv1d_direct(in1, w1, w.find(p + ".convs1." + js + ".bias"), pad1, d, t, false);
+      simd::reset_padded_input(in2, C, L, pad2, kernel, 1);
+      adain_snake_into(t, s, w, p + ".adain2." + js, w.get(p + ".alpha2." + js), in2);
+      simd::conv1d_direct(in2, w2, w.find(p + ".convs2." + js + ".bias"), pad2, 1, x, true);
+    }
+    return x;
+  }
+  return adain_res_block1_plain(x_in, s, w, p, kernel, dilations);
+}
+
+Mat adain_res_block1_plain(const Mat& x_in, std::span<const float> s, const Weights& w, const std::string& p,
+                           int kernel, const std::vector<int64_t>& dilations) {
   Mat x = x_in;
   auto snake = [](Mat& t, const Param& alpha) {
     for (int64_t c = 0; c < t.rows; ++c) {

@@ -139,6 +139,11 @@ KokoroOutput KokoroModel::synthesize(std::span<const int64_t> ids, std::span<con
     // torch.round is half-to-even: nearbyint in the default rounding mode.
     out.pred_dur[t] = std::max<int64_t>(1, static_cast<int64_t>(std::nearbyint(dur_float[t])));
   }
+  if (forced_frames_per_token_ > 0)  // synthetic models: a realistic speaking rate
+    for (int64_t t = 0; t < T; ++t) {
+      const double f = forced_frames_per_token_ / speed;
+      out.pred_dur[t] = std::max<int64_t>(1, std::llround((t + 1) * f) - std::llround(t * f));
+    }
   const Mat en = expand_by_durations(transpose(d), out.pred_dur);  // [d_hid+S, F]
   std::vector<float> F0, N;
   Mat shared;

@@ -2,28 +2,34 @@
 #include <cmath>
 
 #include "models/kokoro/kokoro_internal.h"
+#include "models/kokoro/parallel.h"
 
 namespace xnai::models::kokoro {
 namespace {
 
 float sigmoid(float v) { return 1.f / (1.f + std::exp(-v)); }
 
-void run_direction(const Mat& x, const Weights& w, const std::string& prefix, const std::string& sfx,
+// The recurrence of one direction; z [T, 4H] holds the input contributions of every step.
+// Runs on any thread: it uses no pool.
+void run_direction(const Mat& z, const Weights& w, const std::string& prefix, const std::string& sfx,
                    bool reverse, Mat& out, int64_t col0) {
-  const Param& wih = w.get(prefix + "weight_ih_l0" + sfx);
   const Param& whh = w.get(prefix + "weight_hh_l0" + sfx);
-  const Param& bih = w.get(prefix + "bias_ih_l0" + sfx);
   const Param& bhh = w.get(prefix + "bias_hh_l0" + sfx);
-  const int64_t H = whh.dim(1), T = x.rows;
-  Mat z = linear(x, wih, &bih);  // [T, 4H]: input contributions for every step at once
+  const int64_t H = whh.dim(1), T = z.rows;
   std::vector<float> h(H, 0.f), c(H, 0.f), g(4 * H);
   for (int64_t step = 0; step < T; ++step) {
     const int64_t t = reverse ? T - 1 - step : step;
     const float* zt = z.row(t);
     for (int64_t r = 0; r < 4 * H; ++r) {
       const float* wr = whh.data.data() + r * H;
+      // 16 partial sums (vectorised by the compiler) instead of one serial chain.
+      float acc16[16] = {};
+      const int64_t H16 = H / 16 * 16;
+      for (int64_t k = 0; k < H16; k += 16)
+        for (int l = 0; l < 16; ++l) acc16[l] += wr[k + l] * h[k + l];
       float acc = 0.f;
-      for (int64_t k = 0; k < H; ++k) acc += wr[k] * h[k];
+      for (int l = 0; l < 16; ++l) acc += acc16[l];
+      for (int64_t k = H16; k < H; ++k) acc += wr[k] * h[k];
       g[r] = zt[r] + bhh.data[r] + acc;
     }
     float* o = out.row(t) + col0;
@@ -42,8 +48,13 @@ void run_direction(const Mat& x, const Weights& w, const std::string& prefix, co
 Mat bilstm(const Mat& x, const Weights& w, const std::string& prefix) {
   const int64_t H = w.get(prefix + "weight_hh_l0").dim(1);
   Mat out(x.rows, 2 * H);
-  run_direction(x, w, prefix, "", false, out, 0);
-  run_direction(x, w, prefix, "_reverse", true, out, H);
+  const Mat zf = linear(x, w.get(prefix + "weight_ih_l0"), &w.get(prefix + "bias_ih_l0"));
+  const Mat zr = linear(x, w.get(prefix + "weight_ih_l0_reverse"), &w.get(prefix + "bias_ih_l0_reverse"));
+  // The two recurrences are independent: one per thread when the pool has two.
+  parallel_for(2, double(x.rows) * 8 * H * H * 2, [&](int64_t b, int64_t e) {
+    for (int64_t dir = b; dir < e; ++dir)
+      run_direction(dir ? zr : zf, w, prefix, dir ? "_reverse" : "", dir == 1, out, dir ? H : 0);
+  });
   return out;
 }
 

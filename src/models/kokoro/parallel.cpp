@@ -1,5 +1,8 @@
 #include "models/kokoro/parallel.h"
 
+#include <algorithm>
+#include <atomic>
+
 #include "core/thread_pool.h"
 
 namespace xnai::models::kokoro {
@@ -21,6 +24,21 @@ void parallel_for(int64_t n, double work, const std::function<void(int64_t, int6
   pool->run([&](int ith, int nth) {
     const auto [b, e] = ThreadPool::split(n, ith, nth);
     if (b < e) fn(b, e);
+  });
+}
+
+void parallel_for_dynamic(int64_t n, int64_t chunk, double work,
+                          const std::function<void(int64_t, int64_t)>& fn) {
+  ThreadPool* pool = t_pool;
+  chunk = std::max<int64_t>(chunk, 1);
+  if (!pool || pool->size() <= 1 || n <= chunk || work < kMinParallelWork) {
+    fn(0, n);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  pool->run([&](int, int) {
+    for (int64_t b; (b = next.fetch_add(chunk, std::memory_order_relaxed)) < n;)
+      fn(b, std::min(n, b + chunk));
   });
 }
 

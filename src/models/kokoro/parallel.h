@@ -29,5 +29,10 @@ ThreadPool* current_pool();
 
 // Runs fn(begin, end) over a split of [0, n); serial when `work` (multiply-adds) is small.
 void parallel_for(int64_t n, double work, const std::function<void(int64_t, int64_t)>& fn);
+// The same with [0, n) handed out in chunks of `chunk` to whichever thread is free (for
+// loops whose pieces are independent, so a thread slowed by another process does not hold
+// the others up). fn must not depend on which thread runs a chunk.
+void parallel_for_dynamic(int64_t n, int64_t chunk, double work,
+                          const std::function<void(int64_t, int64_t)>& fn);
 
 }  // namespace xnai::models::kokoro

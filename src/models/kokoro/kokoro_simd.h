@@ -1,0 +1,66 @@
+// Private to models/kokoro: SIMD fast paths of the iSTFTNet generator, chosen at run time by
+// compute/cpu's simd_level() (so XNAI_SIMD and cpu::set_simd_level apply). The portable
+// level keeps the plain loops; kokoro_simd_avx2.cpp / kokoro_simd_avx512.cpp hold the rest,
+// one template (kokoro_simd_kernels.h) instantiated per instruction set.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "models/kokoro/kokoro_internal.h"
+
+namespace xnai::models::kokoro::simd {
+
+// y[i] = sin(x[i]); a few ulp from std::sin (Cody-Waite reduction by π/2, minimax
+// polynomials; |x| > 32768 falls back to std::sin). x and y may be the same.
+void sin(const float* x, float* y, int64_t n);
+
+// Per element: v = (x − mean)·scale + shift, y = v + sin(alpha·v)² / alpha (AdaIN's
+// normalisation and affine, then Snake). x and y may be the same.
+void affine_snake(const float* x, float* y, int64_t n, float mean, float scale, float shift, float alpha);
+
+// A stride-1 convolution input laid out for conv1d_direct: `rows` rows of `ld` floats; input
+// column j sits at row(i)[pad + j]; everything else is zero, including the slack at the end
+// that full-vector reads of the last output tile touch.
+struct PaddedInput {
+  int64_t rows = 0, ld = 0, pad = 0;
+  std::vector<float> v;
+  float* row(int64_t r) { return v.data() + r * ld; }
+  const float* row(int64_t r) const { return v.data() + r * ld; }
+};
+// Zeroed buffer for an input of `cols` columns read by a conv with padding `pad`, kernel K
+// and dilation d (output length cols + 2·pad − d·(K−1)).
+PaddedInput padded_input(int64_t rows, int64_t cols, int64_t pad, int64_t K, int64_t dilation);
+// The same into an existing buffer, reusing its memory (fresh multi-megabyte buffers cost
+// more in page faults than the zeroing).
+void reset_padded_input(PaddedInput& p, int64_t rows, int64_t cols, int64_t pad, int64_t K, int64_t dilation);
+
+// True when the current SIMD level has conv1d_direct (else callers use the plain/GEMM path).
+bool has_conv_direct();
+// y[o, t] (+)= b[o] + Σ_{i,k} W[o, i, k] · x[i, t + k·d − pad] for t < y.cols, with x in `xp`
+// (xp.pad ≥ pad). W [Cout, Cin, K]. accumulate: add to y's contents instead of overwriting.
+// Splits the time axis over the installed pool; every element's summation order is fixed,
+// so results do not depend on the thread count.
+void conv1d_direct(const PaddedInput& xp, const Param& w, const Param* b, int pad, int dilation, Mat& y,
+                   bool accumulate);
+
+// --- per-level entry points (kokoro_simd_avx2.cpp, kokoro_simd_avx512.cpp) ---
+struct ConvDirectArgs {
+  const float* x;  // input column of t = 0, k = 0
+  int64_t ldx, cin, K, dilation;
+  const float* wpack;  // [Cout/MR blocks][K][Cin][MR], zero rows past Cout
+  const float* bias;   // [Cout] or null
+  float* y;
+  int64_t ldy, cout, lout;
+  bool accumulate;
+};
+struct LevelKernels {
+  void (*sin)(const float*, float*, int64_t);
+  void (*affine_snake)(const float*, float*, int64_t, float, float, float, float);
+  int mr, nr;  // conv tile: output channels x time steps
+  // Time tiles [tile_begin, tile_end) of the conv.
+  void (*conv_tiles)(const ConvDirectArgs&, int64_t tile_begin, int64_t tile_end);
+};
+LevelKernels avx2_kernels();
+LevelKernels avx512_kernels();
+
+}  // namespace xnai::models::kokoro::simd

@@ -1,0 +1,182 @@
+// The generator's SIMD fast paths (models/kokoro/kokoro_simd.h) against the plain loops at
+// every SIMD level this CPU has: the vector sine against std::sin, AdaIN+Snake against the
+// scalar formula, the direct convolution against conv1d_plain on awkward shapes (time
+// tails, dilations 1/3/5, kernels 1/3/5/7/11, Cout not a multiple of the tile), with and
+// without accumulation, and the fused AdaINResBlock1 against the plain one.
+#include "models/kokoro/kokoro_simd.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "compute/cpu/quant.h"
+#include "core/thread_pool.h"
+#include "models/kokoro/kokoro_internal.h"
+#include "models/kokoro/parallel.h"
+
+namespace xnai::models::kokoro {
+namespace {
+
+std::vector<cpu::SimdLevel> levels() {
+  std::vector<cpu::SimdLevel> v{cpu::SimdLevel::Portable};
+  if (cpu::detected_simd_level() >= cpu::SimdLevel::Avx2) v.push_back(cpu::SimdLevel::Avx2);
+  if (cpu::detected_simd_level() >= cpu::SimdLevel::Avx512) v.push_back(cpu::SimdLevel::Avx512);
+  return v;
+}
+
+struct LevelGuard {
+  explicit LevelGuard(cpu::SimdLevel l) { cpu::set_simd_level(l); }
+  ~LevelGuard() { cpu::set_simd_level(cpu::detected_simd_level()); }
+};
+
+Param random_param(std::vector<int64_t> shape, std::mt19937_64& rng, float a = 1.f, float offset = 0.f) {
+  size_t n = 1;
+  for (int64_t d : shape) n *= static_cast<size_t>(d);
+  Param p{std::move(shape), std::vector<float>(n)};
+  std::uniform_real_distribution<float> u(-a, a);
+  for (float& v : p.data) v = offset + u(rng);
+  return p;
+}
+
+Mat random_mat(int64_t r, int64_t c, std::mt19937_64& rng) {
+  Mat m(r, c);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  for (float& v : m.v) v = u(rng);
+  return m;
+}
+
+TEST(KokoroSimd, SinIsWithinAFewUlpOfStdSin) {
+  std::mt19937_64 rng(1);
+  std::vector<float> x;
+  for (float v : {0.f, -0.f, 1e-30f, 1.5707964f, 3.1415927f, -3.1415927f, 6.2831855f, 100.f, 1000.5f, 8191.f,
+                  32767.f, 40000.f, -123456.f, 1e9f})
+    x.push_back(v);
+  std::uniform_real_distribution<float> small(-10.f, 10.f), big(-30000.f, 30000.f);
+  for (int i = 0; i < 20000; ++i) x.push_back(i % 2 ? small(rng) : big(rng));
+  for (cpu::SimdLevel level : levels()) {
+    LevelGuard g(level);
+    for (size_t n : {x.size(), size_t{1}, size_t{7}, size_t{17}, size_t{33}}) {  // tails
+      std::vector<float> y(n);
+      simd::sin(x.data(), y.data(), static_cast<int64_t>(n));
+      double worst = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const double ref = std::sin(double(x[i]));
+        // ulp of the result's binade, at least that of 2^-24 near zero
+        const double ulp = std::ldexp(1.0, std::max(std::ilogb(std::max(std::fabs(ref), 1e-30)), -24) - 23);
+        worst = std::max(worst, std::fabs(y[i] - ref) / ulp);
+      }
+      EXPECT_LE(worst, 4.0) << cpu::simd_level_name(level) << " n=" << n;
+      if (n == x.size()) std::printf("  sin %-8s worst %.2f ulp\n", cpu::simd_level_name(level), worst);
+    }
+  }
+}
+
+TEST(KokoroSimd, AffineSnakeMatchesTheFormula) {
+  std::mt19937_64 rng(2);
+  const Mat x = random_mat(1, 101, rng);
+  for (cpu::SimdLevel level : levels()) {
+    LevelGuard g(level);
+    for (float alpha : {0.3f, 1.f, 4.7f}) {
+      std::vector<float> y(101);
+      simd::affine_snake(x.v.data(), y.data(), 101, 0.1f, 2.5f, -0.3f, alpha);
+      for (int i = 0; i < 101; ++i) {
+        const double v = (double(x.v[i]) - 0.1) * 2.5 - 0.3;
+        const double s = std::sin(alpha * v);
+        EXPECT_NEAR(y[i], v + s * s / alpha, 2e-6 * (1 + std::fabs(v)))
+            << cpu::simd_level_name(level) << " " << i;
+      }
+    }
+  }
+}
+
+TEST(KokoroSimd, DirectConvMatchesPlainOnAwkwardShapes) {
+  std::mt19937_64 rng(3);
+  ThreadPool pool(2);
+  int checked = 0;
+  for (cpu::SimdLevel level : levels()) {
+    LevelGuard g(level);
+    if (!simd::has_conv_direct()) continue;
+    for (int64_t cin : {1, 5, 16, 37})
+      for (int64_t cout : {1, 7, 13, 25})
+        for (int K : {1, 3, 5, 7, 11})
+          for (int d : {1, 3, 5})
+            for (int64_t L : {1, 9, 31, 33, 100}) {
+              if (K == 1 && d > 1) continue;
+              const int pad = d * (K - 1) / 2;
+              const Param w = random_param({cout, cin, K}, rng, 1.f / std::sqrt(float(cin * K)));
+              const Param b = random_param({cout}, rng);
+              const Mat x = random_mat(cin, L, rng);
+              const Mat ref = conv1d_plain(x, w, &b, 1, pad, d);
+              simd::PaddedInput p = simd::padded_input(cin, L, pad, K, d);
+              for (int64_t i = 0; i < cin; ++i) std::copy(x.row(i), x.row(i) + L, p.row(i) + p.pad);
+              Mat y(cout, ref.cols), acc = random_mat(cout, ref.cols, rng);
+              const Mat acc0 = acc;
+              simd::conv1d_direct(p, w, &b, pad, d, y, false);
+              {
+                PoolScope scope(&pool);  // the time split must not change a bit
+                simd::conv1d_direct(p, w, &b, pad, d, acc, true);
+              }
+              for (size_t q = 0; q < y.v.size(); ++q) {
+                ASSERT_NEAR(y.v[q], ref.v[q], 1e-5f * (1 + std::fabs(ref.v[q])))
+                    << cpu::simd_level_name(level) << " cin " << cin << " cout " << cout << " K " << K
+                    << " d " << d << " L " << L << " at " << q;
+                ASSERT_EQ(acc.v[q], acc0.v[q] + y.v[q]) << "accumulate, at " << q;
+              }
+              ++checked;
+            }
+    // A padding smaller than "same" (and one larger) through conv1d's dispatch.
+    const Param w = random_param({20, 24, 5}, rng, 0.1f);
+    const Mat x = random_mat(24, 70, rng);
+    for (int pad : {0, 1, 4}) {
+      const Mat ref = conv1d_plain(x, w, nullptr, 1, pad, 2);
+      const Mat y = conv1d(x, w, nullptr, 1, pad, 2);
+      ASSERT_EQ(y.cols, ref.cols);
+      for (size_t q = 0; q < y.v.size(); ++q) {
+        ASSERT_NEAR(y.v[q], ref.v[q], 1e-5f * (1 + std::fabs(ref.v[q])));
+      }
+    }
+  }
+  if (cpu::detected_simd_level() >= cpu::SimdLevel::Avx2) {
+    EXPECT_GT(checked, 0);
+  }
+}
+
+TEST(KokoroSimd, FusedResBlockMatchesPlain) {
+  std::mt19937_64 rng(4);
+  const int64_t C = 24, S = 16, L = 75;
+  for (int kernel : {3, 7}) {
+    Weights w;
+    w.source = "test";
+    const std::string p = "blk";
+    for (int j = 0; j < 3; ++j) {
+      const std::string js = std::to_string(j);
+      for (const char* n : {"1.", "2."}) {
+        w.params[p + ".adain" + n + js + ".fc.weight"] = random_param({2 * C, S}, rng, 0.3f);
+        w.params[p + ".adain" + n + js + ".fc.bias"] = random_param({2 * C}, rng, 0.3f);
+        w.params[p + ".alpha" + n + js] = random_param({1, C, 1}, rng, 0.4f, 1.f);
+        w.params[p + ".convs" + n + js + ".weight"] =
+            random_param({C, C, kernel}, rng, 1.f / std::sqrt(float(C * kernel)));
+        w.params[p + ".convs" + n + js + ".bias"] = random_param({C}, rng, 0.1f);
+      }
+    }
+    const Mat x = random_mat(C, L, rng);
+    std::vector<float> s(S);
+    for (float& v : s) v = std::uniform_real_distribution<float>(-1.f, 1.f)(rng);
+    const Mat ref = adain_res_block1_plain(x, s, w, p, kernel, {1, 3, 5});
+    for (cpu::SimdLevel level : levels()) {
+      LevelGuard g(level);
+      const Mat y = adain_res_block1(x, s, w, p, kernel, {1, 3, 5});
+      ASSERT_EQ(y.v.size(), ref.v.size());
+      for (size_t q = 0; q < y.v.size(); ++q) {
+        ASSERT_NEAR(y.v[q], ref.v[q], 1e-4f * (1 + std::fabs(ref.v[q])))
+            << cpu::simd_level_name(level) << " kernel " << kernel << " at " << q;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace xnai::models::kokoro
