@@ -15,12 +15,6 @@
 namespace xnai::cpu::detail {
 namespace {
 
-inline __m512i bcast32(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm512_set1_epi32(v);
-}
-
 // 16 rows (row r at rows[r]) · one column, in Q4_0 block order; y[r] for r < nr. The
 // single-sequence decode path: kept apart from the multi-column template below because
 // the compiler schedules this one better (measured ~5% faster at NC = 1).

@@ -12,12 +12,6 @@
 namespace xnai::cpu::detail {
 namespace {
 
-inline __m512i bcast32(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm512_set1_epi32(v);
-}
-
 inline __m512 load_ps(const uint8_t* p) { return _mm512_loadu_ps(reinterpret_cast<const float*>(p)); }
 inline __m512i load_si(const uint8_t* p) { return _mm512_loadu_si512(p); }
 

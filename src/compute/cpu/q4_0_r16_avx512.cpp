@@ -14,12 +14,6 @@
 namespace xnai::cpu::detail {
 namespace {
 
-inline __m512i bcast32(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm512_set1_epi32(v);
-}
-
 // One panel (nb blocks) · NC activation columns; y[c * ldy + r] for r < nr.
 template <int NC>
 void panel_columns(int64_t nb, const uint8_t* panel, const uint8_t* act, size_t act_stride, float* y, int64_t ldy,

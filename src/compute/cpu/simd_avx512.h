@@ -13,11 +13,20 @@
 
 #include <cstdint>
 
+#include <cstring>
+
 #include "compute/cpu/simd_avx2.h"
 
 namespace xnai::cpu::detail {
 
 inline __m512 to_ps(__m512i v) { return _mm512_maskz_cvtepi32_ps(0xFFFF, v); }
+
+// The 4 bytes at p (an activation dword) in every 32-bit lane.
+inline __m512i bcast32(const void* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
 
 // 16 fp16 values (the low 256 bits of `words`) to float.
 inline __m512 halves_to_ps(__m512i words) {
