@@ -8,26 +8,18 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/cli_run.h"
+
 namespace {
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-};
+using xnai::test::CliRun;
 
 // No user config or model cache, so the synthetic model is what runs.
 CliRun run_xnai(const std::string& args) {
   const std::string cmd =
       "XNAI_CONFIG=/nonexistent/config.json XNAI_MODELS=/nonexistent/models KOKORO_MODEL_DIR= '" +
       std::string(std::getenv("XNAI_BIN")) + "' " + args + " 2>/dev/null";
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return xnai::test::run_command(cmd);
 }
 
 void expect_positive_stats(const nlohmann::json& s, size_t n) {

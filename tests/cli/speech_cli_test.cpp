@@ -8,28 +8,20 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+
+#include "cli/cli_run.h"
 #include <vector>
 
 namespace {
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-};
+using xnai::test::CliRun;
 
 // No user config or model cache: with no flags the commands fall back to espeak-ng.
 const std::string kIsolated = "XNAI_CONFIG=/nonexistent/config.json XNAI_MODELS=/nonexistent/models ";
 
 CliRun run_xnai(const std::string& args) {
   const std::string cmd = kIsolated + std::string(std::getenv("XNAI_BIN")) + " " + args + " 2>/dev/null";
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return xnai::test::run_command(cmd);
 }
 
 // The same with `text` on stdin.
