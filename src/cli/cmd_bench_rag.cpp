@@ -34,6 +34,9 @@ std::vector<OptionSpec> bench_rag_specs() {
       {"--threads", "-t", true, "CPU threads of the embedding model", "N_THREADS"},
       {"--work-dir", "", true, "scratch folder (default: a new folder under the temp dir, removed after)",
        ""},
+      {"--keep-stores", "", false,
+       "keep the search benchmark's filled stores in --work-dir and reuse them in later runs (searches only)",
+       ""},
       {"--skip-ingest", "", false, "only the search benchmark", ""},
       {"--skip-search", "", false, "only the ingest benchmark", ""},
       {"--json", "", false, "machine-readable output", ""},
@@ -72,6 +75,7 @@ nlohmann::ordered_json store_json(const rag::StoreBenchResult& r) {
           {"index_build_seconds", r.index_build_seconds},
           {"checkpoint_seconds", r.checkpoint_seconds},
           {"reopen_seconds", r.reopen_seconds},
+          {"reused_store", r.reused},
           {"db_bytes", r.db_bytes},
           {"index_file_bytes", r.index_file_bytes},
           {"index_memory_bytes", r.index_memory_bytes},
@@ -122,6 +126,9 @@ int run_bench_rag(const std::vector<std::string>& argv) {
   if (!json) so.progress = [](const std::string& s) { std::fprintf(stderr, "  %s\n", s.c_str()); };
 
   const bool own_dir = !args.has("--work-dir");
+  so.reuse_store = args.has("--keep-stores");
+  if (so.reuse_store && own_dir)
+    throw Error(ErrorKind::InvalidArgument, "bench rag: --keep-stores needs --work-dir");
   const fs::path work = own_dir ? fs::temp_directory_path() / ("xnai-bench-rag-" + std::to_string(::getpid()))
                                 : fs::path(*args.get("--work-dir"));
   fs::create_directories(work);
@@ -164,7 +171,7 @@ int run_bench_rag(const std::vector<std::string>& argv) {
     for (int64_t n : sizes) {
       so.chunks = n;
       so.data_dir = (work / ("search-" + std::to_string(n))).string();
-      fs::remove_all(so.data_dir);
+      if (!so.reuse_store) fs::remove_all(so.data_dir);
       const rag::StoreBenchResult sr = rag::run_store_bench(so);
       if (!json) {
         std::printf("%s", rag::format_store_bench(sr).c_str());
@@ -177,7 +184,7 @@ int run_bench_rag(const std::vector<std::string>& argv) {
         rr = rag::bench_retriever(*store, store->stats().embedding_model,
                                   rag::synthetic_query_vectors(so, so.queries), so.dim, so.k);
       }
-      fs::remove_all(so.data_dir);
+      if (!so.reuse_store) fs::remove_all(so.data_dir);
       if (!json) {
         std::printf("  retriever, as `xnai search`/`ask` run it (top %d):\n", so.k);
         std::printf("    hybrid        p50 %7.3f ms  p99 %7.3f ms  mean %7.3f ms\n", rr.hybrid.p50_ms,

@@ -27,15 +27,15 @@ struct DocumentInfo {
 };
 
 struct Hit {
-  Chunk chunk;                 // with text and offsets
-  DocumentInfo document;       // the chunk's document (source path, title, type, mtime …)
-  double score = 0;            // higher is better; meaning depends on the search kind
+  Chunk chunk;            // with text and offsets
+  DocumentInfo document;  // the chunk's document (source path, title, type, mtime …)
+  double score = 0;       // higher is better; meaning depends on the search kind
 };
 
 struct StoreStats {
   int64_t n_documents = 0, n_chunks = 0, n_vectors = 0;
-  int embedding_dim = 0;       // 0 until the first embedding is stored
-  std::string embedding_model; // the model the vectors came from ("" when none)
+  int embedding_dim = 0;        // 0 until the first embedding is stored
+  std::string embedding_model;  // the model the vectors came from ("" when none)
 };
 
 class Store {
@@ -60,7 +60,8 @@ class Store {
 
   // Top-k by cosine similarity (vectors are L2-normalised, so inner product), filter applied
   // inside the search: k hits come back whenever k matching chunks exist.
-  virtual std::vector<Hit> search_vector(const std::vector<float>& query, int k, const Filter& filter = {}) const = 0;
+  virtual std::vector<Hit> search_vector(const std::vector<float>& query, int k,
+                                         const Filter& filter = {}) const = 0;
   // Top-k by BM25 over chunk text (score: higher is better), filter applied inside.
   virtual std::vector<Hit> search_bm25(const std::string& query, int k, const Filter& filter = {}) const = 0;
 
@@ -68,14 +69,17 @@ class Store {
 };
 
 struct EmbeddedStoreOptions {
-  std::string data_dir;   // created when missing
+  std::string data_dir;  // created when missing
   // Vector index tuning (docs/store-format.md). The defaults meet recall@10 >= 0.95 on the
   // 1M-chunk benchmark; tests lower exact_search_max to exercise the graph on small data.
-  int exact_search_max = 20000;   // collections / filtered candidate sets up to this size are searched exactly
-  int hnsw_m = 16;                // graph degree (2*m on the bottom layer)
-  int hnsw_ef_construction = 100; // candidate list while inserting
-  int hnsw_ef_search = 64;        // candidate list while searching (at least k; scaled up under filters)
-  int index_threads = 0;          // threads for bulk index builds; 0 = one per physical core
+  int exact_search_max = 20000;  // collections / filtered candidate sets up to this size are searched exactly
+  int hnsw_m = 16;               // graph degree (2*m on the bottom layer)
+  int hnsw_ef_construction = 100;  // candidate list while inserting
+  int hnsw_ef_search = 64;         // candidate list while searching (at least k; scaled up under filters)
+  int index_threads = 0;  // threads for bulk index builds and split BM25 queries; 0 = one per physical core
+  // BM25 queries over more chunks than this run as rowid ranges on index_threads connections
+  // at once (rag/store/bm25_search.h); tests lower it to exercise the split on small data.
+  int64_t bm25_split_min_chunks = 200000;
   // Filtered searches scan the candidates exactly unless a graph walk is estimated cheaper:
   // this is the walk's cost per unit of ef in exact dot products (docs/store-format.md).
   // 0 makes every filtered search that exceeds exact_search_max walk the graph (tests).

@@ -25,7 +25,10 @@
 namespace xnai::rag {
 
 struct StoreBenchOptions {
-  std::string data_dir;  // the store is created here; must not hold a store yet
+  std::string data_dir;  // the store is created here; must not hold a store yet, unless reuse_store
+  // Keep the filled store in data_dir and, when it holds one filled with the same corpus
+  // options, time the searches on it without filling it again (add and build are not timed).
+  bool reuse_store = false;
   int64_t chunks = 100000;
   int dim = 384;
   int chunks_per_document = 50;
@@ -56,7 +59,8 @@ struct StoreBenchResult {
   double checkpoint_seconds = 0;   // writing vectors.idx
   double reopen_seconds = 0;       // opening the filled store again (loads vectors.idx)
   std::string reopen_problem;      // why the reopen did not use vectors.idx ("" = it did)
-  int64_t reopen_rebuilds = 0;     // full index rebuilds the reopen needed (0 expected)
+  bool reused = false;          // the store of an earlier run was searched (add/build/checkpoint not timed)
+  int64_t reopen_rebuilds = 0;  // full index rebuilds the reopen needed (0 expected)
   uint64_t db_bytes = 0, index_file_bytes = 0;
   uint64_t index_memory_bytes = 0, peak_rss_bytes = 0;
   SearchLatency vector, bm25, hybrid, vector_filtered, vector_selective, bm25_filtered;

@@ -39,6 +39,7 @@ struct EmbeddedGraph {
     o.hnsw_ef_search = 32;
     o.index_threads = 2;
     o.index_checkpoint_changes = 500;
+    o.bm25_split_min_chunks = 1;  // every BM25 query runs as two rowid ranges at once
     return o;
   }
   static std::unique_ptr<Store> open(const fs::path& dir) { return open_embedded_store(options(dir)); }
@@ -392,6 +393,39 @@ TEST_F(EmbeddedStoreTest, Bm25ScoresEqualFts5Bm25) {
   add_all(*s, {make_doc(70, 16, 9), make_doc(3, 16, 1)});
   check("common");
   check("uniq70 running");
+}
+
+// A query split into three uneven rowid ranges returns exactly what one query does, with
+// and without a filter, also after chunks past the last split point were added.
+TEST_F(EmbeddedStoreTest, SplitBm25QueryEqualsOneQuery) {
+  EmbeddedStoreOptions one = EmbeddedGraph::options(dir_), three = one;
+  one.bm25_split_min_chunks = int64_t(1) << 40;
+  three.index_threads = 3;
+  auto whole = std::make_unique<EmbeddedStore>(one);
+  auto split = std::make_unique<EmbeddedStore>(three);
+  add_all(*whole, make_corpus(50, 7));
+  Filter even;  // half the documents
+  even.op = Filter::Op::In;
+  even.field = "type";
+  even.values = {std::string("pdf"), std::string("md")};
+  auto check = [&](const std::string& q, const Filter& f) {
+    SCOPED_TRACE(q);
+    const auto want = whole->search_bm25(q, 12, f);
+    const auto got = split->search_bm25(q, 12, f);
+    ASSERT_FALSE(want.empty());
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].chunk.id, want[i].chunk.id) << i;
+      EXPECT_EQ(got[i].score, want[i].score) << i;
+    }
+  };
+  for (const char* q : {"common", "running fox uniq3", "lazy dogs c40x2", "uniq49 common"}) {
+    check(q, {});
+    check(q, even);
+  }
+  add_all(*split, {make_doc(80, 7, 2), make_doc(81, 7, 3)});
+  check("uniq80 common", {});
+  check("uniq81 running", even);
 }
 
 // --- FAISS import -------------------------------------------------------------------------

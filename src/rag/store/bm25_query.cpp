@@ -22,7 +22,7 @@ size_t term_char(std::string_view t, size_t i) {
 
 }  // namespace
 
-std::string fts5_match_expression(std::string_view text, size_t max_terms) {
+std::vector<std::string> fts5_query_terms(std::string_view text, size_t max_terms) {
   std::vector<std::string> terms;
   std::unordered_set<std::string> seen;
   size_t i = 0;
@@ -43,6 +43,10 @@ std::string fts5_match_expression(std::string_view text, size_t max_terms) {
       if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
     if (seen.insert(key).second) terms.push_back(std::move(term));
   }
+  return terms;
+}
+
+std::string fts5_match_expression(const std::vector<std::string>& terms) {
   std::string out;
   for (const auto& t : terms) {
     if (!out.empty()) out += " OR ";
@@ -52,6 +56,10 @@ std::string fts5_match_expression(std::string_view text, size_t max_terms) {
     out += '"';
   }
   return out;
+}
+
+std::string fts5_match_expression(std::string_view text, size_t max_terms) {
+  return fts5_match_expression(fts5_query_terms(text, max_terms));
 }
 
 }  // namespace xnai::rag::store

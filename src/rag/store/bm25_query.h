@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace xnai::rag::store {
 
@@ -14,5 +15,10 @@ namespace xnai::rag::store {
 // characters the unicode61 tokenizer keeps; duplicates (ASCII case-insensitively) are
 // dropped and at most max_terms kept. Returns "" when the text has no term.
 std::string fts5_match_expression(std::string_view text, size_t max_terms = 32);
+
+// The same in two steps: the terms (each becomes one phrase of the expression, in this
+// order, which is FTS5's phrase numbering), then the expression of given terms.
+std::vector<std::string> fts5_query_terms(std::string_view text, size_t max_terms = 32);
+std::string fts5_match_expression(const std::vector<std::string>& terms);
 
 }  // namespace xnai::rag::store

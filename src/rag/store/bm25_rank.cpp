@@ -2,9 +2,12 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <new>
+#include <string>
 #include <vector>
 
 #include "core/error.h"
@@ -35,6 +38,7 @@ bool read_varint(const uint8_t* p, size_t n, uint64_t& out) {
 struct QueryData {
   double avgdl = 1;
   std::vector<double> idf, freq;
+  Bm25TopK* top = nullptr;  // xnai_bm25_top's collector, read from its argument once
 };
 
 int count_row(const Fts5ExtensionApi*, Fts5Context*, void* user) {
@@ -44,15 +48,24 @@ int count_row(const Fts5ExtensionApi*, Fts5Context*, void* user) {
 
 void free_query_data(void* p) { delete static_cast<QueryData*>(p); }
 
-int query_data(const Fts5ExtensionApi* api, Fts5Context* fts, QueryData** out) {
+// Per-query data from the first row's call; `df_arg` (null or SQL NULL: absent) is a blob of
+// one native int64 document frequency per phrase, precomputed by the caller. Without it each
+// phrase's rows are counted with xQueryPhrase, a walk of its whole doclist. SQLITE_MISMATCH
+// when the blob does not fit the query.
+int query_data(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_value* df_arg, QueryData** out) {
   auto* d = static_cast<QueryData*>(api->xGetAuxdata(fts, 0));
   if (d) {
     *out = d;
     return SQLITE_OK;
   }
+  const int n_phrase = api->xPhraseCount(fts);
+  const unsigned char* df = nullptr;
+  if (df_arg && sqlite3_value_type(df_arg) != SQLITE_NULL) {
+    df = static_cast<const unsigned char*>(sqlite3_value_blob(df_arg));
+    if (!df || sqlite3_value_bytes(df_arg) != int(sizeof(int64_t)) * n_phrase) return SQLITE_MISMATCH;
+  }
   d = new (std::nothrow) QueryData;
   if (!d) return SQLITE_NOMEM;
-  const int n_phrase = api->xPhraseCount(fts);
   d->idf.assign(size_t(n_phrase), 0);
   d->freq.assign(size_t(n_phrase), 0);
   sqlite3_int64 n_row = 0, n_token = 0;
@@ -61,7 +74,10 @@ int query_data(const Fts5ExtensionApi* api, Fts5Context* fts, QueryData** out) {
   if (rc == SQLITE_OK && n_row > 0) d->avgdl = double(n_token) / double(n_row);
   for (int i = 0; rc == SQLITE_OK && i < n_phrase; ++i) {
     int64_t hits = 0;
-    rc = api->xQueryPhrase(fts, i, &hits, count_row);
+    if (df)
+      std::memcpy(&hits, df + sizeof(int64_t) * size_t(i), sizeof hits);  // SQLite's blob need not be aligned
+    else
+      rc = api->xQueryPhrase(fts, i, &hits, count_row);
     const double idf = std::log((double(n_row) - double(hits) + 0.5) / (double(hits) + 0.5));
     d->idf[size_t(i)] = idf <= 0 ? 1e-6 : idf;
   }
@@ -73,13 +89,9 @@ int query_data(const Fts5ExtensionApi* api, Fts5Context* fts, QueryData** out) {
   return rc;
 }
 
-void xnai_bm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int, sqlite3_value**) {
-  QueryData* d = nullptr;
-  int rc = query_data(api, fts, &d);
-  if (rc != SQLITE_OK) {
-    sqlite3_result_error_code(ctx, rc);
-    return;
-  }
+// FTS5's bm25() of the current row, higher-is-better.
+int score_row(const Fts5ExtensionApi* api, Fts5Context* fts, QueryData* d, double* score) {
+  int rc = SQLITE_OK;
   // Term frequencies by walking each phrase's own position list (xPhraseFirst/Next): unlike
   // xInstCount/xInst it does not build a merged, position-sorted array of all instances.
   for (size_t i = 0; rc == SQLITE_OK && i < d->freq.size(); ++i) {
@@ -97,32 +109,92 @@ void xnai_bm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* c
     rc = api->xColumnSize(fts, -1, &n);
     dl = n;
   }
-  if (rc != SQLITE_OK) {
-    sqlite3_result_error_code(ctx, rc);
-    return;
-  }
+  if (rc != SQLITE_OK) return rc;
   const double norm = kK1 * (1 - kB + kB * double(dl) / d->avgdl);
-  double score = 0;
+  double sum = 0;
   for (size_t i = 0; i < d->freq.size(); ++i)
-    score += d->idf[i] * (d->freq[i] * (kK1 + 1)) / (d->freq[i] + norm);
-  sqlite3_result_double(ctx, score);
+    sum += d->idf[i] * (d->freq[i] * (kK1 + 1)) / (d->freq[i] + norm);
+  *score = sum;
+  return SQLITE_OK;
 }
 
-void xnai_keep(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-  const auto* k =
-      argc == 2 ? static_cast<const KeepContext*>(sqlite3_value_pointer(argv[0], kKeepPointerType)) : nullptr;
-  if (!k) {
-    sqlite3_result_error(ctx, "xnai_keep: no filter bound", -1);
+// A chunk not loaded yet was written after this search synced the table: not part of the
+// state being searched.
+bool keep_chunk(const KeepContext& k, int64_t seq) {
+  SlotAttrs a;
+  return k.table->attrs(seq, k.filter->uses_pages(), &a) && k.filter->accept_attrs(a);
+}
+
+void result_error(sqlite3_context* ctx, const char* fn, int rc) {
+  if (rc == SQLITE_MISMATCH)
+    sqlite3_result_error(
+        ctx, (std::string(fn) + ": the document frequencies do not match the query's phrases").c_str(), -1);
+  else
+    sqlite3_result_error_code(ctx, rc);
+}
+
+void xnai_bm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int n_arg,
+               sqlite3_value** args) {
+  QueryData* d = nullptr;
+  double score = 0;
+  int rc = query_data(api, fts, n_arg >= 1 ? args[0] : nullptr, &d);
+  if (rc == SQLITE_OK) rc = score_row(api, fts, d, &score);
+  if (rc != SQLITE_OK)
+    result_error(ctx, "xnai_bm25", rc);
+  else
+    sqlite3_result_double(ctx, score);
+}
+
+void xnai_bm25_top(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int n_arg,
+                   sqlite3_value** args) {
+  if (n_arg != 2) {
+    sqlite3_result_error(ctx, "xnai_bm25_top: needs (chunks_fts, document frequencies, collector)", -1);
     return;
   }
-  // A chunk not loaded yet was written after this search synced the table: not part of
-  // the state being searched.
-  SlotAttrs a;
-  const bool known = k->table->attrs(sqlite3_value_int64(argv[1]), k->filter->uses_pages(), &a);
-  sqlite3_result_int(ctx, known && k->filter->accept_attrs(a) ? 1 : 0);
+  QueryData* d = nullptr;
+  int rc = query_data(api, fts, args[0], &d);
+  if (rc != SQLITE_OK) {
+    result_error(ctx, "xnai_bm25_top", rc);
+    return;
+  }
+  // The collector is the same for every row: read once (sqlite3_value_pointer compares type
+  // strings), not per matching row.
+  if (!d->top) d->top = static_cast<Bm25TopK*>(sqlite3_value_pointer(args[1], kTopKPointerType));
+  if (!d->top) {
+    sqlite3_result_error(ctx, "xnai_bm25_top: no collector bound", -1);
+    return;
+  }
+  const int64_t seq = api->xRowid(fts);
+  if (!d->top->keep || keep_chunk(*d->top->keep, seq)) {
+    double score = 0;
+    rc = score_row(api, fts, d, &score);
+    if (rc != SQLITE_OK) {
+      result_error(ctx, "xnai_bm25_top", rc);
+      return;
+    }
+    d->top->offer(seq, score);
+  }
+  sqlite3_result_int(ctx, 0);
 }
 
 }  // namespace
+
+void Bm25TopK::offer(int64_t seq, double score) {
+  const ScoredChunk c{seq, score};
+  if (heap_.size() < size_t(k_)) {
+    heap_.push_back(c);
+    std::push_heap(heap_.begin(), heap_.end(), better);
+  } else if (k_ > 0 && better(c, heap_.front())) {
+    std::pop_heap(heap_.begin(), heap_.end(), better);
+    heap_.back() = c;
+    std::push_heap(heap_.begin(), heap_.end(), better);
+  }
+}
+
+std::vector<ScoredChunk> Bm25TopK::take_sorted() {
+  std::sort_heap(heap_.begin(), heap_.end(), better);
+  return std::move(heap_);
+}
 
 void ChunkTable::sync(Db& db) {
   std::unique_lock<std::shared_mutex> lk(mu_);
@@ -164,9 +236,8 @@ void register_store_functions(Db& db, const ChunkTable* table) {
                 "store database " + db.path() + ": this SQLite has no FTS5 extension API");
   int rc = api->xCreateFunction(api, "xnai_bm25", const_cast<ChunkTable*>(table), xnai_bm25, nullptr);
   if (rc != SQLITE_OK) db.fail(rc, "registering xnai_bm25");
-  rc = sqlite3_create_function_v2(db.handle(), "xnai_keep", 2, SQLITE_UTF8 | SQLITE_INNOCUOUS, nullptr,
-                                  xnai_keep, nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) db.fail(rc, "registering xnai_keep");
+  rc = api->xCreateFunction(api, "xnai_bm25_top", const_cast<ChunkTable*>(table), xnai_bm25_top, nullptr);
+  if (rc != SQLITE_OK) db.fail(rc, "registering xnai_bm25_top");
 }
 
 }  // namespace xnai::rag::store

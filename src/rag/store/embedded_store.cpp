@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "rag/store/bm25_query.h"
+#include "rag/store/bm25_search.h"
 #include "rag/store/embedded_store_impl.h"
 #include "rag/store/faiss_index_file.h"
 #include "rag/store/filter_sql.h"
@@ -439,36 +440,36 @@ std::vector<Hit> EmbeddedStore::search_vector(const std::vector<float>& query, i
 
 std::vector<Hit> EmbeddedStore::search_bm25(const std::string& query, int k, const Filter& filter) const {
   if (k <= 0) return {};
-  const std::string match = store::fts5_match_expression(query);
-  if (match.empty()) return {};
+  store::Bm25Query q;
+  q.terms = store::fts5_query_terms(query);
+  q.match = store::fts5_match_expression(q.terms);
+  if (q.match.empty()) return {};
   auto r = impl_->reader();
   Db& db = r.db();
-  std::vector<std::pair<int64_t, float>> scored;
-  // xnai_bm25 is FTS5's bm25() (negated: higher is better) with chunk lengths from memory;
-  // xnai_keep applies the filter from memory too (bm25_rank.h).
-  const int64_t gen = impl_->db_generation(db);
+  int64_t gen = 0;
+  {
+    store::Transaction read(db, false);  // the frequencies are those of generation `gen`
+    gen = impl_->db_generation(db);
+    impl_->df_cache.lookup(db, gen, q);
+    read.commit();
+  }
   impl_->chunk_table.sync(db);
   std::optional<store::CompiledSlotFilter> compiled;
   if (!filter.is_all())
     compiled.emplace(
         filter, [&](const store::SqlCondition& c) { return impl_->doc_set(db, c, gen); }, nullptr);
   std::shared_lock<std::shared_mutex> lengths_lock(impl_->chunk_table.mutex());
-  if (!compiled) {
-    auto s = db.prepare(
-        "SELECT rowid, xnai_bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ?1 "
-        "ORDER BY score DESC, rowid LIMIT ?2");
-    s.bind(1, match).bind(2, int64_t(k));
-    while (s.step()) scored.emplace_back(s.col_int(0), float(s.col_double(1)));
-  } else {
-    const store::KeepContext keep{&*compiled, &impl_->chunk_table};
-    auto s = db.prepare(
-        "SELECT rowid, xnai_bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ?1 "
-        "AND xnai_keep(?2, rowid) ORDER BY score DESC, rowid LIMIT ?3");
-    s.bind(1, match)
-        .bind_pointer(2, const_cast<store::KeepContext*>(&keep), store::kKeepPointerType)
-        .bind(3, int64_t(k));
-    while (s.step()) scored.emplace_back(s.col_int(0), float(s.col_double(1)));
-  }
+  const store::KeepContext keep{compiled ? &*compiled : nullptr, &impl_->chunk_table};
+  // On a large store the query runs as rowid ranges on several connections (bm25_search.h).
+  const int64_t max_seq = impl_->chunk_table.max_seq();
+  const int parts = store::bm25_split_parts(max_seq, impl_->opts.bm25_split_min_chunks, impl_->n_threads);
+  std::vector<Impl::Reader> more;
+  more.reserve(size_t(parts));
+  std::vector<Db*> dbs{&db};
+  for (int p = 1; p < parts; ++p) dbs.push_back(&more.emplace_back(impl_->reader()).db());
+  const auto top = store::bm25_top_k_split(dbs, q, k, max_seq, compiled ? &keep : nullptr);
+  std::vector<std::pair<int64_t, float>> scored;
+  for (const auto& c : top) scored.emplace_back(c.seq, float(c.score));
   lengths_lock.unlock();
   return make_hits(db, scored);
 }

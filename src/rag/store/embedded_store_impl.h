@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "rag/store/bm25_rank.h"
+#include "rag/store/bm25_search.h"
 #include "rag/store/embedded_store.h"
 #include "rag/store/slot_filter.h"
 #include "rag/store/sqlite_db.h"
@@ -34,7 +35,8 @@ struct EmbeddedStore::Impl {
 
   std::mutex pool_mu;
   std::vector<std::unique_ptr<store::Db>> readers;
-  store::ChunkTable chunk_table;  // for xnai_bm25 / xnai_keep, registered on every reader
+  store::ChunkTable chunk_table;      // for xnai_bm25 / xnai_bm25_top, registered on every reader
+  store::DocFrequencyCache df_cache;  // of BM25 query terms, for the current generation
 
   std::shared_mutex index_mu;
   std::unique_ptr<store::VectorIndex> index;  // null while the store holds no vectors

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
+
 #include "core/error.h"
 
 namespace xnai::rag::store {
@@ -73,7 +75,21 @@ const void* Stmt::col_blob(int i, size_t* n) const {
   return p;
 }
 
+namespace {
+
+// SQLite's allocation statistics take one process-wide mutex on every malloc and free; FTS5
+// allocates per matching row, so two BM25 range queries on two threads spent their time
+// handing that lock back and forth. Only possible before SQLite initialises; if something
+// else initialised it first, the call fails harmlessly and the statistics stay on.
+void disable_sqlite_memory_statistics() {
+  static std::once_flag once;
+  std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+}  // namespace
+
 Db::Db(const std::string& path, bool create) : path_(path) {
+  disable_sqlite_memory_statistics();
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (create) flags |= SQLITE_OPEN_CREATE;
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);

@@ -1,0 +1,98 @@
+#include "rag/store/bm25_search.h"
+
+#include <algorithm>
+#include <future>
+#include <limits>
+
+#include "rag/store/bm25_query.h"
+#include "rag/store/bm25_rank.h"
+#include "rag/store/sqlite_db.h"
+
+namespace xnai::rag::store {
+void DocFrequencyCache::lookup(Db& db, int64_t gen, Bm25Query& q) {
+  q.df.assign(q.terms.size(), -1);
+  std::vector<size_t> missing;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (gen != gen_) {
+      df_.clear();
+      gen_ = gen;
+    }
+    for (size_t i = 0; i < q.terms.size(); ++i) {
+      auto it = df_.find(q.terms[i]);
+      if (it != df_.end())
+        q.df[i] = it->second;
+      else
+        missing.push_back(i);
+    }
+  }
+  if (missing.empty()) return;
+  // Counted outside the lock: other searches go on meanwhile. A count walks one term's
+  // doclist without position lists or ranking, several times cheaper than xQueryPhrase.
+  auto s = db.prepare("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?1");
+  for (size_t i : missing) {
+    s.bind(1, fts5_match_expression(std::vector<std::string>{q.terms[i]}));
+    q.df[i] = s.step() ? s.col_int(0) : 0;
+    s.reset();
+  }
+  std::lock_guard<std::mutex> g(mu_);
+  if (gen != gen_) return;  // the store moved on while counting: these counts are stale
+  if (df_.size() + missing.size() > kMaxTerms) df_.clear();
+  for (size_t i : missing) df_.emplace(q.terms[i], q.df[i]);
+}
+
+std::vector<ScoredChunk> bm25_top_k(Db& db, const Bm25Query& q, int k, int64_t first, int64_t last,
+                                    const KeepContext* keep) {
+  if (k <= 0 || first > last) return {};
+  // xnai_bm25_top scores each matching row (FTS5's bm25() with the given frequencies and
+  // chunk lengths from memory), applies the filter from memory and keeps the best k itself
+  // (bm25_rank.h). FTS5 seeks the rowid bounds.
+  Bm25TopK top(k, keep);
+  auto s = db.prepare(
+      "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?1 AND rowid >= ?2 AND rowid <= ?3 "
+      "AND xnai_bm25_top(chunks_fts, ?4, ?5)");
+  s.bind(1, q.match).bind(2, first).bind(3, last);
+  if (q.df.size() == q.terms.size())
+    s.bind_blob(4, q.df.data(), q.df.size() * sizeof(int64_t));
+  else
+    s.bind_null(4);  // xnai_bm25_top counts them itself
+  s.bind_pointer(5, &top, kTopKPointerType);
+  while (s.step()) {
+  }
+  return top.take_sorted();
+}
+
+std::vector<ScoredChunk> bm25_top_k_split(const std::vector<Db*>& dbs, const Bm25Query& q, int k,
+                                          int64_t max_rowid, const KeepContext* keep) {
+  constexpr int64_t kMaxRowid = std::numeric_limits<int64_t>::max();
+  const int64_t parts = int64_t(std::max<size_t>(dbs.size(), 1));
+  if (parts == 1) return bm25_top_k(*dbs.at(0), q, k, std::numeric_limits<int64_t>::min(), kMaxRowid, keep);
+  // Range p is (bound[p], bound[p + 1]]; the outer ranges are open-ended so that no rowid,
+  // even one written after max_rowid was read, falls outside every range.
+  auto lower = [&](int64_t p) {
+    return p == 0 ? std::numeric_limits<int64_t>::min() : max_rowid * p / parts + 1;
+  };
+  auto upper = [&](int64_t p) { return p == parts - 1 ? kMaxRowid : max_rowid * (p + 1) / parts; };
+  std::vector<std::future<std::vector<ScoredChunk>>> rest;
+  for (int64_t p = 1; p < parts; ++p)
+    rest.push_back(std::async(
+        std::launch::async, [&, p] { return bm25_top_k(*dbs[size_t(p)], q, k, lower(p), upper(p), keep); }));
+  // An error in any range propagates; the futures of std::async wait for their threads when
+  // destroyed, so no range outlives this call.
+  std::vector<ScoredChunk> all = bm25_top_k(*dbs[0], q, k, lower(0), upper(0), keep);
+  for (auto& f : rest) {
+    auto part = f.get();
+    all.insert(all.end(), part.begin(), part.end());
+  }
+  const size_t n = std::min(all.size(), size_t(k));
+  std::partial_sort(all.begin(), all.begin() + std::ptrdiff_t(n), all.end(), better);
+  all.resize(n);
+  return all;
+}
+
+int bm25_split_parts(int64_t max_rowid, int64_t min_chunks, int n_threads) {
+  if (max_rowid < std::max<int64_t>(min_chunks, 1)) return 1;
+  return std::max(1, std::min(n_threads, 4));
+}
+
+}  // namespace xnai::rag::store
