@@ -1,5 +1,8 @@
 #include "formats/torch_checkpoint.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <functional>
 
@@ -199,6 +202,19 @@ std::unique_ptr<Checkpoint> Checkpoint::parse(const uint8_t* data, size_t size, 
 const TensorView* Checkpoint::find(std::string_view key) const {
   auto it = tensors_.find(std::string(key));
   return it == tensors_.end() ? nullptr : &it->second;
+}
+
+void Checkpoint::release_pages(const TensorView& t) const {
+  if (!file_ || !t.storage) return;
+  const uint8_t* base = file_->data();
+  const uintptr_t lo = reinterpret_cast<uintptr_t>(base), hi = lo + file_->size();
+  const uintptr_t b = reinterpret_cast<uintptr_t>(t.storage);
+  const uintptr_t e = b + static_cast<uintptr_t>(t.storage_numel) * scalar_type_size(t.dtype);
+  if (b < lo || e > hi) return;  // an inflated member: heap bytes
+  // Whole pages inside the storage only (its neighbours' partial pages stay).
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t start = (b + page - 1) & ~(page - 1), end = e & ~(page - 1);
+  if (end > start) ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
 }
 
 void Checkpoint::load(const uint8_t* data, size_t size) {

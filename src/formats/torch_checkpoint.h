@@ -60,6 +60,11 @@ class Checkpoint {
   // A file whose top-level object is a single tensor (a voice pack) has one entry "".
   const std::map<std::string, TensorView>& tensors() const { return tensors_; }
   const TensorView* find(std::string_view key) const;
+  // For a caller that has copied a tensor out (to_float): hands the file pages under its
+  // storage back to the kernel, so a loader's resident memory is the converted weights
+  // and not the file as well. The view stays valid (touched pages are read from the file
+  // again); no effect on deflated members or on parse()d bytes.
+  void release_pages(const TensorView& t) const;
   const std::string& name() const { return name_; }
 
  private:

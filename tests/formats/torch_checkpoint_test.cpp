@@ -3,7 +3,9 @@
 #include "formats/torch_checkpoint.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -122,6 +124,33 @@ TEST(TorchCheckpoint, DtypesSharedStorageOffsetsStridesAndDeflate) {
     EXPECT_EQ(ck->find("n.l")->to_int64(), (std::vector<int64_t>{7, -1}));
     EXPECT_EQ(ck->find("n.l")->dtype, ScalarType::I64);
   }
+}
+
+// A loader hands back the file pages of what it copied out; the views must still read the
+// same values afterwards (the pages come back from the file).
+TEST(TorchCheckpoint, ReleasedPagesReadTheSameValues) {
+  std::vector<float> big(3 * 4096 + 5);  // spans whole pages whatever the member's offset
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<float>(i) * 0.5f - 7.f;
+  test::Pickler p;
+  p.op('}').op('(');
+  p.str("w").tensor("FloatStorage", "0", static_cast<uint32_t>(big.size()), 0,
+                    {static_cast<uint32_t>(big.size())}, {1});
+  p.op('u');
+  const std::string zip = test::build_zip(
+      {{"archive/data.pkl", p.done()}, {"archive/data/0", test::f32_bytes(big)}, {"archive/version", "3\n"}},
+      false);
+  const auto path =
+      std::filesystem::temp_directory_path() / ("xnai_release_pages_" + std::to_string(::getpid()) + ".pth");
+  std::ofstream(path, std::ios::binary).write(zip.data(), static_cast<std::streamsize>(zip.size()));
+  {
+    auto ck = Checkpoint::open(path.string());
+    const TensorView* t = ck->find("w");
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->to_float(), big);
+    ck->release_pages(*t);
+    EXPECT_EQ(t->to_float(), big);
+  }
+  std::filesystem::remove(path);
 }
 
 }  // namespace

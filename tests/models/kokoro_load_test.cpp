@@ -162,6 +162,22 @@ TEST(KokoroLoad, PhonemeIdsAndVoiceRows) {
 namespace xnai::models::kokoro {
 namespace {
 
+// A long transposed conv is computed a block of input steps at a time (its full product
+// would be twice the output): the blocks must join seamlessly.
+TEST(KokoroLayers, TransposedConvInBlocksMatchesPlain) {
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  Mat x(32, 700);  // with [32, 256, 20] weights: blocks of 204 steps, the last one longer
+  for (float& v : x.v) v = u(rng);
+  Param w{{32, 256, 20}, std::vector<float>(32 * 256 * 20)}, b{{256}, std::vector<float>(256)};
+  for (float& v : w.data) v = u(rng);
+  for (float& v : b.data) v = u(rng);
+  const Mat y = conv_transpose1d_gemm(x, w, &b, 10, 5, 0), ref = conv_transpose1d_plain(x, w, &b, 10, 5, 0);
+  ASSERT_EQ(y.rows, ref.rows);
+  ASSERT_EQ(y.cols, ref.cols);
+  for (size_t i = 0; i < y.v.size(); ++i) ASSERT_NEAR(y.v[i], ref.v[i], 1e-4f) << "at " << i;
+}
+
 // Splitting the big layers over a pool must not change a single bit.
 TEST(KokoroLayers, ThreadedLayersEqualSerialOnes) {
   std::mt19937 rng(3);

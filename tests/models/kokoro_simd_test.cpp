@@ -119,6 +119,20 @@ TEST(KokoroSimd, DirectConvMatchesPlainOnAwkwardShapes) {
                 PoolScope scope(&pool);  // the time split must not change a bit
                 simd::conv1d_direct(p, w, &b, pad, d, acc, true);
               }
+              // The panel form (input columns produced per block of tiles, never padded
+              // whole) gives the same bits, serial and split over the pool.
+              Mat yf(cout, ref.cols);
+              {
+                PoolScope scope(&pool);
+                simd::conv1d_direct(
+                    cin, L,
+                    [&](int64_t c0, int64_t c1, float* dst, int64_t ld) {
+                      for (int64_t i = 0; i < cin; ++i) std::copy(x.row(i) + c0, x.row(i) + c1, dst + i * ld);
+                    },
+                    w, &b, pad, d, yf, false);
+              }
+              ASSERT_EQ(yf.v, y.v) << "panel form, " << cpu::simd_level_name(level) << " cin " << cin << " K "
+                                   << K << " d " << d << " L " << L;
               for (size_t q = 0; q < y.v.size(); ++q) {
                 ASSERT_NEAR(y.v[q], ref.v[q], 1e-5f * (1 + std::fabs(ref.v[q])))
                     << cpu::simd_level_name(level) << " cin " << cin << " cout " << cout << " K " << K

@@ -23,10 +23,14 @@ Mat conv1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, in
 
 Mat conv1d_direct_mat(const Mat& x, const Param& w, const Param* b, int pad, int dilation) {
   const int64_t K = w.dim(2);
-  simd::PaddedInput p = simd::padded_input(x.rows, x.cols, pad, K, dilation);
-  for (int64_t i = 0; i < x.rows; ++i) std::copy(x.row(i), x.row(i) + x.cols, p.row(i) + p.pad);
   Mat y(w.dim(0), std::max<int64_t>(x.cols + 2 * pad - dilation * (K - 1), 0));
-  simd::conv1d_direct(p, w, b, pad, dilation, y, false);
+  // Copied a block of columns at a time into the conv's panels: no padded copy of x.
+  simd::conv1d_direct(
+      x.rows, x.cols,
+      [&](int64_t c0, int64_t c1, float* dst, int64_t ld) {
+        for (int64_t i = 0; i < x.rows; ++i) std::copy(x.row(i) + c0, x.row(i) + c1, dst + i * ld);
+      },
+      w, b, pad, dilation, y, false);
   return y;
 }
 

@@ -69,8 +69,11 @@ Mat linear_gemm(const Mat& x, const Param& w, const Param* b) {
 
 namespace xnai::models::kokoro {
 
-// Transposed conv as one product Z[t_in, (o,k)] = Σ_i w[i,o,k]·x[i,t_in] followed by the
+// Transposed conv as products Z[t_in, (o,k)] = Σ_i w[i,o,k]·x[i,t_in] followed by the
 // scatter y[o, t_in·stride + k − pad] += Z; the weight is rearranged to [(o,k), i] rows.
+// Z is computed for a block of input steps at a time (the whole Z of a long utterance is
+// twice the output's size); blocks go in time order, so every output sums its terms in
+// the same order as one product over all steps would.
 Mat conv_transpose1d_gemm(const Mat& x, const Param& w, const Param* b, int stride, int pad,
                           int output_padding) {
   const int64_t cin = w.dim(0), cout = w.dim(1), K = w.dim(2), L = x.cols;
@@ -79,19 +82,30 @@ Mat conv_transpose1d_gemm(const Mat& x, const Param& w, const Param* b, int stri
   for (int64_t i = 0; i < cin; ++i)
     for (int64_t o = 0; o < cout; ++o)
       for (int64_t k = 0; k < K; ++k) wt[(o * K + k) * cin + i] = w.data[(i * cout + o) * K + k];
-  const Mat xt = transpose(x);  // [L, cin]: one token per input time step
-  std::vector<float> z(static_cast<size_t>(L * cout * K));
+  // Input steps per product: Z of about 4 MB. Every block has at least `block` steps (the
+  // last one takes the remainder), so none falls to matmul's few-column path.
+  const int64_t block = std::max<int64_t>((int64_t{1} << 20) / std::max<int64_t>(cout * K, 1), 16);
+  const int64_t nblocks = std::max<int64_t>(L / block, 1);
   thread_local std::vector<uint8_t> scratch;
-  cpu::matmul(pool_or_serial(), DType::F32, wt.data(), cin, cout * K, xt.v.data(), L, z.data(), scratch);
+  std::vector<float> xt, z;
   Mat y(cout, lout);
-  for (int64_t o = 0; o < cout; ++o) {
-    float* yr = y.row(o);
-    if (b) std::fill(yr, yr + lout, b->data[o]);
-    for (int64_t ti = 0; ti < L; ++ti) {
-      const float* zr = z.data() + ti * cout * K + o * K;
-      for (int64_t k = 0; k < K; ++k) {
-        const int64_t t = ti * stride + k - pad;
-        if (t >= 0 && t < lout) yr[t] += zr[k];
+  if (b)
+    for (int64_t o = 0; o < cout; ++o) std::fill(y.row(o), y.row(o) + lout, b->data[o]);
+  for (int64_t n = 0; n < nblocks; ++n) {
+    const int64_t t0 = n * block, t1 = n + 1 == nblocks ? L : t0 + block, m = t1 - t0;
+    xt.resize(static_cast<size_t>(m * cin));  // [m, cin]: one token per input time step
+    for (int64_t i = 0; i < cin; ++i)
+      for (int64_t j = 0; j < m; ++j) xt[j * cin + i] = x.at(i, t0 + j);
+    z.resize(static_cast<size_t>(m * cout * K));
+    cpu::matmul(pool_or_serial(), DType::F32, wt.data(), cin, cout * K, xt.data(), m, z.data(), scratch);
+    for (int64_t o = 0; o < cout; ++o) {
+      float* yr = y.row(o);
+      for (int64_t ti = t0; ti < t1; ++ti) {
+        const float* zr = z.data() + (ti - t0) * cout * K + o * K;
+        for (int64_t k = 0; k < K; ++k) {
+          const int64_t t = ti * stride + k - pad;
+          if (t >= 0 && t < lout) yr[t] += zr[k];
+        }
       }
     }
   }

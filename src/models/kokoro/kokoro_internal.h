@@ -90,12 +90,14 @@ Mat adain1d(const Mat& x, std::span<const float> s, const Weights& w, const std:
 // StyleTTS2 AdainResBlk1d (spec §2.8).
 Mat adain_res_blk1d(const Mat& x, std::span<const float> s, const Weights& w, const std::string& prefix,
                     bool upsample);
-// iSTFTNet AdaINResBlock1 with Snake (spec §2.10).
+// iSTFTNet AdaINResBlock1 with Snake (spec §2.10), computed in x's own buffer.
 // The fused SIMD path when the level has one (kokoro_simd.h), else the plain one.
-Mat adain_res_block1(const Mat& x, std::span<const float> s, const Weights& w, const std::string& prefix,
-                     int kernel, const std::vector<int64_t>& dilations);
-Mat adain_res_block1_plain(const Mat& x, std::span<const float> s, const Weights& w,
-                           const std::string& prefix, int kernel, const std::vector<int64_t>& dilations);
+// scratch (optional): a buffer for the [C, L] intermediate that callers running several
+// blocks pass to each, so its memory is reused instead of allocated per block.
+Mat adain_res_block1(Mat x, std::span<const float> s, const Weights& w, const std::string& prefix, int kernel,
+                     const std::vector<int64_t>& dilations, Mat* scratch = nullptr);
+Mat adain_res_block1_plain(Mat x, std::span<const float> s, const Weights& w, const std::string& prefix,
+                           int kernel, const std::vector<int64_t>& dilations);
 
 // --- stages ---
 Mat albert_forward(const KokoroConfig& c, const Weights& w, std::span<const int64_t> ids);
@@ -108,7 +110,7 @@ Mat decoder_forward(const Weights& w, const Mat& asr, std::span<const float> F0,
                     std::span<const float> s, Mat* dec_encode);
 SourceSignals source_forward(const KokoroConfig& c, const Weights& w, std::span<const float> f0_curve,
                              NoiseMode noise, uint64_t seed);
-Mat generator_body(const KokoroConfig& c, const Weights& w, const Mat& x, std::span<const float> s,
-                   const Mat& har);
+// Takes its inputs by value: each is freed as soon as the stage that reads it is done.
+Mat generator_body(const KokoroConfig& c, const Weights& w, Mat x, std::span<const float> s, Mat har);
 
 }  // namespace xnai::models::kokoro

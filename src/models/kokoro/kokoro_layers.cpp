@@ -140,10 +140,16 @@ Mat adain_res_blk1d(const Mat& x, std::span<const float> s, const Weights& w, co
 
 namespace {
 
-// AdaIN (instance norm over time, style affine) then Snake, written into the padded input of
-// the conv that follows: one pass over x per channel for the statistics, one for the output.
-void adain_snake_into(const Mat& x, std::span<const float> s, const Weights& w, const std::string& prefix,
-                      const Param& alpha, simd::PaddedInput& out) {
+// AdaIN (instance norm over time, style affine) then Snake, per channel c:
+// y = v + sin(alpha·v)² / alpha with v = (x − mean[c])·scale[c] + shift[c].
+struct AdainSnake {
+  std::vector<float> mean, scale, shift, alpha;
+};
+
+// The statistics pass over x (one parallel pass per channel); the values themselves are
+// computed later, a panel at a time, by the conv that reads them.
+AdainSnake adain_snake_params(const Mat& x, std::span<const float> s, const Weights& w,
+                              const std::string& prefix, const Param& alpha) {
   const std::vector<float> h = linear_vec(s, w.get(prefix + ".fc.weight"), w.get(prefix + ".fc.bias"));
   const int64_t C = x.rows, L = x.cols;
   if (static_cast<int64_t>(h.size()) != 2 * C)
@@ -151,7 +157,12 @@ void adain_snake_into(const Mat& x, std::span<const float> s, const Weights& w, 
                                               " values for " + std::to_string(C) + " channels");
   const Param* nw = w.find(prefix + ".norm.weight");
   const Param* nb = w.find(prefix + ".norm.bias");
-  parallel_for(C, double(C) * L * 40, [&](int64_t c0, int64_t c1) {
+  AdainSnake a;
+  a.mean.resize(C);
+  a.scale.resize(C);
+  a.shift.resize(C);
+  a.alpha.assign(alpha.data.begin(), alpha.data.begin() + C);
+  parallel_for(C, double(C) * L * 4, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const float* r = x.row(c);
       // Double sums in 8 lanes (the compiler vectorises them), combined at the end.
@@ -171,53 +182,61 @@ void adain_snake_into(const Mat& x, std::span<const float> s, const Weights& w, 
       const double inv = 1.0 / std::sqrt(var + 1e-5);
       const double gamma = 1.0 + h[c], beta = h[C + c];
       const double aw = nw ? nw->data[c] : 1.0, ab = nb ? nb->data[c] : 0.0;
-      simd::affine_snake(r, out.row(c) + out.pad, L, static_cast<float>(mean),
-                         static_cast<float>(gamma * inv * aw), static_cast<float>(gamma * ab + beta),
-                         alpha.data[c]);
+      a.mean[c] = static_cast<float>(mean);
+      a.scale[c] = static_cast<float>(gamma * inv * aw);
+      a.shift[c] = static_cast<float>(gamma * ab + beta);
     }
   });
+  return a;
+}
+
+// A conv of kokoro_simd.h whose input panels are AdaIN + Snake of x, computed as they are read.
+void conv_of_adain_snake(const Mat& x, const AdainSnake& a, const Param& w, const Param* b, int pad,
+                         int dilation, Mat& y, bool accumulate) {
+  simd::conv1d_direct(
+      x.rows, x.cols,
+      [&](int64_t c0, int64_t c1, float* dst, int64_t ld) {
+        for (int64_t i = 0; i < x.rows; ++i)
+          simd::affine_snake(x.row(i) + c0, dst + i * ld, c1 - c0, a.mean[i], a.scale[i], a.shift[i],
+                             a.alpha[i]);
+      },
+      w, b, pad, dilation, y, accumulate);
 }
 
 }  // namespace
 
-Mat adain_res_block1(const Mat& x_in, std::span<const float> s, const Weights& w, const std::string& p,
-                     int kernel, const std::vector<int64_t>& dilations) {
-  if (simd::has_conv_direct()) {
-    // Fused path: AdaIN + Snake straight into each conv's zero-padded input, the second
-    // conv accumulating into x (the residual add).
-    Mat x = x_in;
-    const int64_t C = x.rows, L = x.cols;
-    for (size_t j = 0; j < dilations.size(); ++j) {
-      const std::string js = std::to_string(j);
-      const int d = static_cast<int>(dilations[j]);
-      const int pad1 = d * (kernel - 1) / 2, pad2 = (kernel - 1) / 2;
-      const Param& w1 = w.get(p + ".convs1." + js + ".weight");
-      const Param& w2 = w.get(p + ".convs2." + js + ".weight");
-      if (w1.dim(0) != C || w1.dim(1) != C || w2.dim(0) != C || w2.dim(1) != C || w1.dim(2) != kernel ||
-          w2.dim(2) != kernel)
-        throw Error(ErrorKind::InvalidFormat,
-                    w.source + ": block " + p + " conv shapes do not match its input");
-      // Per-thread buffers reused across blocks (no page faults for fresh ones).
-      thread_local simd::PaddedInput in1, in2;
-      thread_local Mat t;
-      simd::reset_padded_input(in1, C, L, pad1, kernel, d);
-      adain_snake_into(x, s, w, p + ".adain1." + js, w.get(p + ".alpha1." + js), in1);
-      t.rows = C;
-      t.cols = L;
-      t.v.resize(static_cast<size_t>(C * L));  // fully overwritten by the conv
-      simd::conv1d_direct(in1, w1, w.find(p + ".convs1." + js + ".bias"), pad1, d, t, false);
-      simd::reset_padded_input(in2, C, L, pad2, kernel, 1);
-      adain_snake_into(t, s, w, p + ".adain2." + js, w.get(p + ".alpha2." + js), in2);
-      simd::conv1d_direct(in2, w2, w.find(p + ".convs2." + js + ".bias"), pad2, 1, x, true);
-    }
-    return x;
+Mat adain_res_block1(Mat x, std::span<const float> s, const Weights& w, const std::string& p, int kernel,
+                     const std::vector<int64_t>& dilations, Mat* scratch) {
+  if (!simd::has_conv_direct()) return adain_res_block1_plain(std::move(x), s, w, p, kernel, dilations);
+  // Fused path: AdaIN + Snake computed into each conv's input panels (no whole-sequence
+  // copy of either conv input), the second conv accumulating into x (the residual add).
+  // Only the first conv's output t is held whole: the second AdaIN needs its statistics.
+  const int64_t C = x.rows, L = x.cols;
+  Mat local;
+  Mat& t = scratch ? *scratch : local;
+  t.rows = C;
+  t.cols = L;
+  t.v.resize(static_cast<size_t>(C * L));  // fully overwritten by the conv
+  for (size_t j = 0; j < dilations.size(); ++j) {
+    const std::string js = std::to_string(j);
+    const int d = static_cast<int>(dilations[j]);
+    const int pad1 = d * (kernel - 1) / 2, pad2 = (kernel - 1) / 2;
+    const Param& w1 = w.get(p + ".convs1." + js + ".weight");
+    const Param& w2 = w.get(p + ".convs2." + js + ".weight");
+    if (w1.dim(0) != C || w1.dim(1) != C || w2.dim(0) != C || w2.dim(1) != C || w1.dim(2) != kernel ||
+        w2.dim(2) != kernel)
+      throw Error(ErrorKind::InvalidFormat,
+                  w.source + ": block " + p + " conv shapes do not match its input");
+    const AdainSnake a1 = adain_snake_params(x, s, w, p + ".adain1." + js, w.get(p + ".alpha1." + js));
+    conv_of_adain_snake(x, a1, w1, w.find(p + ".convs1." + js + ".bias"), pad1, d, t, false);
+    const AdainSnake a2 = adain_snake_params(t, s, w, p + ".adain2." + js, w.get(p + ".alpha2." + js));
+    conv_of_adain_snake(t, a2, w2, w.find(p + ".convs2." + js + ".bias"), pad2, 1, x, true);
   }
-  return adain_res_block1_plain(x_in, s, w, p, kernel, dilations);
+  return x;
 }
 
-Mat adain_res_block1_plain(const Mat& x_in, std::span<const float> s, const Weights& w, const std::string& p,
+Mat adain_res_block1_plain(Mat x, std::span<const float> s, const Weights& w, const std::string& p,
                            int kernel, const std::vector<int64_t>& dilations) {
-  Mat x = x_in;
   auto snake = [](Mat& t, const Param& alpha) {
     for (int64_t c = 0; c < t.rows; ++c) {
       const float a = alpha.data[c], inv = 1.f / a;

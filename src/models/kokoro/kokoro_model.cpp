@@ -152,9 +152,19 @@ KokoroOutput KokoroModel::synthesize(std::span<const int64_t> ids, std::span<con
   const Mat asr = expand_by_durations(t_en, out.pred_dur);
   Mat dec_encode;
   Mat gen_in = decoder_forward(w, asr, F0, N, s_dec, taps ? &dec_encode : nullptr);
-  SourceSignals src = source_forward(c, w, F0, noise, seed);
-  Mat har = stft_mag_phase(src.har_source, static_cast<int>(c.n_fft), static_cast<int>(c.hop));
-  Mat post = generator_body(c, w, gen_in, s_dec, har);
+  // The generator's inputs are handed over (copied only for the taps): it frees each one
+  // as soon as it has read it.
+  Mat har;
+  {
+    SourceSignals src = source_forward(c, w, F0, noise, seed);
+    har = stft_mag_phase(src.har_source, static_cast<int>(c.n_fft), static_cast<int>(c.hop));
+    if (taps) {
+      taps->har_source = std::move(src.har_source);
+      taps->har = har;
+    }
+  }
+  if (taps) taps->gen_in = gen_in;
+  Mat post = generator_body(c, w, std::move(gen_in), s_dec, std::move(har));
   out.audio = istft_from_post(post, static_cast<int>(c.n_fft), static_cast<int>(c.hop));
   if (taps) {
     taps->bert_out = std::move(bert_out);
@@ -169,9 +179,6 @@ KokoroOutput KokoroModel::synthesize(std::span<const int64_t> ids, std::span<con
     taps->N = std::move(N);
     taps->t_en = std::move(t_en);
     taps->dec_encode = std::move(dec_encode);
-    taps->gen_in = std::move(gen_in);
-    taps->har_source = std::move(src.har_source);
-    taps->har = std::move(har);
     taps->gen_post = std::move(post);
   }
   return out;
@@ -191,7 +198,7 @@ SourceSignals KokoroModel::harmonic_source(std::span<const float> f0_curve, Nois
 
 Mat KokoroModel::generator_post(const Mat& gen_in, std::span<const float> s_dec, const Mat& har) const {
   ScopedPool pool(pool_mu_, pool_.get());
-  return generator_body(*config_, *w_, gen_in, s_dec, har);
+  return generator_body(*config_, *w_, gen_in, s_dec, har);  // copies: the arguments stay the caller's
 }
 
 }  // namespace xnai::models::kokoro

@@ -4,6 +4,7 @@
 // one template (kokoro_simd_kernels.h) instantiated per instruction set.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "models/kokoro/kokoro_internal.h"
@@ -36,6 +37,17 @@ void reset_padded_input(PaddedInput& p, int64_t rows, int64_t cols, int64_t pad,
 
 // True when the current SIMD level has conv1d_direct (else callers use the plain/GEMM path).
 bool has_conv_direct();
+// Writes input columns [c0, c1) of every channel: channel i's column c0 + j goes to
+// dst[i·ld + j]. Called for one block of output time steps at a time, from any pool thread
+// (several at once); [c0, c1) lies inside the input, and conv1d_direct zeroes the rest.
+using PanelFill = std::function<void(int64_t c0, int64_t c1, float* dst, int64_t ld)>;
+// conv1d_direct on an input that is never held whole in padded form: `fill` produces the
+// columns each block of output tiles reads (its halo of dilation·(K−1) columns included)
+// into a small per-thread panel, so the input can be computed on the fly (AdaIN + Snake)
+// or copied from a Mat without a padded copy of the whole sequence. Input [cin, cols];
+// results are bit-identical to the PaddedInput form.
+void conv1d_direct(int64_t cin, int64_t cols, const PanelFill& fill, const Param& w, const Param* b, int pad,
+                   int dilation, Mat& y, bool accumulate);
 // y[o, t] (+)= b[o] + Σ_{i,k} W[o, i, k] · x[i, t + k·d − pad] for t < y.cols, with x in `xp`
 // (xp.pad ≥ pad). W [Cout, Cin, K]. accumulate: add to y's contents instead of overwriting.
 // Splits the time axis over the installed pool; every element's summation order is fixed,
@@ -45,13 +57,14 @@ void conv1d_direct(const PaddedInput& xp, const Param& w, const Param* b, int pa
 
 // --- per-level entry points (kokoro_simd_avx2.cpp, kokoro_simd_avx512.cpp) ---
 struct ConvDirectArgs {
-  const float* x;  // input column of t = 0, k = 0
+  const float* x;  // input column of t = x_t0, k = 0
   int64_t ldx, cin, K, dilation;
   const float* wpack;  // [Cout/MR blocks][K][Cin][MR], zero rows past Cout
   const float* bias;   // [Cout] or null
   float* y;
   int64_t ldy, cout, lout;
   bool accumulate;
+  int64_t x_t0 = 0;  // the output time step whose first input column x points at
 };
 struct LevelKernels {
   void (*sin)(const float*, float*, int64_t);

@@ -126,7 +126,7 @@ struct Kernels {
         const int64_t o0 = ob * MR, mo = std::min<int64_t>(MR, a.cout - o0);
         for (int64_t tt = b0; tt < b1; ++tt) {
           const int64_t t0 = tt * NR, nt = std::min<int64_t>(NR, a.lout - t0);
-          conv_tile<MR, NV>(a.x + t0, a.ldx, wp, a.cin, a.K, a.dilation, tile);
+          conv_tile<MR, NV>(a.x + (t0 - a.x_t0), a.ldx, wp, a.cin, a.K, a.dilation, tile);
           for (int64_t r = 0; r < mo; ++r) {
             float* yr = a.y + (o0 + r) * a.ldy + t0;
             const float* tr = tile + r * NR;

@@ -30,20 +30,20 @@ char32_t single_code_point(const std::string& s, const std::string& path) {
   return c;
 }
 
-// g * v / ||v|| with the norm over every dim but 0 (torch weight_norm, dim=0).
-Param fold_weight_norm(const Param& g, const Param& v, const std::string& name) {
+// g * v / ||v|| with the norm over every dim but 0 (torch weight_norm, dim=0), computed in
+// v's own buffer (the folded weight replaces v: no second copy).
+Param fold_weight_norm(const Param& g, Param v, const std::string& name) {
   const int64_t d0 = v.dim(0);
   if (g.data.size() != static_cast<size_t>(d0) || d0 == 0 || v.data.size() % d0)
     throw Error(ErrorKind::InvalidFormat, name + ": weight_g does not match weight_v");
   const size_t per = v.data.size() / d0;
-  Param w{v.shape, std::vector<float>(v.data.size())};
   for (int64_t o = 0; o < d0; ++o) {
     double ss = 0;
     for (size_t i = 0; i < per; ++i) ss += static_cast<double>(v.data[o * per + i]) * v.data[o * per + i];
     const float scale = static_cast<float>(g.data[o] / std::sqrt(ss));
-    for (size_t i = 0; i < per; ++i) w.data[o * per + i] = v.data[o * per + i] * scale;
+    for (size_t i = 0; i < per; ++i) v.data[o * per + i] *= scale;
   }
-  return w;
+  return v;
 }
 
 }  // namespace
@@ -113,6 +113,7 @@ std::map<std::string, Param> read_raw_params(const std::string& pth_path) {
     const std::string name = key.substr(0, dot) + "." + rest;
     if (t.dtype == torch::ScalarType::I64 || t.dtype == torch::ScalarType::I32) continue;  // position_ids
     raw[name] = Param{t.shape, t.to_float()};
+    ck->release_pages(t);  // copied: the file's pages need not stay resident as well
   }
   return raw;
 }
@@ -122,27 +123,39 @@ Weights fold_params(std::map<std::string, Param> raw, const std::string& source)
   w.source = source;
   const std::pair<std::string, std::string> kPairs[] = {
       {"weight_g", "weight_v"}, {"parametrizations.weight.original0", "parametrizations.weight.original1"}};
-  for (auto& [name, p] : raw) {
-    bool folded_part = false;
+  const auto ends = [](const std::string& name, const std::string& sfx) {
+    return name.size() > sfx.size() && name.compare(name.size() - sfx.size(), sfx.size(), sfx) == 0;
+  };
+  // Every pair is checked first; then each tensor moves out of `raw` as it is taken (v
+  // folded in place), so the raw and folded weights are never held twice.
+  for (const auto& [name, p] : raw)
     for (const auto& [gs, vs] : kPairs) {
-      const auto ends = [&](const std::string& sfx) {
-        return name.size() > sfx.size() && name.compare(name.size() - sfx.size(), sfx.size(), sfx) == 0;
-      };
-      if (ends(gs)) {
-        const std::string base = name.substr(0, name.size() - gs.size());
-        auto v = raw.find(base + vs);
-        if (v == raw.end())
-          throw Error(ErrorKind::InvalidFormat, source + ": module." + name + " has no " + vs);
-        w.params[base + "weight"] = fold_weight_norm(p, v->second, source + ": module." + base + "weight");
-        folded_part = true;
-      } else if (ends(vs)) {
-        const std::string base = name.substr(0, name.size() - vs.size());
-        if (!raw.count(base + gs))
-          throw Error(ErrorKind::InvalidFormat, source + ": module." + name + " has no " + gs);
-        folded_part = true;
-      }
+      if (ends(name, gs) && !raw.count(name.substr(0, name.size() - gs.size()) + vs))
+        throw Error(ErrorKind::InvalidFormat, source + ": module." + name + " has no " + vs);
+      if (ends(name, vs) && !raw.count(name.substr(0, name.size() - vs.size()) + gs))
+        throw Error(ErrorKind::InvalidFormat, source + ": module." + name + " has no " + gs);
     }
-    if (!folded_part) w.params[name] = std::move(p);
+  while (!raw.empty()) {
+    auto it = raw.begin();
+    const std::string name = it->first;
+    bool folded = false;
+    for (const auto& [gs, vs] : kPairs) {
+      const bool is_g = ends(name, gs), is_v = ends(name, vs);
+      if (!is_g && !is_v) continue;
+      const std::string base = name.substr(0, name.size() - (is_g ? gs : vs).size());
+      auto g = raw.find(base + gs), v = raw.find(base + vs);
+      Param folded_w =
+          fold_weight_norm(g->second, std::move(v->second), source + ": module." + base + "weight");
+      raw.erase(g);
+      raw.erase(v);
+      w.params[base + "weight"] = std::move(folded_w);
+      folded = true;
+      break;
+    }
+    if (!folded) {
+      w.params[name] = std::move(it->second);
+      raw.erase(it);
+    }
   }
   return w;
 }
