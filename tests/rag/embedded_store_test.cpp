@@ -90,6 +90,53 @@ class EmbeddedStoreTest : public ::testing::Test {
     ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
   }
+  // FTS5's own bm25() ranking of query text q (top k, optionally one document type only).
+  std::vector<std::pair<std::string, double>> fts5_bm25(const std::string& q, int k,
+                                                        const std::string& type) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((dir_ / "store.sqlite").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(
+        sqlite3_prepare_v2(db,
+                           "SELECT c.id, -bm25(chunks_fts) FROM chunks_fts JOIN chunks c ON c.seq = "
+                           "chunks_fts.rowid JOIN documents d ON d.seq = c.doc WHERE chunks_fts MATCH ?1 "
+                           "AND (?3 = '' OR d.type = ?3) ORDER BY bm25(chunks_fts), c.seq LIMIT ?2",
+                           -1, &st, nullptr),
+        SQLITE_OK);
+    const std::string m = store::fts5_match_expression(q);
+    sqlite3_bind_text(st, 1, m.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 2, k);
+    sqlite3_bind_text(st, 3, type.c_str(), -1, SQLITE_TRANSIENT);
+    std::vector<std::pair<std::string, double>> out;
+    while (sqlite3_step(st) == SQLITE_ROW)
+      out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                       sqlite3_column_double(st, 1));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+  }
+  // A document of chunks with the given texts (no pages), with random vectors.
+  static CorpusDoc doc_of_texts(int i, const std::vector<std::string>& texts, std::mt19937& rng) {
+    CorpusDoc cd = make_doc(i, 16, 0);
+    for (size_t j = 0; j < texts.size(); ++j) {
+      Chunk c;
+      char id[32];
+      std::snprintf(id, sizeof id, "z%03d-c%03zu", i, j);
+      c.id = id;
+      c.doc_id = cd.doc.id;
+      c.index = int(j);
+      c.text = texts[j];
+      c.begin = int64_t(cd.doc.text.size());
+      cd.doc.text += c.text;
+      c.end = int64_t(cd.doc.text.size());
+      cd.doc.text += "\n\n";
+      c.n_tokens = 8;
+      cd.chunks.push_back(c);
+      cd.vecs.push_back(random_unit(rng, 16));
+    }
+    cd.doc.pages.clear();
+    return cd;
+  }
   fs::path dir_;
 };
 
@@ -426,6 +473,83 @@ TEST_F(EmbeddedStoreTest, SplitBm25QueryEqualsOneQuery) {
   add_all(*split, {make_doc(80, 7, 2), make_doc(81, 7, 3)});
   check("uniq80 common", {});
   check("uniq81 running", even);
+}
+
+// Max-score pruning (bm25_search.h) must return exactly FTS5's own ranking. Terms of very
+// different frequencies, repeated within chunks, so that queries mixing a common term with
+// rarer ones are answered by the pruned query (counted by the store) and others are not.
+TEST_F(EmbeddedStoreTest, PrunedBm25EqualsFts5Bm25) {
+  auto s = open();
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> u(0, 1);
+  const struct {
+    const char* word;
+    double p;
+  } kTerms[] = {{"alpha", 0.7}, {"beta", 0.12}, {"gamma", 0.04}, {"delta", 0.015}, {"omega", 0.3}};
+  for (int d = 0; d < 40; ++d) {
+    std::vector<std::string> texts;
+    for (int j = 0; j < 20; ++j) {
+      std::string t = "filler";
+      for (const auto& term : kTerms)
+        for (int rep = 0; rep < 3 && u(rng) < term.p; ++rep) t += std::string(" ") + term.word;
+      for (int f = int(u(rng) * 12); f > 0; --f) t += " words";  // varied lengths
+      texts.push_back(t);
+    }
+    const CorpusDoc cd = doc_of_texts(d, texts, rng);
+    s->upsert_document(cd.doc, cd.chunks, cd.vecs, "test-model");
+  }
+  auto check = [&](const std::string& q, int k, const std::string& type) {
+    SCOPED_TRACE(q + " k=" + std::to_string(k) + " type=" + type);
+    Filter f;
+    if (!type.empty()) {
+      f.op = Filter::Op::Eq;
+      f.field = "type";
+      f.values = {type};
+    }
+    const auto want = fts5_bm25(q, k, type);
+    const auto got = s->search_bm25(q, k, f);
+    ASSERT_FALSE(want.empty());
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].chunk.id, want[i].first) << i;
+      EXPECT_NEAR(got[i].score, want[i].second, 1e-5 * std::max(1.0, std::fabs(want[i].second))) << i;
+    }
+  };
+  for (const char* q : {"alpha beta", "alpha gamma", "alpha beta gamma delta", "alpha omega delta",
+                        "omega gamma", "beta delta", "alpha"})
+    for (int k : {1, 5, 10, 40})
+      for (const char* type : {"", "pdf"}) check(q, k, type);
+  EXPECT_GT(s->index_status().bm25_pruned, 0);  // the pruned path answered some of them
+  // And after the frequencies changed (the cache is per generation).
+  s->delete_document(make_doc(3, 16, 0).doc.id);
+  const int64_t before = s->index_status().bm25_pruned;
+  check("alpha beta", 10, "");
+  check("alpha gamma delta", 5, "pdf");
+  EXPECT_GT(s->index_status().bm25_pruned, before);
+}
+
+// When the k-th chunk holding an essential term scores below the common terms' bound, the
+// pruned answer is not provably right and the full query must answer. Here the rare term's
+// chunks are all long (low scores) while short chunks repeating the common term score higher.
+TEST_F(EmbeddedStoreTest, PrunedBm25FallsBackWhenTheBoundIsNotMet) {
+  auto s = open();
+  std::mt19937 rng(5);
+  std::string long_tail;
+  for (int w = 0; w < 59; ++w) long_tail += " filler";
+  for (int d = 0; d < 20; ++d) {
+    std::vector<std::string> texts;
+    for (int j = 0; j < 20; ++j) {
+      const int i = d * 20 + j;
+      texts.push_back(i < 10 ? "rare" + long_tail : i % 4 == 0 ? "com com com" : "filler");
+    }
+    const CorpusDoc cd = doc_of_texts(d, texts, rng);
+    s->upsert_document(cd.doc, cd.chunks, cd.vecs, "test-model");
+  }
+  const auto want = fts5_bm25("com rare", 10, "");
+  const auto got = s->search_bm25("com rare", 10);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].chunk.id, want[i].first) << i;
+  EXPECT_EQ(s->index_status().bm25_pruned, 0);
 }
 
 // --- FAISS import -------------------------------------------------------------------------

@@ -17,7 +17,7 @@
 namespace xnai::rag::store {
 namespace {
 
-constexpr double kK1 = 1.2, kB = 0.75;  // FTS5's bm25() defaults
+constexpr double kK1 = kBm25K1, kB = kBm25B;
 
 // SQLite's varint (big-endian 7-bit groups, the 9th byte whole): the %_docsize blob holds
 // one per column.
@@ -58,11 +58,16 @@ int query_data(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_value* df_
     *out = d;
     return SQLITE_OK;
   }
-  const int n_phrase = api->xPhraseCount(fts);
+  // The scored phrases: all, or the first ones the blob gives frequencies for (a pruned
+  // query appends phrases that only restrict which rows match; bm25_search.h).
+  int n_phrase = api->xPhraseCount(fts);
   const unsigned char* df = nullptr;
   if (df_arg && sqlite3_value_type(df_arg) != SQLITE_NULL) {
     df = static_cast<const unsigned char*>(sqlite3_value_blob(df_arg));
-    if (!df || sqlite3_value_bytes(df_arg) != int(sizeof(int64_t)) * n_phrase) return SQLITE_MISMATCH;
+    const int bytes = sqlite3_value_bytes(df_arg);
+    const int n = bytes / int(sizeof(int64_t));
+    if (!df || n < 1 || n > n_phrase || bytes % int(sizeof(int64_t)) != 0) return SQLITE_MISMATCH;
+    n_phrase = n;
   }
   d = new (std::nothrow) QueryData;
   if (!d) return SQLITE_NOMEM;
@@ -159,10 +164,13 @@ void xnai_bm25_top(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_contex
   }
   // The collector is the same for every row: read once (sqlite3_value_pointer compares type
   // strings), not per matching row.
-  if (!d->top) d->top = static_cast<Bm25TopK*>(sqlite3_value_pointer(args[1], kTopKPointerType));
   if (!d->top) {
-    sqlite3_result_error(ctx, "xnai_bm25_top: no collector bound", -1);
-    return;
+    d->top = static_cast<Bm25TopK*>(sqlite3_value_pointer(args[1], kTopKPointerType));
+    if (!d->top) {
+      sqlite3_result_error(ctx, "xnai_bm25_top: no collector bound", -1);
+      return;
+    }
+    d->top->idf = d->idf;
   }
   const int64_t seq = api->xRowid(fts);
   if (!d->top->keep || keep_chunk(*d->top->keep, seq)) {

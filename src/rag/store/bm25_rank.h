@@ -8,7 +8,9 @@
 //                           matching row (measured: ~85% of bm25()'s cost at 100k chunks).
 //   xnai_bm25(chunks_fts, df)  the same with each phrase's document frequency given as a
 //                           blob of native int64s in phrase order (see bm25_search.h),
-//                           instead of counted per query with xQueryPhrase.
+//                           instead of counted per query with xQueryPhrase. Only the first
+//                           phrases the blob covers are scored: a pruned query appends
+//                           phrases that only restrict which rows match.
 //   xnai_bm25_top(chunks_fts, df, top)
 //                           scores the row as xnai_bm25 does and offers it to the Bm25TopK
 //                           bound as `top`; returns 0. In a WHERE clause it replaces SQL's
@@ -77,6 +79,8 @@ struct KeepContext {
   const ChunkTable* table;
 };
 
+inline constexpr double kBm25K1 = 1.2, kBm25B = 0.75;  // FTS5's bm25() defaults
+
 // A chunk and its BM25 score; better() is the result order: score descending, then seq.
 struct ScoredChunk {
   int64_t seq = 0;
@@ -93,6 +97,7 @@ class Bm25TopK {
   void offer(int64_t seq, double score);
   std::vector<ScoredChunk> take_sorted();  // best first; empties the collector
   const KeepContext* keep;                 // null: every chunk
+  std::vector<double> idf;                 // of each scored phrase, set at the first matching row
 
  private:
   int k_;

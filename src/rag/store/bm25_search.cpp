@@ -1,6 +1,7 @@
 #include "rag/store/bm25_search.h"
 
 #include <algorithm>
+#include <cmath>
 #include <future>
 #include <limits>
 
@@ -41,8 +42,8 @@ void DocFrequencyCache::lookup(Db& db, int64_t gen, Bm25Query& q) {
   for (size_t i : missing) df_.emplace(q.terms[i], q.df[i]);
 }
 
-std::vector<ScoredChunk> bm25_top_k(Db& db, const Bm25Query& q, int k, int64_t first, int64_t last,
-                                    const KeepContext* keep) {
+Bm25Result bm25_top_k(Db& db, const Bm25Query& q, int k, int64_t first, int64_t last,
+                      const KeepContext* keep) {
   if (k <= 0 || first > last) return {};
   // xnai_bm25_top scores each matching row (FTS5's bm25() with the given frequencies and
   // chunk lengths from memory), applies the filter from memory and keeps the best k itself
@@ -59,11 +60,11 @@ std::vector<ScoredChunk> bm25_top_k(Db& db, const Bm25Query& q, int k, int64_t f
   s.bind_pointer(5, &top, kTopKPointerType);
   while (s.step()) {
   }
-  return top.take_sorted();
+  return {top.take_sorted(), top.idf};
 }
 
-std::vector<ScoredChunk> bm25_top_k_split(const std::vector<Db*>& dbs, const Bm25Query& q, int k,
-                                          int64_t max_rowid, const KeepContext* keep) {
+Bm25Result bm25_top_k_split(const std::vector<Db*>& dbs, const Bm25Query& q, int k, int64_t max_rowid,
+                            const KeepContext* keep) {
   constexpr int64_t kMaxRowid = std::numeric_limits<int64_t>::max();
   const int64_t parts = int64_t(std::max<size_t>(dbs.size(), 1));
   if (parts == 1) return bm25_top_k(*dbs.at(0), q, k, std::numeric_limits<int64_t>::min(), kMaxRowid, keep);
@@ -73,21 +74,81 @@ std::vector<ScoredChunk> bm25_top_k_split(const std::vector<Db*>& dbs, const Bm2
     return p == 0 ? std::numeric_limits<int64_t>::min() : max_rowid * p / parts + 1;
   };
   auto upper = [&](int64_t p) { return p == parts - 1 ? kMaxRowid : max_rowid * (p + 1) / parts; };
-  std::vector<std::future<std::vector<ScoredChunk>>> rest;
+  std::vector<std::future<Bm25Result>> rest;
   for (int64_t p = 1; p < parts; ++p)
     rest.push_back(std::async(
         std::launch::async, [&, p] { return bm25_top_k(*dbs[size_t(p)], q, k, lower(p), upper(p), keep); }));
   // An error in any range propagates; the futures of std::async wait for their threads when
   // destroyed, so no range outlives this call.
-  std::vector<ScoredChunk> all = bm25_top_k(*dbs[0], q, k, lower(0), upper(0), keep);
+  Bm25Result all = bm25_top_k(*dbs[0], q, k, lower(0), upper(0), keep);
   for (auto& f : rest) {
-    auto part = f.get();
-    all.insert(all.end(), part.begin(), part.end());
+    Bm25Result part = f.get();
+    all.top.insert(all.top.end(), part.top.begin(), part.top.end());
+    if (all.idf.empty()) all.idf = std::move(part.idf);  // the same in every range that matched
   }
-  const size_t n = std::min(all.size(), size_t(k));
-  std::partial_sort(all.begin(), all.begin() + std::ptrdiff_t(n), all.end(), better);
-  all.resize(n);
+  const size_t n = std::min(all.top.size(), size_t(k));
+  std::partial_sort(all.top.begin(), all.top.begin() + std::ptrdiff_t(n), all.top.end(), better);
+  all.top.resize(n);
   return all;
+}
+
+namespace {
+
+// Which terms to prune: the m most frequent, for the largest m whose bound B looks beatable.
+// Estimated from the document frequencies, with max_rowid standing in for the row count
+// (the check after the query uses FTS5's exact idf): B must not exceed the idf of the most
+// frequent essential term (about what a chunk holding it once scores), the essential terms
+// must match at least k chunks, and the pruned doclists must hold at least twice the
+// postings of the essential ones (else the saving does not pay for the risk of running the
+// full query after it). Empty: do not prune.
+std::vector<bool> terms_to_prune(const Bm25Query& q, int k, int64_t max_rowid) {
+  const size_t n = q.terms.size();
+  if (n < 2 || q.df.size() != n || max_rowid < 1) return {};
+  auto idf = [&](int64_t df) {
+    const double v = std::log((double(max_rowid) - double(df) + 0.5) / (double(df) + 0.5));
+    return v <= 0 ? 1e-6 : v;
+  };
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return q.df[a] > q.df[b]; });
+  for (size_t m = n - 1; m >= 1; --m) {
+    double bound = 0;
+    int64_t pruned_df = 0, essential_df = 0;
+    for (size_t j = 0; j < m; ++j) bound += idf(q.df[order[j]]) * (kBm25K1 + 1), pruned_df += q.df[order[j]];
+    for (size_t j = m; j < n; ++j) essential_df += q.df[order[j]];
+    if (bound <= idf(q.df[order[m]]) && essential_df >= k && pruned_df >= 2 * essential_df) {
+      std::vector<bool> prune(n, false);
+      for (size_t j = 0; j < m; ++j) prune[order[j]] = true;
+      return prune;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::vector<ScoredChunk> bm25_search(const std::vector<Db*>& dbs, const Bm25Query& q, int k,
+                                     int64_t max_rowid, const KeepContext* keep, bool* pruned) {
+  if (pruned) *pruned = false;
+  const std::vector<bool> prune = k > 0 ? terms_to_prune(q, k, max_rowid) : std::vector<bool>{};
+  if (!prune.empty()) {
+    std::vector<std::string> essential;
+    for (size_t i = 0; i < q.terms.size(); ++i)
+      if (!prune[i]) essential.push_back(q.terms[i]);
+    Bm25Query restricted = q;  // the same scored phrases first, then the restriction
+    restricted.match = "(" + q.match + ") AND (" + fts5_match_expression(essential) + ")";
+    Bm25Result r = bm25_top_k_split(dbs, restricted, k, max_rowid, keep);
+    if (r.top.size() == size_t(k) && r.idf.size() == q.terms.size()) {
+      double bound = 0;  // from FTS5's own idf values: the check is exact
+      for (size_t i = 0; i < prune.size(); ++i)
+        if (prune[i]) bound += r.idf[i] * (kBm25K1 + 1);
+      if (r.top.back().score >= bound) {
+        if (pruned) *pruned = true;
+        return std::move(r.top);
+      }
+    }
+  }
+  return bm25_top_k_split(dbs, q, k, max_rowid, keep).top;
 }
 
 int bm25_split_parts(int64_t max_rowid, int64_t min_chunks, int n_threads) {

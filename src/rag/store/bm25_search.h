@@ -46,15 +46,31 @@ class DocFrequencyCache {
   std::unordered_map<std::string, int64_t> df_;
 };
 
+// The best k of one query, and the idf of each scored phrase (empty when no row matched).
+struct Bm25Result {
+  std::vector<ScoredChunk> top;
+  std::vector<double> idf;
+};
+
 // The top k chunks of one connection's query over first <= rowid <= last; `keep` (may be
 // null) filters inside the query. The caller holds the ChunkTable lock that xnai_bm25 needs.
-std::vector<ScoredChunk> bm25_top_k(Db& db, const Bm25Query& q, int k, int64_t first, int64_t last,
-                                    const KeepContext* keep);
+Bm25Result bm25_top_k(Db& db, const Bm25Query& q, int k, int64_t first, int64_t last,
+                      const KeepContext* keep);
 
 // The top k over rowids 1..max_rowid, split into dbs.size() equal ranges run at once, one per
 // connection (dbs[0] on the calling thread). Same result as one bm25_top_k over the whole table.
-std::vector<ScoredChunk> bm25_top_k_split(const std::vector<Db*>& dbs, const Bm25Query& q, int k,
-                                          int64_t max_rowid, const KeepContext* keep);
+Bm25Result bm25_top_k_split(const std::vector<Db*>& dbs, const Bm25Query& q, int k, int64_t max_rowid,
+                            const KeepContext* keep);
+
+// bm25_top_k_split, first tried with max-score pruning, which is exact. A term adds less
+// than idf * (k1 + 1) to any chunk's score, so a chunk holding none of the query's rarer
+// ("essential") terms scores below B, the sum of that bound over the common terms. The best
+// k among chunks holding an essential term are therefore the answer when the k-th of them
+// scores at least B: that query (full scoring, matching restricted to the essential terms)
+// only seeks into the common terms' long doclists instead of walking them. When the check
+// fails, the full query runs as well. *pruned (may be null) tells which answered.
+std::vector<ScoredChunk> bm25_search(const std::vector<Db*>& dbs, const Bm25Query& q, int k,
+                                     int64_t max_rowid, const KeepContext* keep, bool* pruned = nullptr);
 
 // How many ranges a query over a table of max_rowid chunks is worth splitting into, given
 // n_threads (at most 4): one below min_chunks, where thread start-up would outweigh the

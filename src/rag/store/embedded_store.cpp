@@ -467,7 +467,9 @@ std::vector<Hit> EmbeddedStore::search_bm25(const std::string& query, int k, con
   more.reserve(size_t(parts));
   std::vector<Db*> dbs{&db};
   for (int p = 1; p < parts; ++p) dbs.push_back(&more.emplace_back(impl_->reader()).db());
-  const auto top = store::bm25_top_k_split(dbs, q, k, max_seq, compiled ? &keep : nullptr);
+  bool pruned = false;
+  const auto top = store::bm25_search(dbs, q, k, max_seq, compiled ? &keep : nullptr, &pruned);
+  if (pruned) ++impl_->n_bm25_pruned;
   std::vector<std::pair<int64_t, float>> scored;
   for (const auto& c : top) scored.emplace_back(c.seq, float(c.score));
   lengths_lock.unlock();
@@ -587,6 +589,7 @@ EmbeddedIndexStatus EmbeddedStore::index_status() const {
   st.reconciles = im.n_reconciles;
   st.consolidations = im.n_consolidations;
   st.checkpoints = im.n_checkpoints;
+  st.bm25_pruned = im.n_bm25_pruned;
   st.open_problem = im.open_problem;
   return st;
 }

@@ -27,6 +27,7 @@ struct EmbeddedIndexStatus {
   size_t memory_bytes = 0;  // of the in-memory index
   // Counters since open.
   int64_t full_rebuilds = 0, catch_ups = 0, reconciles = 0, consolidations = 0, checkpoints = 0;
+  int64_t bm25_pruned = 0;   // BM25 queries answered by max-score pruning (bm25_search.h)
   std::string open_problem;  // why vectors.idx was not used at open ("" when it was or none was needed)
 };
 

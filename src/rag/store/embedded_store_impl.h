@@ -45,7 +45,8 @@ struct EmbeddedStore::Impl {
   int64_t saved_gen = -1;                     // the generation in vectors.idx (-1: none)
   int dim = 0;                                // the store's embedding dimension (0: none yet)
   std::string open_problem;
-  std::atomic<int64_t> n_rebuilds{0}, n_catch_ups{0}, n_reconciles{0}, n_consolidations{0}, n_checkpoints{0};
+  std::atomic<int64_t> n_bm25_pruned{0}, n_rebuilds{0}, n_catch_ups{0}, n_reconciles{0}, n_consolidations{0},
+      n_checkpoints{0};
 
   // Document sets of recent filters (the SQL part of a vector-search filter), reused while
   // the generation stays the same: filters repeat far more often than the store changes.
