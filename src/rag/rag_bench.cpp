@@ -192,8 +192,8 @@ RetrieverBenchResult bench_retriever(const Store& store, const std::string& embe
   RetrieverBenchResult r;
   RetrieveOptions ro;
   ro.top_k = k;
-  for (auto mode : {RetrievalMode::Hybrid, RetrievalMode::Bm25}) {
-    ro.mode = mode;
+  for (LatencyStats* stats : {&r.hybrid_first, &r.hybrid, &r.bm25}) {
+    ro.mode = stats == &r.bm25 ? RetrievalMode::Bm25 : RetrievalMode::Hybrid;
     std::vector<double> ms;
     for (size_t i = 0; i < n; ++i) {
       emb.current = &vecs[i];
@@ -201,7 +201,7 @@ RetrieverBenchResult bench_retriever(const Store& store, const std::string& embe
       retrieve(store, &emb, texts[i], ro);
       ms.push_back(ms_since(t0));
     }
-    (mode == RetrievalMode::Hybrid ? r.hybrid : r.bm25) = latency_stats(std::move(ms));
+    *stats = latency_stats(std::move(ms));
   }
   return r;
 }

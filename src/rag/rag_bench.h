@@ -43,7 +43,11 @@ struct LatencyStats {
 LatencyStats latency_stats(std::vector<double> ms);
 
 struct RetrieverBenchResult {
-  LatencyStats hybrid, bm25;  // retrieve() in Hybrid and in Bm25 mode
+  // retrieve() in Hybrid mode on the first pass over the queries: every term's document
+  // frequency still to count, its postings perhaps not in the page cache (a one-shot
+  // `xnai search` in a cold process).
+  LatencyStats hybrid_first;
+  LatencyStats hybrid, bm25;  // then again in Hybrid and in Bm25 mode: a server's steady state
 };
 
 // Times retrieve() (top_k = k) on a store whose vectors come from `embedding_model`, with

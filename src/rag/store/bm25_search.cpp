@@ -10,7 +10,37 @@
 #include "rag/store/sqlite_db.h"
 
 namespace xnai::rag::store {
-void DocFrequencyCache::lookup(Db& db, int64_t gen, Bm25Query& q) {
+namespace {
+
+constexpr int64_t kMaxRowid = std::numeric_limits<int64_t>::max();
+
+// Range p of `parts` over rowids 1..max_rowid is [first, last]; the outer ranges are
+// open-ended so that no rowid, even one written after max_rowid was read, falls outside.
+std::pair<int64_t, int64_t> rowid_range(int64_t p, int64_t parts, int64_t max_rowid) {
+  const int64_t first = p == 0 ? std::numeric_limits<int64_t>::min() : max_rowid * p / parts + 1;
+  const int64_t last = p == parts - 1 ? kMaxRowid : max_rowid * (p + 1) / parts;
+  return {first, last};
+}
+
+// How many chunks in [first, last] hold each term. A count walks the term's doclist
+// without position lists or ranking, several times cheaper than xQueryPhrase.
+std::vector<int64_t> count_in_range(Db& db, const std::vector<std::string>& terms, int64_t first,
+                                    int64_t last) {
+  auto s = db.prepare(
+      "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?1 AND rowid >= ?2 AND rowid <= ?3");
+  std::vector<int64_t> n;
+  n.reserve(terms.size());
+  for (const auto& t : terms) {
+    s.bind(1, fts5_match_expression(std::vector<std::string>{t})).bind(2, first).bind(3, last);
+    n.push_back(s.step() ? s.col_int(0) : 0);
+    s.reset();
+  }
+  return n;
+}
+
+}  // namespace
+
+void DocFrequencyCache::lookup(const std::vector<Db*>& dbs, int64_t gen, int64_t max_rowid, Bm25Query& q) {
   q.df.assign(q.terms.size(), -1);
   std::vector<size_t> missing;
   {
@@ -28,14 +58,26 @@ void DocFrequencyCache::lookup(Db& db, int64_t gen, Bm25Query& q) {
     }
   }
   if (missing.empty()) return;
-  // Counted outside the lock: other searches go on meanwhile. A count walks one term's
-  // doclist without position lists or ranking, several times cheaper than xQueryPhrase.
-  auto s = db.prepare("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?1");
-  for (size_t i : missing) {
-    s.bind(1, fts5_match_expression(std::vector<std::string>{q.terms[i]}));
-    q.df[i] = s.step() ? s.col_int(0) : 0;
-    s.reset();
+  // Counted outside the lock, so other searches go on meanwhile, and split by rowid range
+  // across the connections: a new term's count is a walk of its whole doclist (~40 ns a
+  // posting; ~1 ms for a term in 2% of 1M chunks), which a one-shot `xnai search` pays
+  // for every term.
+  std::vector<std::string> terms;
+  for (size_t i : missing) terms.push_back(q.terms[i]);
+  const int64_t parts = int64_t(std::max<size_t>(dbs.size(), 1));
+  std::vector<std::future<std::vector<int64_t>>> rest;
+  for (int64_t p = 1; p < parts; ++p)
+    rest.push_back(std::async(std::launch::async, [&, p] {
+      const auto [first, last] = rowid_range(p, parts, max_rowid);
+      return count_in_range(*dbs[size_t(p)], terms, first, last);
+    }));
+  const auto [first, last] = rowid_range(0, parts, max_rowid);
+  std::vector<int64_t> total = count_in_range(*dbs.at(0), terms, first, last);
+  for (auto& f : rest) {
+    const std::vector<int64_t> part = f.get();
+    for (size_t j = 0; j < total.size(); ++j) total[j] += part[j];
   }
+  for (size_t j = 0; j < missing.size(); ++j) q.df[missing[j]] = total[j];
   std::lock_guard<std::mutex> g(mu_);
   if (gen != gen_) return;  // the store moved on while counting: these counts are stale
   if (df_.size() + missing.size() > kMaxTerms) df_.clear();
@@ -65,22 +107,18 @@ Bm25Result bm25_top_k(Db& db, const Bm25Query& q, int k, int64_t first, int64_t 
 
 Bm25Result bm25_top_k_split(const std::vector<Db*>& dbs, const Bm25Query& q, int k, int64_t max_rowid,
                             const KeepContext* keep) {
-  constexpr int64_t kMaxRowid = std::numeric_limits<int64_t>::max();
   const int64_t parts = int64_t(std::max<size_t>(dbs.size(), 1));
   if (parts == 1) return bm25_top_k(*dbs.at(0), q, k, std::numeric_limits<int64_t>::min(), kMaxRowid, keep);
-  // Range p is (bound[p], bound[p + 1]]; the outer ranges are open-ended so that no rowid,
-  // even one written after max_rowid was read, falls outside every range.
-  auto lower = [&](int64_t p) {
-    return p == 0 ? std::numeric_limits<int64_t>::min() : max_rowid * p / parts + 1;
-  };
-  auto upper = [&](int64_t p) { return p == parts - 1 ? kMaxRowid : max_rowid * (p + 1) / parts; };
   std::vector<std::future<Bm25Result>> rest;
   for (int64_t p = 1; p < parts; ++p)
-    rest.push_back(std::async(
-        std::launch::async, [&, p] { return bm25_top_k(*dbs[size_t(p)], q, k, lower(p), upper(p), keep); }));
+    rest.push_back(std::async(std::launch::async, [&, p] {
+      const auto [first, last] = rowid_range(p, parts, max_rowid);
+      return bm25_top_k(*dbs[size_t(p)], q, k, first, last, keep);
+    }));
   // An error in any range propagates; the futures of std::async wait for their threads when
   // destroyed, so no range outlives this call.
-  Bm25Result all = bm25_top_k(*dbs[0], q, k, lower(0), upper(0), keep);
+  const auto [first, last] = rowid_range(0, parts, max_rowid);
+  Bm25Result all = bm25_top_k(*dbs[0], q, k, first, last, keep);
   for (auto& f : rest) {
     Bm25Result part = f.get();
     all.top.insert(all.top.end(), part.top.begin(), part.top.end());

@@ -35,9 +35,10 @@ struct Bm25Query {
 // Document frequencies of terms by store generation: all are dropped when it changes.
 class DocFrequencyCache {
  public:
-  // Fills q.df, counting the terms not cached on `db`. `gen` must be the generation of the
-  // snapshot `db` reads (call inside one read transaction).
-  void lookup(Db& db, int64_t gen, Bm25Query& q);
+  // Fills q.df, counting the terms not cached over rowids 1..max_rowid split into
+  // dbs.size() ranges, one per connection, at once (as bm25_top_k_split). `gen` must be the
+  // generation of the snapshot every connection reads (each inside a read transaction).
+  void lookup(const std::vector<Db*>& dbs, int64_t gen, int64_t max_rowid, Bm25Query& q);
 
  private:
   static constexpr size_t kMaxTerms = 100000;  // then start over: bounded memory

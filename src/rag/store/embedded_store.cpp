@@ -446,27 +446,38 @@ std::vector<Hit> EmbeddedStore::search_bm25(const std::string& query, int k, con
   if (q.match.empty()) return {};
   auto r = impl_->reader();
   Db& db = r.db();
+  impl_->chunk_table.sync(db);
+  int64_t max_seq = 0;
+  {
+    std::shared_lock<std::shared_mutex> lock(impl_->chunk_table.mutex());
+    max_seq = impl_->chunk_table.max_seq();
+  }
+  // On a large store the query runs as rowid ranges on several connections (bm25_search.h).
+  const int parts = store::bm25_split_parts(max_seq, impl_->opts.bm25_split_min_chunks, impl_->n_threads);
+  std::vector<Impl::Reader> more;
+  more.reserve(size_t(parts));
+  std::vector<Db*> dbs{&db};
+  for (int p = 1; p < parts; ++p) dbs.push_back(&more.emplace_back(impl_->reader()).db());
   int64_t gen = 0;
   {
-    store::Transaction read(db, false);  // the frequencies are those of generation `gen`
+    // The frequencies are those of generation `gen`, counted on every connection when all
+    // of them read that generation (a writer may commit in between: then on `db` alone).
+    std::vector<std::unique_ptr<store::Transaction>> reads;
+    for (Db* d : dbs) reads.push_back(std::make_unique<store::Transaction>(*d, false));
     gen = impl_->db_generation(db);
-    impl_->df_cache.lookup(db, gen, q);
-    read.commit();
+    std::vector<Db*> counting = dbs;
+    for (size_t i = 1; i < dbs.size(); ++i)
+      if (impl_->db_generation(*dbs[i]) != gen) counting = {&db};
+    impl_->df_cache.lookup(counting, gen, max_seq, q);
+    for (auto& t : reads) t->commit();
   }
-  impl_->chunk_table.sync(db);
   std::optional<store::CompiledSlotFilter> compiled;
   if (!filter.is_all())
     compiled.emplace(
         filter, [&](const store::SqlCondition& c) { return impl_->doc_set(db, c, gen); }, nullptr);
   std::shared_lock<std::shared_mutex> lengths_lock(impl_->chunk_table.mutex());
   const store::KeepContext keep{compiled ? &*compiled : nullptr, &impl_->chunk_table};
-  // On a large store the query runs as rowid ranges on several connections (bm25_search.h).
-  const int64_t max_seq = impl_->chunk_table.max_seq();
-  const int parts = store::bm25_split_parts(max_seq, impl_->opts.bm25_split_min_chunks, impl_->n_threads);
-  std::vector<Impl::Reader> more;
-  more.reserve(size_t(parts));
-  std::vector<Db*> dbs{&db};
-  for (int p = 1; p < parts; ++p) dbs.push_back(&more.emplace_back(impl_->reader()).db());
+  max_seq = impl_->chunk_table.max_seq();
   bool pruned = false;
   const auto top = store::bm25_search(dbs, q, k, max_seq, compiled ? &keep : nullptr, &pruned);
   if (pruned) ++impl_->n_bm25_pruned;
