@@ -155,19 +155,40 @@ const std::vector<float>& KokoroEngine::style_table(const std::string& spec) {
   return tables_[spec] = std::move(mix);
 }
 
-Audio KokoroEngine::synthesize(const SynthesisRequest& request) {
+KokoroEngine::Prepared KokoroEngine::prepare(const SynthesisRequest& request) {
   if (!(request.speed > 0)) throw Error(ErrorKind::InvalidArgument, "speed must be positive");
   const std::string voice = request.voice.empty() ? default_voice() : request.voice;
   voice_language(voice);  // unknown names are errors that list the voices
   const auto& table = style_table(voice);
   const size_t rows = table_rows_[voice];
-  const auto ids = model_->ids_from_phonemes(request.phonemes);
+  Prepared p;
+  p.ids = model_->ids_from_phonemes(request.phonemes);
   // The Python pipeline picks the style row by the phoneme string's length in characters.
   const size_t n = std::max<size_t>(1, models::kokoro::phoneme_char_count(request.phonemes));
   const size_t row = std::min(n, rows) - 1;
-  const std::span<const float> ref_s(table.data() + row * kStyle, kStyle);
-  auto out = model_->synthesize(ids, ref_s, float(request.speed), options_.deterministic_noise);
+  p.ref_s = std::span<const float>(table.data() + row * kStyle, kStyle);
+  return p;
+}
+
+Audio KokoroEngine::synthesize(const SynthesisRequest& request) {
+  const Prepared p = prepare(request);
+  auto out = model_->synthesize(p.ids, p.ref_s, float(request.speed), options_.deterministic_noise);
   return Audio{std::move(out.audio), models::kokoro::KokoroModel::kSampleRate};
+}
+
+std::vector<Audio> KokoroEngine::synthesize_batch(std::span<const SynthesisRequest> requests) {
+  // Every request is checked before any synthesis starts: a bad one fails the batch early.
+  std::vector<Prepared> prepared;
+  prepared.reserve(requests.size());
+  for (const auto& r : requests) prepared.push_back(prepare(r));
+  std::vector<models::kokoro::KokoroModel::BatchItem> items;
+  for (size_t i = 0; i < requests.size(); ++i)
+    items.push_back({prepared[i].ids, prepared[i].ref_s, float(requests[i].speed)});
+  auto outs = model_->synthesize_batch(items, options_.deterministic_noise);
+  std::vector<Audio> audio;
+  audio.reserve(outs.size());
+  for (auto& o : outs) audio.push_back(Audio{std::move(o.audio), models::kokoro::KokoroModel::kSampleRate});
+  return audio;
 }
 
 }  // namespace xnai::speech

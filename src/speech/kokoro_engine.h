@@ -7,8 +7,10 @@
 //
 // Thread-safety: synthesize() may run from one thread at a time (the service's rule).
 #pragma once
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,8 +46,18 @@ class KokoroEngine : public TtsEngine {
   std::string default_voice() const override;
   std::string voice_language(const std::string& voice) const override;
   Audio synthesize(const SynthesisRequest& request) override;
+  // Requests run at once, one per thread (KokoroModel::synthesize_batch).
+  int max_batch() const override { return kMaxBatch; }
+  std::vector<Audio> synthesize_batch(std::span<const SynthesisRequest> requests) override;
 
  private:
+  static constexpr int kMaxBatch = 16;  // each request's activations live at once
+  // The style vector and ids of one request, checked (unknown voice, bad speed).
+  struct Prepared {
+    std::vector<int64_t> ids;
+    std::span<const float> ref_s;
+  };
+  Prepared prepare(const SynthesisRequest& request);
   // The 510×256 style table a voice spec names (cached).
   const std::vector<float>& style_table(const std::string& spec);
   std::vector<std::string> pack_names() const;

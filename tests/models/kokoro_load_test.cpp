@@ -217,5 +217,35 @@ TEST(KokoroLayers, ThreadedLayersEqualSerialOnes) {
   EXPECT_EQ(linear(x, wl, nullptr).v, l1.v);
 }
 
+// A batch runs whole utterances one per pool thread and the left-over ones on the whole
+// pool: every utterance's audio must equal its own synthesize() bit for bit, in order.
+TEST(KokoroBatch, EachUtteranceEqualsItsOwnSynthesis) {
+  XNAI_SKIP_IF_MISSING(pth, "kokoro/kokoro-testdata.pth");
+  XNAI_SKIP_IF_MISSING(cfg, "kokoro/config.json");
+  const auto model = KokoroModel::load(pth.string(), cfg.string(), 2);
+  const std::vector<std::string> texts = {"həlˈO", "ðə skˈI əbˌʌv ðə pˈɔɹt", "wˈɜɹld!", "kˈomo ˈestas",
+                                          "tˈɛləvˌɪʒən, tˈund."};  // 5 on 2 threads: two rounds, one left
+  std::vector<std::vector<int64_t>> ids;
+  for (const auto& t : texts) ids.push_back(model->ids_from_phonemes(t));
+  std::vector<std::vector<float>> styles;
+  for (size_t i = 0; i < texts.size(); ++i) styles.emplace_back(256, 0.02f * float(i + 1));
+  std::vector<KokoroModel::BatchItem> items;
+  for (size_t i = 0; i < texts.size(); ++i) items.push_back({ids[i], styles[i], i == 2 ? 1.25f : 1.f});
+  const auto batch = model->synthesize_batch(items, true);
+  ASSERT_EQ(batch.size(), texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const auto one = model->synthesize(ids[i], styles[i], items[i].speed, true);
+    EXPECT_EQ(batch[i].pred_dur, one.pred_dur) << texts[i];
+    ASSERT_EQ(batch[i].audio.size(), one.audio.size()) << texts[i];
+    EXPECT_TRUE(batch[i].audio == one.audio) << texts[i];
+  }
+  // A bad item fails the batch with its own error once the others are done.
+  items[3].speed = -1.f;
+  const std::string e = error_of([&] { model->synthesize_batch(items, true); });
+  EXPECT_NE(e.find("speed"), std::string::npos) << e;
+  // And the model is usable afterwards (the pool was handed back).
+  EXPECT_EQ(model->synthesize(ids[0], styles[0], 1.f, true).audio, batch[0].audio);
+}
+
 }  // namespace
 }  // namespace xnai::models::kokoro

@@ -112,6 +112,18 @@ class KokoroModel {
   KokoroOutput synthesize(std::span<const int64_t> input_ids, std::span<const float> ref_s, float speed,
                           NoiseMode noise, uint64_t seed, KokoroTaps* taps) const;
 
+  // Several utterances at once (KOKORO_BATCH_SIZE): in whole rounds of one utterance per
+  // pool thread, longest first, so one's serial stretches (LSTMs, small layers, pool
+  // hand-offs) overlap the others' work; the few left over run on the whole pool. The audio
+  // is what synthesize() gives one by one (results do not depend on the thread count). The
+  // first failure is rethrown once all have finished.
+  struct BatchItem {
+    std::span<const int64_t> input_ids;
+    std::span<const float> ref_s;
+    float speed = 1.f;
+  };
+  std::vector<KokoroOutput> synthesize_batch(std::span<const BatchItem> items, bool deterministic_noise) const;
+
   // --- Stages, separately callable so tests can feed reference inputs. ---
   // Decoder front: t_en [d_hid, T], durations, F0/N curves [2F], s_dec [128] -> generator
   // input [C, 2F]; dec_encode (optional) receives the encode block's output.

@@ -1,5 +1,8 @@
 // KokoroModel: loading and the forward of KModel.forward_with_tokens (spec §2), stage by stage.
+#include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <exception>
 #include <random>
 
 #include "core/error.h"
@@ -31,12 +34,17 @@ Mat expand_by_durations(const Mat& x, std::span<const int64_t> dur) {
   return y;
 }
 
+// True on a thread running one utterance of synthesize_batch: it must not take the pool
+// (the batch runs on it, and holds its lock).
+thread_local bool t_batch_item = false;
+
 // Installs the model's pool for this thread if no other synthesis holds it.
 struct ScopedPool {
   std::unique_lock<std::mutex> lock;
   PoolScope scope;
   ScopedPool(std::mutex& m, ThreadPool* pool)
-      : lock(m, std::try_to_lock), scope(lock.owns_lock() ? pool : nullptr) {}
+      : lock(t_batch_item ? std::unique_lock<std::mutex>() : std::unique_lock<std::mutex>(m, std::try_to_lock)),
+        scope(lock.owns_lock() ? pool : nullptr) {}
 };
 
 }  // namespace
@@ -106,6 +114,55 @@ KokoroOutput KokoroModel::synthesize(std::span<const int64_t> ids, std::span<con
                                      bool deterministic_noise, KokoroTaps* taps) const {
   return synthesize(ids, ref_s, speed, deterministic_noise ? NoiseMode::Splitmix : NoiseMode::Normal,
                     deterministic_noise ? kConformanceSeed : std::random_device{}(), taps);
+}
+
+std::vector<KokoroOutput> KokoroModel::synthesize_batch(std::span<const BatchItem> items,
+                                                        bool deterministic_noise) const {
+  std::vector<KokoroOutput> out(items.size());
+  // Holding the pool's lock makes every synthesize() below run on its own thread only.
+  std::unique_lock<std::mutex> lock(pool_mu_, std::try_to_lock);
+  if (!lock.owns_lock() || items.size() < size_t(std::max(pool_->size(), 2))) {
+    if (lock.owns_lock()) lock.unlock();
+    for (size_t i = 0; i < items.size(); ++i)
+      out[i] = synthesize(items[i].input_ids, items[i].ref_s, items[i].speed, deterministic_noise);
+    return out;
+  }
+  std::vector<size_t> order(items.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return items[a].input_ids.size() > items[b].input_ids.size();
+  });
+  // Whole rounds of one utterance per thread; the shortest ones left over (fewer than the
+  // threads) then run one by one on the whole pool rather than leaving threads idle.
+  const size_t threads = size_t(pool_->size());
+  const size_t concurrent = items.size() / threads * threads;
+  std::vector<size_t> tail(order.begin() + std::ptrdiff_t(concurrent), order.end());
+  order.resize(concurrent);
+  std::atomic<size_t> next{0};
+  std::vector<std::exception_ptr> errors(items.size());
+  pool_->run([&](int, int) {
+    t_batch_item = true;
+    for (size_t j; (j = next.fetch_add(1, std::memory_order_relaxed)) < order.size();) {
+      const BatchItem& it = items[order[j]];
+      try {
+        out[order[j]] = synthesize(it.input_ids, it.ref_s, it.speed, deterministic_noise);
+      } catch (...) {
+        errors[order[j]] = std::current_exception();
+      }
+    }
+    t_batch_item = false;
+  });
+  lock.unlock();
+  for (size_t i : tail) {
+    try {
+      out[i] = synthesize(items[i].input_ids, items[i].ref_s, items[i].speed, deterministic_noise);
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
+  }
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  return out;
 }
 
 KokoroOutput KokoroModel::synthesize(std::span<const int64_t> ids, std::span<const float> ref_s, float speed,
