@@ -19,14 +19,15 @@ namespace xnai::models::kokoro {
 namespace {
 
 constexpr int64_t kLanes = simd::kFftLanes;
-// The kernel spectra of one conv are held for the call only; this bounds them (Cout·Cin·bins
-// complex values, three real planes) so a wide conv picks a smaller transform instead of
-// raising the peak memory of a synthesis.
-constexpr double kSpectraBudgetBytes = 28.0 * (1 << 20);
+// The input spectra of a group of chunks are held at once (each bin's kernel spectrum is
+// computed once per group); this bounds them, so a long utterance takes several groups
+// instead of raising the peak memory of a synthesis.
+constexpr int64_t kMaxTaps = 64;  // bin_spectrum's coefficient array
+constexpr double kSlotBudgetBytes = 20.0 * (1 << 20);
 // Cost model, in multiply-adds of the direct conv's tile kernel (one vector lane each),
 // fitted to timings on Zen 4 (AVX-512) with 128 channels: a radix-2 butterfly per lane, a
 // sample moved between time and lane order, a multiply-add of the kernel spectra's DFT
-// (memory bound: the spectra are written once and read back per group), and the margin the
+// (redone per group of chunks; it streams the taps), and the margin the
 // FFT estimate must beat the direct one by.
 constexpr double kButterflyCost = 20.0;
 constexpr double kTransposeCost = 30.0;
@@ -73,43 +74,47 @@ int64_t packed_rows(int64_t cout, int64_t mr) { return (cout + mr - 1) / mr * mr
 // Buffers of the synthesizing thread, kept between calls: fresh multi-megabyte buffers per
 // conv cost more in page faults than the work they hold.
 struct Workspace {
-  std::vector<float> spectra;  // [bins][3][Cout/MR][Cin][MR]: the tile kernel's weight layout
-  std::vector<float> slots;    // per chunk of the group: Ur, Ui, Ur+Ui planes [bins][cmax][kLanes]
-  std::vector<float> taps;     // [K][Cout/MR][Cin][MR]
+  std::vector<float> slots;  // per chunk of the group: Ur, Ui, Ur+Ui planes [bins][cmax][kLanes]
+  std::vector<float> taps;   // [K][Cout/MR][Cin][MR]: the tile kernel's weight layout, per tap
 };
 thread_local Workspace t_work;
 
-// Kernel spectra G[o,i,f] = Σ_k W[o,i,k]·e^{+2πi f·k·d/n} (the transform of the correlation
-// kernel), scaled by 1/(2n) (the forward split leaves a factor 2, the inverse one n), stored
-// as the Gauss trick's three planes Gr, −(Gr + Gi), Gi − Gr.
-void kernel_spectra(const Param& w, int dilation, const Tables& tab, const simd::LevelKernels& kern,
-                    Workspace& ws) {
-  const int64_t cout = w.dim(0), cin = w.dim(1), K = w.dim(2), mr = kern.mr;
-  const int64_t n = static_cast<int64_t>(tab.rev.size()), bins = n / 2 + 1;
+void pack_taps(const Param& w, int64_t mr, std::vector<float>& taps) {
+  const int64_t cout = w.dim(0), cin = w.dim(1), K = w.dim(2);
   const int64_t P = packed_rows(cout, mr) * cin;
-  ws.taps.assign(static_cast<size_t>(K * P), 0.f);
+  taps.assign(static_cast<size_t>(K * P), 0.f);
   for (int64_t o = 0; o < cout; ++o)
     for (int64_t i = 0; i < cin; ++i)
       for (int64_t k = 0; k < K; ++k)
-        ws.taps[static_cast<size_t>(k * P + ((o / mr) * cin + i) * mr + o % mr)] =
+        taps[static_cast<size_t>(k * P + ((o / mr) * cin + i) * mr + o % mr)] =
             w.data[static_cast<size_t>((o * cin + i) * K + k)];
-  ws.spectra.resize(static_cast<size_t>(bins * 3 * P));
+}
+
+// One bin f of the kernel spectra G[o,i,f] = Σ_k W[o,i,k]·e^{+2πi f·k·d/n} (the transform of
+// the correlation kernel), scaled by 1/(2n) (the forward split leaves a factor 2, the
+// inverse one n), as the Gauss trick's three planes Gr, −(Gr + Gi), Gi − Gr of P floats.
+// Computed where it is used and never stored whole: all bins of a 256-channel conv would
+// take 3·65·256²·4 bytes = 51 MB at n = 128.
+void bin_spectrum(const std::vector<float>& taps, int64_t K, int64_t P, int dilation, int64_t f,
+                  const Tables& tab, const simd::LevelKernels& kern, float* out) {
+  const int64_t n = static_cast<int64_t>(tab.rev.size());
   const float scale = 1.f / static_cast<float>(2 * n);
-  // Gr, −(Gr + Gi), Gi − Gr accumulated directly: Σ_k W·(cos, −(cos + sin), sin − cos)·scale.
-  parallel_for_dynamic(bins, 1, double(bins) * K * P * 3, [&](int64_t f0, int64_t f1) {
-    std::vector<float> coef(static_cast<size_t>(3 * K));
-    for (int64_t f = f0; f < f1; ++f) {
-      for (int64_t k = 0; k < K; ++k) {
-        const size_t q = static_cast<size_t>((f * k * dilation) % n);
-        const float c = tab.cosn[q] * scale, s = tab.sinn[q] * scale;
-        coef[static_cast<size_t>(k)] = c;
-        coef[static_cast<size_t>(K + k)] = -(c + s);
-        coef[static_cast<size_t>(2 * K + k)] = s - c;
-      }
-      float* a = ws.spectra.data() + f * 3 * P;
-      kern.dft3(ws.taps.data(), K, coef.data(), coef.data() + K, coef.data() + 2 * K, a, a + P, a + 2 * P, P);
-    }
-  });
+  float coef[3 * kMaxTaps];
+  for (int64_t k = 0; k < K; ++k) {
+    const size_t q = static_cast<size_t>((f * k * dilation) % n);
+    const float c = tab.cosn[q] * scale, s = tab.sinn[q] * scale;
+    coef[k] = c;
+    coef[K + k] = -(c + s);
+    coef[2 * K + k] = s - c;
+  }
+  kern.dft3(taps.data(), K, coef, coef + K, coef + 2 * K, out, out + P, out + 2 * P, P);
+}
+
+// Chunks per group: as many as the slot budget holds, at least one.
+int64_t group_size(int64_t cin, int64_t cout, int64_t n, int64_t chunks) {
+  const double slot_bytes = 4.0 * 3 * (n / 2 + 1) * ((std::max(cin, cout) + 1) / 2 * 2) * kLanes;
+  return std::clamp<int64_t>(static_cast<int64_t>(kSlotBudgetBytes / slot_bytes), 1,
+                             std::max<int64_t>(chunks, 1));
 }
 
 }  // namespace
@@ -118,7 +123,7 @@ int64_t conv1d_fft_size(int64_t cin, int64_t cout, int64_t K, int64_t dilation, 
   const simd::LevelKernels* kern = simd::level_kernels();
   // Measured: kernels of 3 and transforms below 64 lose to the direct conv at every length
   // (per-block and per-call costs the model does not capture), so they are not offered.
-  if (!kern || lout <= 0 || K < 5) return 0;
+  if (!kern || lout <= 0 || K < 5 || K > kMaxTaps) return 0;
   const double direct = double(cin) * cout * K * lout;
   double best_cost = direct * kFftMargin;
   int64_t best = 0;
@@ -126,14 +131,13 @@ int64_t conv1d_fft_size(int64_t cin, int64_t cout, int64_t K, int64_t dilation, 
   for (int64_t n = 64, log2n = 6; n <= 1024; n *= 2, ++log2n) {
     if (n < 2 * S) continue;
     const int64_t V = n - S + 1, bins = n / 2 + 1;
-    const double spectra_bytes = 4.0 * bins * 3 * packed_rows(cout, kern->mr) * cin;
-    if (spectra_bytes > kSpectraBudgetBytes) continue;
-    const int64_t blocks = (lout + V - 1) / V;
-    const double lanes = double((blocks + kLanes - 1) / kLanes * kLanes);
+    const int64_t blocks = (lout + V - 1) / V, chunks = (blocks + kLanes - 1) / kLanes;
+    const int64_t groups = (chunks + group_size(cin, cout, n, chunks) - 1) / group_size(cin, cout, n, chunks);
+    const double lanes = double(chunks * kLanes);
     const double gemm = 3.0 * bins * cin * cout * lanes;
     const double fft =
         (cin + cout) / 2.0 * lanes * (n / 2.0 * log2n * kButterflyCost + 2.0 * n * kTransposeCost);
-    const double spectra = kSpectraMacCost * 3.0 * bins * K * cin * cout;
+    const double spectra = kSpectraMacCost * 3.0 * bins * K * cin * cout * groups;
     const double cost = gemm + fft + spectra;
     if (cost < best_cost) {
       best_cost = cost;
@@ -147,23 +151,22 @@ void conv1d_fft(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param&
                 int dilation, int64_t n, Mat& y, bool accumulate) {
   const simd::LevelKernels* kern = simd::level_kernels();
   const int64_t cout = w.dim(0), K = w.dim(2), S = span_of(K, dilation);
-  if (!kern || w.dim(1) != cin || y.rows != cout || n < 16 || (n & (n - 1)) != 0 || n < 2 * S)
+  if (!kern || w.dim(1) != cin || y.rows != cout || K > kMaxTaps || n < 16 || (n & (n - 1)) != 0 || n < 2 * S)
     throw Error(ErrorKind::Internal, "conv1d_fft: unsupported level, shapes or transform size");
   const int64_t lout = y.cols;
   if (lout == 0) return;
   const Tables tab = make_tables(n);
   const simd::FftTables tv = tab.view();
   Workspace& ws = t_work;
-  kernel_spectra(w, dilation, tab, *kern, ws);
+  pack_taps(w, kern->mr, ws.taps);
+  const int64_t P = packed_rows(cout, kern->mr) * cin;
 
   const int64_t V = n - S + 1, bins = n / 2 + 1;
   const int64_t blocks = (lout + V - 1) / V, chunks = (blocks + kLanes - 1) / kLanes;
-  ThreadPool* pool = current_pool();
-  const int64_t group = std::min<int64_t>(chunks, pool ? std::max(pool->size(), 1) : 1);
+  const int64_t group = group_size(cin, cout, n, chunks);
   const int64_t cmax = (std::max(cin, cout) + 1) / 2 * 2;  // even: channel pairs stay inside
   const int64_t fstride = cmax * kLanes, plane = bins * fstride, slot = 3 * plane;
   if (ws.slots.size() < static_cast<size_t>(group * slot)) ws.slots.resize(static_cast<size_t>(group * slot));
-  const int64_t P = packed_rows(cout, kern->mr) * cin;
   const int64_t width = (kLanes - 1) * V + n;  // input columns one chunk reads
   const int64_t in_pairs = (cin + 1) / 2, out_pairs = (cout + 1) / 2;
   const double pair_work = double(kLanes) * n * (cin + cout) * 8;
@@ -194,32 +197,35 @@ void conv1d_fft(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param&
                                scratch.data(), base, base + plane, base + 2 * plane, fstride);
       }
     });
-    parallel_for_dynamic(ng * bins, 1, ng * 3.0 * bins * cin * cout * kLanes, [&](int64_t q0, int64_t q1) {
-      thread_local std::vector<float> yr, yi;
+    parallel_for_dynamic(bins, 1, ng * 3.0 * bins * cin * cout * kLanes, [&](int64_t f0, int64_t f1) {
+      thread_local std::vector<float> g, yr, yi;
+      g.resize(static_cast<size_t>(3 * P));
       yr.resize(static_cast<size_t>(cout * kLanes));
       yi.resize(static_cast<size_t>(cout * kLanes));
-      for (int64_t q = q0; q < q1; ++q) {
-        const int64_t s = q / bins, f = q % bins;
-        const int64_t lanes = std::min(kLanes, blocks - (g0 + s) * kLanes);
-        float* ur = ws.slots.data() + s * slot + f * fstride;
-        float* ui = ur + plane;
-        const float* us = ui + plane;
-        const float* g = ws.spectra.data() + f * 3 * P;
-        // Yr = Gr·(Ur + Ui) − (Gr + Gi)·Ui, Yi = Gr·(Ur + Ui) + (Gi − Gr)·Ur.
-        simd::ConvDirectArgs a{us, kLanes, cin, 1, 1, g, nullptr, yr.data(), kLanes, cout, lanes, false};
-        const int64_t tiles = (lanes + kern->nr - 1) / kern->nr;
-        kern->conv_tiles(a, 0, tiles);
-        std::copy(yr.begin(), yr.end(), yi.begin());
-        a.accumulate = true;
-        a.x = ui;
-        a.wpack = g + P;
-        kern->conv_tiles(a, 0, tiles);
-        a.x = ur;
-        a.wpack = g + 2 * P;
-        a.y = yi.data();
-        kern->conv_tiles(a, 0, tiles);
-        std::copy(yr.begin(), yr.end(), ur);
-        std::copy(yi.begin(), yi.end(), ui);
+      for (int64_t f = f0; f < f1; ++f) {
+        bin_spectrum(ws.taps, K, P, dilation, f, tab, *kern, g.data());
+        for (int64_t s = 0; s < ng; ++s) {
+          const int64_t lanes = std::min(kLanes, blocks - (g0 + s) * kLanes);
+          float* ur = ws.slots.data() + s * slot + f * fstride;
+          float* ui = ur + plane;
+          const float* us = ui + plane;
+          // Yr = Gr·(Ur + Ui) − (Gr + Gi)·Ui, Yi = Gr·(Ur + Ui) + (Gi − Gr)·Ur.
+          simd::ConvDirectArgs a{us,      kLanes,    cin,    1,    1,     g.data(),
+                                 nullptr, yr.data(), kLanes, cout, lanes, false};
+          const int64_t tiles = (lanes + kern->nr - 1) / kern->nr;
+          kern->conv_tiles(a, 0, tiles);
+          std::copy(yr.begin(), yr.end(), yi.begin());
+          a.accumulate = true;
+          a.x = ui;
+          a.wpack = g.data() + P;
+          kern->conv_tiles(a, 0, tiles);
+          a.x = ur;
+          a.wpack = g.data() + 2 * P;
+          a.y = yi.data();
+          kern->conv_tiles(a, 0, tiles);
+          std::copy(yr.begin(), yr.end(), ur);
+          std::copy(yi.begin(), yi.end(), ui);
+        }
       }
     });
     parallel_for_dynamic(ng * out_pairs, 1, ng * pair_work, [&](int64_t q0, int64_t q1) {

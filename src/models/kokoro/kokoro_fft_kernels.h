@@ -6,6 +6,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "models/kokoro/kokoro_simd.h"
 
@@ -16,6 +17,90 @@ namespace xnai::models::kokoro::simd {
 template <class Tag>
 struct FftKernels {
   static constexpr int L = kFftLanes;
+
+  // dst[c·ldd + r] = src[r·lds + c] for a 16 x 16 block: four rounds of two-source lane
+  // permutes, round k swapping bit k of the row index with bit k of the lane index (one
+  // vpermt2ps per row and round on AVX-512).
+  static void transpose16(const float* src, int64_t lds, float* dst, int64_t ldd) {
+    typedef float v16 __attribute__((vector_size(64)));
+    typedef int32_t v16i __attribute__((vector_size(64)));
+    v16 r[16];
+    for (int i = 0; i < 16; ++i) std::memcpy(&r[i], src + i * lds, 64);
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      const int bk = 1 << k;
+      v16i m0, m1;
+      for (int b = 0; b < 16; ++b) {
+        m0[b] = (b & bk) ? 16 + b - bk : b;
+        m1[b] = (b & bk) ? 16 + b : b + bk;
+      }
+#pragma GCC unroll 16
+      for (int a = 0; a < 16; ++a)
+        if (!(a & bk)) {
+          const v16 x = r[a], y = r[a | bk];
+          r[a] = __builtin_shuffle(x, y, m0);
+          r[a | bk] = __builtin_shuffle(x, y, m1);
+        }
+    }
+    for (int i = 0; i < 16; ++i) std::memcpy(dst + i * ldd, &r[i], 64);
+  }
+  // The 16-lane transposes pay where a vector holds 16 floats; elsewhere plain loops.
+  static constexpr bool kBlockTranspose = Tag::N == 16;
+
+  // Lane-ordered rows dst[rev[j]·L + l] = u[l·hop + j] for j < n, l < L.
+  static void gather_lanes(const float* u, int64_t hop, const int32_t* rev, int64_t n, float* dst) {
+    if constexpr (kBlockTranspose) {
+      alignas(64) float t[256];
+      for (int64_t j0 = 0; j0 < n; j0 += 16)
+        for (int l0 = 0; l0 < L; l0 += 16) {
+          transpose16(u + l0 * hop + j0, hop, t, 16);
+          for (int jj = 0; jj < 16; ++jj) std::memcpy(dst + rev[j0 + jj] * L + l0, t + jj * 16, 64);
+        }
+    } else {
+      for (int64_t j = 0; j < n; ++j) {
+        float* d = dst + rev[j] * L;
+        for (int l = 0; l < L; ++l) d[l] = u[l * hop + j];
+      }
+    }
+  }
+
+  // out[l·valid + j] (+)= src[j·L + l] + bias for j < valid and l·valid + j < limit.
+  static void scatter_lanes(const float* src, float* out, int64_t valid, int64_t limit, float bias,
+                            bool accumulate) {
+    int l0 = 0;
+    if constexpr (kBlockTranspose) {
+      alignas(64) float t[256];
+      for (; l0 + 16 <= L && (l0 + 16) * valid <= limit; l0 += 16) {
+        int64_t j0 = 0;
+        for (; j0 + 16 <= valid; j0 += 16) {
+          transpose16(src + j0 * L + l0, L, t, 16);
+          for (int ll = 0; ll < 16; ++ll) {
+            float* o = out + (l0 + ll) * valid + j0;
+            const float* tr = t + ll * 16;
+            if (accumulate)
+              for (int jj = 0; jj < 16; ++jj) o[jj] += tr[jj] + bias;
+            else
+              for (int jj = 0; jj < 16; ++jj) o[jj] = tr[jj] + bias;
+          }
+        }
+        for (int ll = 0; ll < 16; ++ll) {
+          float* o = out + (l0 + ll) * valid;
+          for (int64_t j = j0; j < valid; ++j)
+            o[j] = accumulate ? o[j] + (src[j * L + l0 + ll] + bias) : src[j * L + l0 + ll] + bias;
+        }
+      }
+    }
+    for (int l = l0; l < L; ++l) {
+      const int64_t base = l * valid;
+      const int64_t m = std::min(valid, limit - base);
+      if (m <= 0) break;
+      float* o = out + base;
+      if (accumulate)
+        for (int64_t j = 0; j < m; ++j) o[j] += src[j * L + l] + bias;
+      else
+        for (int64_t j = 0; j < m; ++j) o[j] = src[j * L + l] + bias;
+    }
+  }
 
   // In-place radix-2 decimation in time on re/im [n][L]: input in bit-reversed order, output
   // natural. Forward uses e^{-2πi m/n} (the table), inverse its conjugate, both unscaled.
@@ -73,15 +158,11 @@ struct FftKernels {
     const int64_t n = t.n;
     float* __restrict re = ws;
     float* __restrict im = ws + n * L;
-    for (int64_t j = 0; j < n; ++j) {
-      float* dr = re + t.rev[j] * L;
-      float* di = im + t.rev[j] * L;
-      for (int l = 0; l < L; ++l) dr[l] = u0[l * hop + j];
-      if (u1)
-        for (int l = 0; l < L; ++l) di[l] = u1[l * hop + j];
-      else
-        std::fill(di, di + L, 0.f);
-    }
+    gather_lanes(u0, hop, t.rev, n, re);
+    if (u1)
+      gather_lanes(u1, hop, t.rev, n, im);
+    else
+      std::fill(im, im + n * L, 0.f);
     transform(re, im, n, t.twr, t.twi, false);
     for (int64_t f = 0; f <= n / 2; ++f) {
       const int64_t g = (n - f) & (n - 1);
@@ -144,22 +225,8 @@ struct FftKernels {
       }
     }
     transform(re, im, n, t.twr, t.twi, true);
-    for (int l = 0; l < L; ++l) {
-      const int64_t base = l * valid;
-      const int64_t m = std::min(valid, limit - base);
-      if (m <= 0) break;
-      float* o0 = out0 + base;
-      float* o1 = out1 ? out1 + base : nullptr;
-      if (accumulate) {
-        for (int64_t j = 0; j < m; ++j) o0[j] += re[j * L + l] + bias0;
-        if (o1)
-          for (int64_t j = 0; j < m; ++j) o1[j] += im[j * L + l] + bias1;
-      } else {
-        for (int64_t j = 0; j < m; ++j) o0[j] = re[j * L + l] + bias0;
-        if (o1)
-          for (int64_t j = 0; j < m; ++j) o1[j] = im[j * L + l] + bias1;
-      }
-    }
+    scatter_lanes(re, out0, valid, limit, bias0, accumulate);
+    if (out1) scatter_lanes(im, out1, valid, limit, bias1, accumulate);
   }
 
   // One bin of the kernel spectra by direct DFT of the taps [K][n]: ya[p] = Σ_k a[k]·x[k·n + p]
