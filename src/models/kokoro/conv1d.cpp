@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "models/kokoro/conv1d_fft.h"
 #include "models/kokoro/kokoro_internal.h"
 #include "models/kokoro/kokoro_simd.h"
 #include "models/kokoro/parallel.h"
@@ -24,6 +25,13 @@ Mat conv1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, in
 Mat conv1d_direct_mat(const Mat& x, const Param& w, const Param* b, int pad, int dilation) {
   const int64_t K = w.dim(2);
   Mat y(w.dim(0), std::max<int64_t>(x.cols + 2 * pad - dilation * (K - 1), 0));
+  if (const int64_t n = conv1d_fft_size(x.rows, w.dim(0), K, dilation, y.cols)) {
+    conv1d_fft(
+        x.rows, x.cols,
+        [&](int64_t i, int64_t c0, int64_t c1, float* dst) { std::copy(x.row(i) + c0, x.row(i) + c1, dst); },
+        w, b, pad, dilation, n, y, false);
+    return y;
+  }
   // Copied a block of columns at a time into the conv's panels: no padded copy of x.
   simd::conv1d_direct(
       x.rows, x.cols,

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "models/kokoro/conv1d_fft.h"
 #include "models/kokoro/kokoro_internal.h"
 #include "models/kokoro/kokoro_simd.h"
 #include "models/kokoro/parallel.h"
@@ -190,9 +191,19 @@ AdainSnake adain_snake_params(const Mat& x, std::span<const float> s, const Weig
   return a;
 }
 
-// A conv of kokoro_simd.h whose input panels are AdaIN + Snake of x, computed as they are read.
+// A conv whose input is AdaIN + Snake of x, computed as the conv reads it: by FFT where the
+// cost model picks it (long kernels), else kokoro_simd.h's direct conv.
 void conv_of_adain_snake(const Mat& x, const AdainSnake& a, const Param& w, const Param* b, int pad,
                          int dilation, Mat& y, bool accumulate) {
+  if (const int64_t n = conv1d_fft_size(x.rows, w.dim(0), w.dim(2), dilation, y.cols)) {
+    conv1d_fft(
+        x.rows, x.cols,
+        [&](int64_t i, int64_t c0, int64_t c1, float* dst) {
+          simd::affine_snake(x.row(i) + c0, dst, c1 - c0, a.mean[i], a.scale[i], a.shift[i], a.alpha[i]);
+        },
+        w, b, pad, dilation, n, y, accumulate);
+    return;
+  }
   simd::conv1d_direct(
       x.rows, x.cols,
       [&](int64_t c0, int64_t c1, float* dst, int64_t ld) {

@@ -9,7 +9,6 @@
 #include "models/kokoro/parallel.h"
 
 namespace xnai::models::kokoro::simd {
-namespace {
 
 const LevelKernels* level_kernels() {
   // Each table is built on first use at its level only: the *_avx512.cpp code must not run
@@ -27,8 +26,6 @@ const LevelKernels* level_kernels() {
       return nullptr;
   }
 }
-
-}  // namespace
 
 void sin(const float* x, float* y, int64_t n) {
   if (const LevelKernels* k = level_kernels()) return k->sin(x, y, n);

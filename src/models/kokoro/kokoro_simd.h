@@ -55,6 +55,18 @@ void conv1d_direct(int64_t cin, int64_t cols, const PanelFill& fill, const Param
 void conv1d_direct(const PaddedInput& xp, const Param& w, const Param* b, int pad, int dilation, Mat& y,
                    bool accumulate);
 
+// --- the FFT convolution's lane-wise kernels (kokoro_fft_kernels.h, used by conv1d_fft.cpp) ---
+// Time blocks transformed at once, one per lane: a multiple of every level's conv tile width,
+// so the per-bin channel mixing runs on whole conv tiles.
+constexpr int kFftLanes = 32;
+// A transform size's tables: rev is the bit reversal of [0, n); twr/twi hold e^{-2πi m/n}, m < n/2.
+struct FftTables {
+  int64_t n = 0;
+  const int32_t* rev = nullptr;
+  const float* twr = nullptr;
+  const float* twi = nullptr;
+};
+
 // --- per-level entry points (kokoro_simd_avx2.cpp, kokoro_simd_avx512.cpp) ---
 struct ConvDirectArgs {
   const float* x;  // input column of t = x_t0, k = 0
@@ -72,7 +84,17 @@ struct LevelKernels {
   int mr, nr;  // conv tile: output channels x time steps
   // Time tiles [tile_begin, tile_end) of the conv.
   void (*conv_tiles)(const ConvDirectArgs&, int64_t tile_begin, int64_t tile_end);
+  // See FftKernels in kokoro_fft_kernels.h; ws is scratch of 2·n·kFftLanes floats.
+  void (*fft_forward_pair)(const FftTables&, const float* u0, const float* u1, int64_t hop, float* ws,
+                           float* ur, float* ui, float* us, int64_t fstride);
+  void (*fft_inverse_pair)(const FftTables&, const float* yr, const float* yi, int64_t fstride, float* ws,
+                           float* out0, float* out1, int64_t valid, int64_t limit, float bias0, float bias1,
+                           bool accumulate);
+  void (*dft3)(const float* x, int64_t K, const float* a, const float* b, const float* c, float* ya,
+               float* yb, float* yc, int64_t n);
 };
+// The level's kernel table, or nullptr on the portable level.
+const LevelKernels* level_kernels();
 LevelKernels avx2_kernels();
 LevelKernels avx512_kernels();
 

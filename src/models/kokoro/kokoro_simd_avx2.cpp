@@ -2,6 +2,7 @@
 // 6 output channels x 16 time steps (12 ymm accumulators).
 #include <immintrin.h>
 
+#include "models/kokoro/kokoro_fft_kernels.h"
 #include "models/kokoro/kokoro_simd_kernels.h"
 
 namespace xnai::models::kokoro::simd {
@@ -34,9 +35,12 @@ struct V256 {
 };
 
 using K = Kernels<V256>;
+using F = FftKernels<V256>;
 
 }  // namespace
 
-LevelKernels avx2_kernels() { return {K::sin, K::affine_snake, 6, 16, K::conv_tiles<6, 2>}; }
+LevelKernels avx2_kernels() {
+  return {K::sin, K::affine_snake, 6, 16, K::conv_tiles<6, 2>, F::forward_pair, F::inverse_pair, F::dft3};
+}
 
 }  // namespace xnai::models::kokoro::simd

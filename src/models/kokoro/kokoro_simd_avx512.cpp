@@ -8,6 +8,7 @@
 #endif
 #include <immintrin.h>
 
+#include "models/kokoro/kokoro_fft_kernels.h"
 #include "models/kokoro/kokoro_simd_kernels.h"
 
 namespace xnai::models::kokoro::simd {
@@ -40,9 +41,12 @@ struct V512 {
 };
 
 using K = Kernels<V512>;
+using F = FftKernels<V512>;
 
 }  // namespace
 
-LevelKernels avx512_kernels() { return {K::sin, K::affine_snake, 12, 32, K::conv_tiles<12, 2>}; }
+LevelKernels avx512_kernels() {
+  return {K::sin, K::affine_snake, 12, 32, K::conv_tiles<12, 2>, F::forward_pair, F::inverse_pair, F::dft3};
+}
 
 }  // namespace xnai::models::kokoro::simd

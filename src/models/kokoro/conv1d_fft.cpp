@@ -1,0 +1,247 @@
+// Overlap-save FFT convolution (conv1d_fft.h). Blocks are processed kFftLanes at a time (a
+// "chunk", one block per vector lane); a group of chunks, one per pool thread, goes through
+// three parallel phases: forward transforms (split by channel pair), the per-bin channel
+// mixing (split by bin) and inverse transforms (split by output channel pair). Every element
+// is computed by the same operations whatever the split, so the thread count changes no bit.
+#include "models/kokoro/conv1d_fft.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <vector>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "models/kokoro/kokoro_simd.h"
+#include "models/kokoro/parallel.h"
+
+namespace xnai::models::kokoro {
+namespace {
+
+constexpr int64_t kLanes = simd::kFftLanes;
+// The input spectra of a group of chunks are held at once (each bin's kernel spectrum is
+// computed once per group); this bounds them, so a long utterance takes several groups
+// instead of raising the peak memory of a synthesis.
+constexpr int64_t kMaxTaps = 64;  // bin_spectrum's coefficient array
+constexpr double kSlotBudgetBytes = 20.0 * (1 << 20);
+// Cost model, in multiply-adds of the direct conv's tile kernel (one vector lane each),
+// fitted to timings on Zen 4 (AVX-512) with 128 channels: a radix-2 butterfly per lane, a
+// sample moved between time and lane order, a multiply-add of the kernel spectra's DFT
+// (redone per group of chunks; it streams the taps), and the margin the
+// FFT estimate must beat the direct one by.
+constexpr double kButterflyCost = 20.0;
+constexpr double kTransposeCost = 30.0;
+constexpr double kSpectraMacCost = 2.0;
+constexpr double kFftMargin = 0.9;
+
+struct Tables {
+  std::vector<int32_t> rev;
+  std::vector<float> twr, twi;    // e^{-2πi m/n}, m < n/2: the transforms
+  std::vector<float> cosn, sinn;  // cos, sin of 2π q/n, q < n: the kernel spectra
+  simd::FftTables view() const {
+    return {static_cast<int64_t>(rev.size()), rev.data(), twr.data(), twi.data()};
+  }
+};
+
+Tables make_tables(int64_t n) {
+  Tables t;
+  int bits = 0;
+  while ((int64_t{1} << bits) < n) ++bits;
+  t.rev.resize(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j) {
+    int32_t r = 0;
+    for (int b = 0; b < bits; ++b)
+      if (j >> b & 1) r |= int32_t{1} << (bits - 1 - b);
+    t.rev[static_cast<size_t>(j)] = r;
+  }
+  t.cosn.resize(static_cast<size_t>(n));
+  t.sinn.resize(static_cast<size_t>(n));
+  for (int64_t q = 0; q < n; ++q) {
+    const double a = 2.0 * std::numbers::pi * static_cast<double>(q) / static_cast<double>(n);
+    t.cosn[static_cast<size_t>(q)] = static_cast<float>(std::cos(a));
+    t.sinn[static_cast<size_t>(q)] = static_cast<float>(std::sin(a));
+  }
+  for (int64_t m = 0; m < n / 2; ++m) {
+    t.twr.push_back(t.cosn[static_cast<size_t>(m)]);
+    t.twi.push_back(-t.sinn[static_cast<size_t>(m)]);
+  }
+  return t;
+}
+
+int64_t span_of(int64_t K, int64_t dilation) { return dilation * (K - 1) + 1; }
+int64_t packed_rows(int64_t cout, int64_t mr) { return (cout + mr - 1) / mr * mr; }
+
+// Buffers of the synthesizing thread, kept between calls: fresh multi-megabyte buffers per
+// conv cost more in page faults than the work they hold.
+struct Workspace {
+  std::vector<float> slots;  // per chunk of the group: Ur, Ui, Ur+Ui planes [bins][cmax][kLanes]
+  std::vector<float> taps;   // [K][Cout/MR][Cin][MR]: the tile kernel's weight layout, per tap
+};
+thread_local Workspace t_work;
+
+void pack_taps(const Param& w, int64_t mr, std::vector<float>& taps) {
+  const int64_t cout = w.dim(0), cin = w.dim(1), K = w.dim(2);
+  const int64_t P = packed_rows(cout, mr) * cin;
+  taps.assign(static_cast<size_t>(K * P), 0.f);
+  for (int64_t o = 0; o < cout; ++o)
+    for (int64_t i = 0; i < cin; ++i)
+      for (int64_t k = 0; k < K; ++k)
+        taps[static_cast<size_t>(k * P + ((o / mr) * cin + i) * mr + o % mr)] =
+            w.data[static_cast<size_t>((o * cin + i) * K + k)];
+}
+
+// One bin f of the kernel spectra G[o,i,f] = Σ_k W[o,i,k]·e^{+2πi f·k·d/n} (the transform of
+// the correlation kernel), scaled by 1/(2n) (the forward split leaves a factor 2, the
+// inverse one n), as the Gauss trick's three planes Gr, −(Gr + Gi), Gi − Gr of P floats.
+// Computed where it is used and never stored whole: all bins of a 256-channel conv would
+// take 3·65·256²·4 bytes = 51 MB at n = 128.
+void bin_spectrum(const std::vector<float>& taps, int64_t K, int64_t P, int dilation, int64_t f,
+                  const Tables& tab, const simd::LevelKernels& kern, float* out) {
+  const int64_t n = static_cast<int64_t>(tab.rev.size());
+  const float scale = 1.f / static_cast<float>(2 * n);
+  float coef[3 * kMaxTaps];
+  for (int64_t k = 0; k < K; ++k) {
+    const size_t q = static_cast<size_t>((f * k * dilation) % n);
+    const float c = tab.cosn[q] * scale, s = tab.sinn[q] * scale;
+    coef[k] = c;
+    coef[K + k] = -(c + s);
+    coef[2 * K + k] = s - c;
+  }
+  kern.dft3(taps.data(), K, coef, coef + K, coef + 2 * K, out, out + P, out + 2 * P, P);
+}
+
+// Chunks per group: as many as the slot budget holds, at least one.
+int64_t group_size(int64_t cin, int64_t cout, int64_t n, int64_t chunks) {
+  const double slot_bytes = 4.0 * 3 * (n / 2 + 1) * ((std::max(cin, cout) + 1) / 2 * 2) * kLanes;
+  return std::clamp<int64_t>(static_cast<int64_t>(kSlotBudgetBytes / slot_bytes), 1,
+                             std::max<int64_t>(chunks, 1));
+}
+
+}  // namespace
+
+int64_t conv1d_fft_size(int64_t cin, int64_t cout, int64_t K, int64_t dilation, int64_t lout) {
+  const simd::LevelKernels* kern = simd::level_kernels();
+  // Measured: kernels of 3 and transforms below 64 lose to the direct conv at every length
+  // (per-block and per-call costs the model does not capture), so they are not offered.
+  if (!kern || lout <= 0 || K < 5 || K > kMaxTaps) return 0;
+  const double direct = double(cin) * cout * K * lout;
+  double best_cost = direct * kFftMargin;
+  int64_t best = 0;
+  const int64_t S = span_of(K, dilation);
+  for (int64_t n = 64, log2n = 6; n <= 1024; n *= 2, ++log2n) {
+    if (n < 2 * S) continue;
+    const int64_t V = n - S + 1, bins = n / 2 + 1;
+    const int64_t blocks = (lout + V - 1) / V, chunks = (blocks + kLanes - 1) / kLanes;
+    const int64_t groups = (chunks + group_size(cin, cout, n, chunks) - 1) / group_size(cin, cout, n, chunks);
+    const double lanes = double(chunks * kLanes);
+    const double gemm = 3.0 * bins * cin * cout * lanes;
+    const double fft =
+        (cin + cout) / 2.0 * lanes * (n / 2.0 * log2n * kButterflyCost + 2.0 * n * kTransposeCost);
+    const double spectra = kSpectraMacCost * 3.0 * bins * K * cin * cout * groups;
+    const double cost = gemm + fft + spectra;
+    if (cost < best_cost) {
+      best_cost = cost;
+      best = n;
+    }
+  }
+  return best;
+}
+
+void conv1d_fft(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param& w, const Param* b, int pad,
+                int dilation, int64_t n, Mat& y, bool accumulate) {
+  const simd::LevelKernels* kern = simd::level_kernels();
+  const int64_t cout = w.dim(0), K = w.dim(2), S = span_of(K, dilation);
+  if (!kern || w.dim(1) != cin || y.rows != cout || K > kMaxTaps || n < 16 || (n & (n - 1)) != 0 || n < 2 * S)
+    throw Error(ErrorKind::Internal, "conv1d_fft: unsupported level, shapes or transform size");
+  const int64_t lout = y.cols;
+  if (lout == 0) return;
+  const Tables tab = make_tables(n);
+  const simd::FftTables tv = tab.view();
+  Workspace& ws = t_work;
+  pack_taps(w, kern->mr, ws.taps);
+  const int64_t P = packed_rows(cout, kern->mr) * cin;
+
+  const int64_t V = n - S + 1, bins = n / 2 + 1;
+  const int64_t blocks = (lout + V - 1) / V, chunks = (blocks + kLanes - 1) / kLanes;
+  const int64_t group = group_size(cin, cout, n, chunks);
+  const int64_t cmax = (std::max(cin, cout) + 1) / 2 * 2;  // even: channel pairs stay inside
+  const int64_t fstride = cmax * kLanes, plane = bins * fstride, slot = 3 * plane;
+  if (ws.slots.size() < static_cast<size_t>(group * slot)) ws.slots.resize(static_cast<size_t>(group * slot));
+  const int64_t width = (kLanes - 1) * V + n;  // input columns one chunk reads
+  const int64_t in_pairs = (cin + 1) / 2, out_pairs = (cout + 1) / 2;
+  const double pair_work = double(kLanes) * n * (cin + cout) * 8;
+
+  for (int64_t g0 = 0; g0 < chunks; g0 += group) {
+    const int64_t ng = std::min(group, chunks - g0);
+    parallel_for_dynamic(ng * in_pairs, 1, ng * pair_work, [&](int64_t q0, int64_t q1) {
+      thread_local std::vector<float> rows, scratch;
+      rows.resize(static_cast<size_t>(2 * width));
+      scratch.resize(static_cast<size_t>(2 * n * kLanes));
+      for (int64_t q = q0; q < q1; ++q) {
+        const int64_t s = q / in_pairs, i = q % in_pairs * 2;
+        const int64_t first = (g0 + s) * kLanes * V - pad;
+        const int64_t c0 = std::clamp<int64_t>(first, 0, cols),
+                      c1 = std::clamp<int64_t>(first + width, 0, cols);
+        for (int64_t r = 0; r < 2 && i + r < cin; ++r) {
+          float* row = rows.data() + r * width;
+          if (c0 >= c1) {
+            std::fill(row, row + width, 0.f);
+            continue;
+          }
+          std::fill(row, row + (c0 - first), 0.f);
+          std::fill(row + (c1 - first), row + width, 0.f);
+          fill(i + r, c0, c1, row + (c0 - first));
+        }
+        float* base = ws.slots.data() + s * slot + i * kLanes;
+        kern->fft_forward_pair(tv, rows.data(), i + 1 < cin ? rows.data() + width : nullptr, V,
+                               scratch.data(), base, base + plane, base + 2 * plane, fstride);
+      }
+    });
+    parallel_for_dynamic(bins, 1, ng * 3.0 * bins * cin * cout * kLanes, [&](int64_t f0, int64_t f1) {
+      thread_local std::vector<float> g, yr, yi;
+      g.resize(static_cast<size_t>(3 * P));
+      yr.resize(static_cast<size_t>(cout * kLanes));
+      yi.resize(static_cast<size_t>(cout * kLanes));
+      for (int64_t f = f0; f < f1; ++f) {
+        bin_spectrum(ws.taps, K, P, dilation, f, tab, *kern, g.data());
+        for (int64_t s = 0; s < ng; ++s) {
+          const int64_t lanes = std::min(kLanes, blocks - (g0 + s) * kLanes);
+          float* ur = ws.slots.data() + s * slot + f * fstride;
+          float* ui = ur + plane;
+          const float* us = ui + plane;
+          // Yr = Gr·(Ur + Ui) − (Gr + Gi)·Ui, Yi = Gr·(Ur + Ui) + (Gi − Gr)·Ur.
+          simd::ConvDirectArgs a{us,      kLanes,    cin,    1,    1,     g.data(),
+                                 nullptr, yr.data(), kLanes, cout, lanes, false};
+          const int64_t tiles = (lanes + kern->nr - 1) / kern->nr;
+          kern->conv_tiles(a, 0, tiles);
+          std::copy(yr.begin(), yr.end(), yi.begin());
+          a.accumulate = true;
+          a.x = ui;
+          a.wpack = g.data() + P;
+          kern->conv_tiles(a, 0, tiles);
+          a.x = ur;
+          a.wpack = g.data() + 2 * P;
+          a.y = yi.data();
+          kern->conv_tiles(a, 0, tiles);
+          std::copy(yr.begin(), yr.end(), ur);
+          std::copy(yi.begin(), yi.end(), ui);
+        }
+      }
+    });
+    parallel_for_dynamic(ng * out_pairs, 1, ng * pair_work, [&](int64_t q0, int64_t q1) {
+      thread_local std::vector<float> scratch;
+      scratch.resize(static_cast<size_t>(2 * n * kLanes));
+      for (int64_t q = q0; q < q1; ++q) {
+        const int64_t s = q / out_pairs, o = q % out_pairs * 2;
+        const int64_t t0 = (g0 + s) * kLanes * V;
+        const float* base = ws.slots.data() + s * slot + o * kLanes;
+        const bool two = o + 1 < cout;
+        kern->fft_inverse_pair(tv, base, base + plane, fstride, scratch.data(), y.row(o) + t0,
+                               two ? y.row(o + 1) + t0 : nullptr, V, lout - t0, b ? b->data[o] : 0.f,
+                               b && two ? b->data[o + 1] : 0.f, accumulate);
+      }
+    });
+  }
+}
+
+}  // namespace xnai::models::kokoro

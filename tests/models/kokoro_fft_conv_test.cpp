@@ -1,0 +1,264 @@
+// The overlap-save FFT convolution (models/kokoro/conv1d_fft.h) against conv1d_plain on the
+// generator's real shapes (128 and 256 channels, kernels 3/7/11, dilations 1/3/5) and on
+// awkward ones (odd channel counts, lengths that are no multiple of a block, shorter than
+// one, paddings other than "same"), with and without bias, with AdaIN + Snake computed as
+// the input is read, and accumulating into the output. Error bound: max |fft − plain| ≤
+// 1e-5 · max |plain| (float32 FFTs are accurate to ~1e-6 of the signal's scale).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "compute/cpu/quant.h"
+#include "core/thread_pool.h"
+#include "models/kokoro/conv1d_fft.h"
+#include "models/kokoro/kokoro_internal.h"
+#include "models/kokoro/kokoro_simd.h"
+#include "models/kokoro/parallel.h"
+
+namespace xnai::models::kokoro {
+namespace {
+
+std::vector<cpu::SimdLevel> fast_levels() {
+  std::vector<cpu::SimdLevel> v;
+  if (cpu::detected_simd_level() >= cpu::SimdLevel::Avx2) v.push_back(cpu::SimdLevel::Avx2);
+  if (cpu::detected_simd_level() >= cpu::SimdLevel::Avx512) v.push_back(cpu::SimdLevel::Avx512);
+  return v;
+}
+
+struct LevelGuard {
+  explicit LevelGuard(cpu::SimdLevel l) { cpu::set_simd_level(l); }
+  ~LevelGuard() { cpu::set_simd_level(cpu::detected_simd_level()); }
+};
+
+Param random_param(std::vector<int64_t> shape, std::mt19937_64& rng, float a) {
+  size_t n = 1;
+  for (int64_t d : shape) n *= static_cast<size_t>(d);
+  Param p{std::move(shape), std::vector<float>(n)};
+  std::uniform_real_distribution<float> u(-a, a);
+  for (float& v : p.data) v = u(rng);
+  return p;
+}
+
+Mat random_mat(int64_t r, int64_t c, std::mt19937_64& rng) {
+  Mat m(r, c);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  for (float& v : m.v) v = u(rng);
+  return m;
+}
+
+// max |y − ref| / max |ref|
+double relative_error(const Mat& y, const Mat& ref) {
+  double scale = 0, err = 0;
+  for (size_t q = 0; q < ref.v.size(); ++q) {
+    scale = std::max(scale, std::fabs(double(ref.v[q])));
+    err = std::max(err, std::fabs(double(y.v[q]) - ref.v[q]));
+  }
+  return scale > 0 ? err / scale : err;
+}
+
+ConvRowFill copy_rows(const Mat& x) {
+  return
+      [&x](int64_t i, int64_t c0, int64_t c1, float* dst) { std::copy(x.row(i) + c0, x.row(i) + c1, dst); };
+}
+
+struct Case {
+  int64_t cin, cout;
+  int K, d;
+  int64_t L;
+  int pad;  // -1: "same" (d·(K−1)/2)
+  bool bias;
+};
+
+// Runs one case at transform size n (0: the cost model's choice),
+// serial and on a pool, and checks both against conv1d_plain.
+void check_case(const Case& c, int64_t n, std::mt19937_64& rng, ThreadPool& pool, const char* level) {
+  const int pad = c.pad >= 0 ? c.pad : c.d * (c.K - 1) / 2;
+  const Param w = random_param({c.cout, c.cin, c.K}, rng, 1.f / std::sqrt(float(c.cin * c.K)));
+  const Param b = random_param({c.cout}, rng, 0.5f);
+  const Param* bp = c.bias ? &b : nullptr;
+  const Mat x = random_mat(c.cin, c.L, rng);
+  const Mat ref = conv1d_plain(x, w, bp, 1, pad, c.d);
+  if (n == 0) {
+    // The cost model's size, or where it keeps the direct conv the smallest one allowed.
+    n = conv1d_fft_size(c.cin, c.cout, c.K, c.d, ref.cols);
+    while (n < 2 * (c.d * (c.K - 1) + 1)) n = n ? 2 * n : 16;
+  }
+  Mat y(c.cout, ref.cols);
+  conv1d_fft(c.cin, c.L, copy_rows(x), w, bp, pad, c.d, n, y, false);
+  const double err = relative_error(y, ref);
+  EXPECT_LE(err, 1e-5) << level << " cin " << c.cin << " cout " << c.cout << " K " << c.K << " d " << c.d
+                       << " L " << c.L << " pad " << pad << " n " << n;
+  // On the pool, accumulating onto random contents: the same bits as serial, added.
+  Mat acc = random_mat(c.cout, ref.cols, rng);
+  const Mat acc0 = acc;
+  {
+    PoolScope scope(&pool);
+    conv1d_fft(c.cin, c.L, copy_rows(x), w, bp, pad, c.d, n, acc, true);
+  }
+  for (size_t q = 0; q < y.v.size(); ++q)
+    ASSERT_EQ(acc.v[q], acc0.v[q] + y.v[q]) << level << " accumulate on the pool, at " << q;
+}
+
+TEST(KokoroFftConv, MatchesPlainOnGeneratorShapes) {
+  std::mt19937_64 rng(11);
+  ThreadPool pool(2);
+  for (cpu::SimdLevel level : fast_levels()) {
+    LevelGuard g(level);
+    const char* name = cpu::simd_level_name(level);
+    // Stage 2 (128 channels): every kernel and dilation of the resblocks and noise_res.1.
+    for (int K : {3, 7, 11})
+      for (int d : {1, 3, 5}) check_case({128, 128, K, d, 1733, -1, d != 3}, 0, rng, pool, name);
+    // The long kernels at 128 channels are what the FFT path is for.
+    EXPECT_GT(conv1d_fft_size(128, 128, 11, 1, 20000), 0);
+    EXPECT_GT(conv1d_fft_size(128, 128, 11, 5, 20000), 0);
+    // Stage 1 (256 channels, kernel 7 of noise_res.0 and 11 of the last resblock).
+    check_case({256, 256, 7, 5, 811, -1, true}, 0, rng, pool, name);
+    check_case({256, 256, 11, 1, 500, -1, false}, 0, rng, pool, name);
+  }
+}
+
+TEST(KokoroFftConv, MatchesPlainAtEveryTransformSizeAndAwkwardShapes) {
+  std::mt19937_64 rng(12);
+  ThreadPool pool(2);
+  for (cpu::SimdLevel level : fast_levels()) {
+    LevelGuard g(level);
+    const char* name = cpu::simd_level_name(level);
+    for (int64_t n : {16, 32, 64, 128, 256, 512, 1024})
+      for (int64_t L : {1, 7, 100, 999}) {
+        const int K = n >= 64 ? 11 : 3, d = n >= 64 ? 3 : 1;
+        check_case({20, 18, K, d, L, -1, true}, n, rng, pool, name);
+      }
+    // Odd channel counts (a zero partner channel in the pair transforms), Cout not a
+    // multiple of the tile, paddings smaller and larger than "same", a kernel of 2.
+    check_case({37, 25, 7, 3, 301, -1, true}, 64, rng, pool, name);
+    check_case({5, 13, 5, 1, 50, 0, true}, 16, rng, pool, name);
+    check_case({24, 7, 5, 2, 333, 9, false}, 32, rng, pool, name);
+    check_case({33, 31, 2, 1, 64, 1, true}, 16, rng, pool, name);
+    // More outputs than a group of chunks (several groups) at a small transform.
+    check_case({16, 16, 3, 1, 3000, -1, true}, 16, rng, pool, name);
+  }
+}
+
+TEST(KokoroFftConv, FusedAdainSnakeInputMatchesPlain) {
+  std::mt19937_64 rng(13);
+  ThreadPool pool(2);
+  const int64_t C = 128, L = 2100;
+  const Mat x = random_mat(C, L, rng);
+  std::vector<float> mean(C), scale(C), shift(C), alpha(C);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  for (int64_t i = 0; i < C; ++i) {
+    mean[i] = 0.1f * u(rng);
+    scale[i] = 1.5f + u(rng);
+    shift[i] = 0.3f * u(rng);
+    alpha[i] = 1.f + 0.4f * u(rng);
+  }
+  for (cpu::SimdLevel level : fast_levels()) {
+    LevelGuard g(level);
+    Mat xs(C, L);
+    for (int64_t i = 0; i < C; ++i)
+      simd::affine_snake(x.row(i), xs.row(i), L, mean[i], scale[i], shift[i], alpha[i]);
+    const Param w = random_param({C, C, 11}, rng, 1.f / std::sqrt(float(C * 11)));
+    const Param b = random_param({C}, rng, 0.5f);
+    const Mat ref = conv1d_plain(xs, w, &b, 1, 25, 5);
+    Mat y = random_mat(C, ref.cols, rng);
+    const Mat y0 = y;
+    const int64_t n = conv1d_fft_size(C, C, 11, 5, ref.cols);
+    ASSERT_GT(n, 0);
+    {
+      PoolScope scope(&pool);
+      conv1d_fft(
+          C, L,
+          [&](int64_t i, int64_t c0, int64_t c1, float* dst) {
+            simd::affine_snake(x.row(i) + c0, dst, c1 - c0, mean[i], scale[i], shift[i], alpha[i]);
+          },
+          w, &b, 25, 5, n, y, true);
+    }
+    for (size_t q = 0; q < y.v.size(); ++q) y.v[q] -= y0.v[q];
+    EXPECT_LE(relative_error(y, ref), 1e-5) << cpu::simd_level_name(level);
+  }
+}
+
+// The fused AdaINResBlock1 at the generator's width, where the FFT path runs.
+TEST(KokoroFftConv, ResBlockOnTheFftPathMatchesPlain) {
+  std::mt19937_64 rng(14);
+  const int64_t C = 128, S = 16, L = 1500;
+  ThreadPool pool(2);
+  for (int kernel : {7, 11}) {
+    Weights w;
+    w.source = "test";
+    const std::string p = "blk";
+    for (int j = 0; j < 3; ++j) {
+      const std::string js = std::to_string(j);
+      for (const char* nm : {"1.", "2."}) {
+        w.params[p + ".adain" + nm + js + ".fc.weight"] = random_param({2 * C, S}, rng, 0.3f);
+        w.params[p + ".adain" + nm + js + ".fc.bias"] = random_param({2 * C}, rng, 0.3f);
+        Param a = random_param({1, C, 1}, rng, 0.4f);
+        for (float& v : a.data) v += 1.f;
+        w.params[p + ".alpha" + nm + js] = a;
+        w.params[p + ".convs" + nm + js + ".weight"] =
+            random_param({C, C, kernel}, rng, 1.f / std::sqrt(float(C * kernel)));
+        w.params[p + ".convs" + nm + js + ".bias"] = random_param({C}, rng, 0.1f);
+      }
+    }
+    const Mat x = random_mat(C, L, rng);
+    std::vector<float> s(S);
+    for (float& v : s) v = std::uniform_real_distribution<float>(-1.f, 1.f)(rng);
+    const Mat ref = adain_res_block1_plain(x, s, w, p, kernel, {1, 3, 5});
+    for (cpu::SimdLevel level : fast_levels()) {
+      LevelGuard g(level);
+      ASSERT_GT(conv1d_fft_size(C, C, kernel, 1, L), 0);
+      PoolScope scope(&pool);
+      const Mat y = adain_res_block1(x, s, w, p, kernel, {1, 3, 5});
+      ASSERT_EQ(y.v.size(), ref.v.size());
+      EXPECT_LE(relative_error(y, ref), 1e-5) << cpu::simd_level_name(level) << " kernel " << kernel;
+    }
+  }
+}
+
+// Not a check: direct vs FFT time on the generator's shapes, for tuning the cost model.
+TEST(KokoroFftConv, PrintsTimesAgainstTheDirectConv) {
+  if (!simd::has_conv_direct()) GTEST_SKIP() << "no SIMD fast paths";
+  std::mt19937_64 rng(15);
+  ThreadPool pool(2);
+  PoolScope scope(&pool);
+  struct Shape {
+    int64_t c;
+    int K, d;
+    int64_t L;
+  };
+  for (const Shape& sh : {Shape{128, 3, 1, 20000}, Shape{128, 7, 3, 20000}, Shape{128, 11, 5, 20000},
+                          Shape{128, 3, 1, 4000}, Shape{256, 3, 1, 3000}, Shape{256, 11, 5, 3000}}) {
+    const Param w = random_param({sh.c, sh.c, sh.K}, rng, 0.1f);
+    const Mat x = random_mat(sh.c, sh.L, rng);
+    const int pad = sh.d * (sh.K - 1) / 2;
+    simd::PaddedInput p = simd::padded_input(sh.c, sh.L, pad, sh.K, sh.d);
+    for (int64_t i = 0; i < sh.c; ++i) std::copy(x.row(i), x.row(i) + sh.L, p.row(i) + p.pad);
+    Mat y(sh.c, sh.L);
+    auto time = [](auto&& f) {
+      double best = 1e9;
+      for (int r = 0; r < 3; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        f();
+        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      }
+      return best;
+    };
+    const double td = time([&] { simd::conv1d_direct(p, w, nullptr, pad, sh.d, y, false); });
+    std::printf("  c %3lld K %2d d %d L %6lld: direct %7.2f ms", (long long)sh.c, sh.K, sh.d, (long long)sh.L,
+                td * 1e3);
+    for (int64_t n : {32, 64, 128, 256, 512}) {
+      if (n < 2 * (sh.d * (sh.K - 1) + 1)) continue;
+      const double tf =
+          time([&] { conv1d_fft(sh.c, sh.L, copy_rows(x), w, nullptr, pad, sh.d, n, y, false); });
+      std::printf("  n%-3lld %7.2f", (long long)n, tf * 1e3);
+    }
+    std::printf("  (model: n=%lld)\n", (long long)conv1d_fft_size(sh.c, sh.c, sh.K, sh.d, sh.L));
+  }
+}
+
+}  // namespace
+}  // namespace xnai::models::kokoro
