@@ -17,37 +17,21 @@
 #include "models/kokoro/conv1d_fft.h"
 #include "models/kokoro/kokoro_internal.h"
 #include "models/kokoro/kokoro_simd.h"
+#include "kokoro_test_weights.h"
 #include "models/kokoro/parallel.h"
 
 namespace xnai::models::kokoro {
 namespace {
+
+using test::LevelGuard;
+using test::random_mat;
+using test::random_param;
 
 std::vector<cpu::SimdLevel> fast_levels() {
   std::vector<cpu::SimdLevel> v;
   if (cpu::detected_simd_level() >= cpu::SimdLevel::Avx2) v.push_back(cpu::SimdLevel::Avx2);
   if (cpu::detected_simd_level() >= cpu::SimdLevel::Avx512) v.push_back(cpu::SimdLevel::Avx512);
   return v;
-}
-
-struct LevelGuard {
-  explicit LevelGuard(cpu::SimdLevel l) { cpu::set_simd_level(l); }
-  ~LevelGuard() { cpu::set_simd_level(cpu::detected_simd_level()); }
-};
-
-Param random_param(std::vector<int64_t> shape, std::mt19937_64& rng, float a) {
-  size_t n = 1;
-  for (int64_t d : shape) n *= static_cast<size_t>(d);
-  Param p{std::move(shape), std::vector<float>(n)};
-  std::uniform_real_distribution<float> u(-a, a);
-  for (float& v : p.data) v = u(rng);
-  return p;
-}
-
-Mat random_mat(int64_t r, int64_t c, std::mt19937_64& rng) {
-  Mat m(r, c);
-  std::uniform_real_distribution<float> u(-1.f, 1.f);
-  for (float& v : m.v) v = u(rng);
-  return m;
 }
 
 // max |y − ref| / max |ref|
@@ -188,31 +172,13 @@ TEST(KokoroFftConv, ResBlockOnTheFftPathMatchesPlain) {
   const int64_t C = 128, S = 16, L = 1500;
   ThreadPool pool(2);
   for (int kernel : {7, 11}) {
-    Weights w;
-    w.source = "test";
-    const std::string p = "blk";
-    for (int j = 0; j < 3; ++j) {
-      const std::string js = std::to_string(j);
-      for (const char* nm : {"1.", "2."}) {
-        w.params[p + ".adain" + nm + js + ".fc.weight"] = random_param({2 * C, S}, rng, 0.3f);
-        w.params[p + ".adain" + nm + js + ".fc.bias"] = random_param({2 * C}, rng, 0.3f);
-        Param a = random_param({1, C, 1}, rng, 0.4f);
-        for (float& v : a.data) v += 1.f;
-        w.params[p + ".alpha" + nm + js] = a;
-        w.params[p + ".convs" + nm + js + ".weight"] =
-            random_param({C, C, kernel}, rng, 1.f / std::sqrt(float(C * kernel)));
-        w.params[p + ".convs" + nm + js + ".bias"] = random_param({C}, rng, 0.1f);
-      }
-    }
-    const Mat x = random_mat(C, L, rng);
-    std::vector<float> s(S);
-    for (float& v : s) v = std::uniform_real_distribution<float>(-1.f, 1.f)(rng);
-    const Mat ref = adain_res_block1_plain(x, s, w, p, kernel, {1, 3, 5});
+    const test::ResBlockCase c = test::random_resblock_case(C, S, L, kernel, rng);
+    const Mat& ref = c.ref;
     for (cpu::SimdLevel level : fast_levels()) {
       LevelGuard g(level);
       ASSERT_GT(conv1d_fft_size(C, C, kernel, 1, L), 0);
       PoolScope scope(&pool);
-      const Mat y = adain_res_block1(x, s, w, p, kernel, {1, 3, 5});
+      const Mat y = adain_res_block1(c.x, c.s, c.w, c.prefix, kernel, {1, 3, 5});
       ASSERT_EQ(y.v.size(), ref.v.size());
       EXPECT_LE(relative_error(y, ref), 1e-5) << cpu::simd_level_name(level) << " kernel " << kernel;
     }

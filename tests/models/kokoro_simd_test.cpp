@@ -16,36 +16,20 @@
 #include "core/thread_pool.h"
 #include "models/kokoro/kokoro_internal.h"
 #include "models/kokoro/parallel.h"
+#include "kokoro_test_weights.h"
 
 namespace xnai::models::kokoro {
 namespace {
+
+using test::LevelGuard;
+using test::random_mat;
+using test::random_param;
 
 std::vector<cpu::SimdLevel> levels() {
   std::vector<cpu::SimdLevel> v{cpu::SimdLevel::Portable};
   if (cpu::detected_simd_level() >= cpu::SimdLevel::Avx2) v.push_back(cpu::SimdLevel::Avx2);
   if (cpu::detected_simd_level() >= cpu::SimdLevel::Avx512) v.push_back(cpu::SimdLevel::Avx512);
   return v;
-}
-
-struct LevelGuard {
-  explicit LevelGuard(cpu::SimdLevel l) { cpu::set_simd_level(l); }
-  ~LevelGuard() { cpu::set_simd_level(cpu::detected_simd_level()); }
-};
-
-Param random_param(std::vector<int64_t> shape, std::mt19937_64& rng, float a = 1.f, float offset = 0.f) {
-  size_t n = 1;
-  for (int64_t d : shape) n *= static_cast<size_t>(d);
-  Param p{std::move(shape), std::vector<float>(n)};
-  std::uniform_real_distribution<float> u(-a, a);
-  for (float& v : p.data) v = offset + u(rng);
-  return p;
-}
-
-Mat random_mat(int64_t r, int64_t c, std::mt19937_64& rng) {
-  Mat m(r, c);
-  std::uniform_real_distribution<float> u(-1.f, 1.f);
-  for (float& v : m.v) v = u(rng);
-  return m;
 }
 
 TEST(KokoroSimd, SinIsWithinAFewUlpOfStdSin) {
@@ -162,27 +146,11 @@ TEST(KokoroSimd, FusedResBlockMatchesPlain) {
   std::mt19937_64 rng(4);
   const int64_t C = 24, S = 16, L = 75;
   for (int kernel : {3, 7}) {
-    Weights w;
-    w.source = "test";
-    const std::string p = "blk";
-    for (int j = 0; j < 3; ++j) {
-      const std::string js = std::to_string(j);
-      for (const char* n : {"1.", "2."}) {
-        w.params[p + ".adain" + n + js + ".fc.weight"] = random_param({2 * C, S}, rng, 0.3f);
-        w.params[p + ".adain" + n + js + ".fc.bias"] = random_param({2 * C}, rng, 0.3f);
-        w.params[p + ".alpha" + n + js] = random_param({1, C, 1}, rng, 0.4f, 1.f);
-        w.params[p + ".convs" + n + js + ".weight"] =
-            random_param({C, C, kernel}, rng, 1.f / std::sqrt(float(C * kernel)));
-        w.params[p + ".convs" + n + js + ".bias"] = random_param({C}, rng, 0.1f);
-      }
-    }
-    const Mat x = random_mat(C, L, rng);
-    std::vector<float> s(S);
-    for (float& v : s) v = std::uniform_real_distribution<float>(-1.f, 1.f)(rng);
-    const Mat ref = adain_res_block1_plain(x, s, w, p, kernel, {1, 3, 5});
+    const test::ResBlockCase c = test::random_resblock_case(C, S, L, kernel, rng);
+    const Mat& ref = c.ref;
     for (cpu::SimdLevel level : levels()) {
       LevelGuard g(level);
-      const Mat y = adain_res_block1(x, s, w, p, kernel, {1, 3, 5});
+      const Mat y = adain_res_block1(c.x, c.s, c.w, c.prefix, kernel, {1, 3, 5});
       ASSERT_EQ(y.v.size(), ref.v.size());
       for (size_t q = 0; q < y.v.size(); ++q) {
         ASSERT_NEAR(y.v[q], ref.v[q], 1e-4f * (1 + std::fabs(ref.v[q])))
