@@ -230,34 +230,41 @@ struct FftKernels {
   }
 
   // One bin of the kernel spectra by direct DFT of the taps [K][n]: ya[p] = Σ_k a[k]·x[k·n + p]
-  // (likewise yb, yc), each output written once from register sums.
+  // (likewise yb, yc), summed in registers and written once.
   static void dft3(const float* __restrict x, int64_t K, const float* a, const float* b, const float* c,
                    float* __restrict ya, float* __restrict yb, float* __restrict yc, int64_t n) {
-    constexpr int64_t B = 64;
-    for (int64_t p0 = 0; p0 < n; p0 += B) {
-      const int64_t m = std::min(B, n - p0);
-      float sa[B] = {}, sb[B] = {}, sc[B] = {};
+    using R = typename Tag::reg;
+    constexpr int N = Tag::N, NV = 2;  // 6 accumulator registers
+    int64_t p0 = 0;
+    for (; p0 + NV * N <= n; p0 += NV * N) {
+      R sa[NV], sb[NV], sc[NV];
+      for (int v = 0; v < NV; ++v) sa[v] = sb[v] = sc[v] = Tag::zero();
       for (int64_t k = 0; k < K; ++k) {
         const float* xk = x + k * n + p0;
-        const float ak = a[k], bk = b[k], ck = c[k];
-        if (m == B) {
-#pragma GCC ivdep
-          for (int64_t p = 0; p < B; ++p) {
-            sa[p] += ak * xk[p];
-            sb[p] += bk * xk[p];
-            sc[p] += ck * xk[p];
-          }
-        } else {
-          for (int64_t p = 0; p < m; ++p) {
-            sa[p] += ak * xk[p];
-            sb[p] += bk * xk[p];
-            sc[p] += ck * xk[p];
-          }
+        const R ak = Tag::set1(a[k]), bk = Tag::set1(b[k]), ck = Tag::set1(c[k]);
+        for (int v = 0; v < NV; ++v) {
+          const R xv = Tag::load(xk + v * N);
+          sa[v] = Tag::fma(ak, xv, sa[v]);
+          sb[v] = Tag::fma(bk, xv, sb[v]);
+          sc[v] = Tag::fma(ck, xv, sc[v]);
         }
       }
-      std::copy(sa, sa + m, ya + p0);
-      std::copy(sb, sb + m, yb + p0);
-      std::copy(sc, sc + m, yc + p0);
+      for (int v = 0; v < NV; ++v) {
+        Tag::store(ya + p0 + v * N, sa[v]);
+        Tag::store(yb + p0 + v * N, sb[v]);
+        Tag::store(yc + p0 + v * N, sc[v]);
+      }
+    }
+    for (int64_t p = p0; p < n; ++p) {
+      float sa = 0.f, sb = 0.f, sc = 0.f;
+      for (int64_t k = 0; k < K; ++k) {
+        sa += a[k] * x[k * n + p];
+        sb += b[k] * x[k * n + p];
+        sc += c[k] * x[k * n + p];
+      }
+      ya[p] = sa;
+      yb[p] = sb;
+      yc[p] = sc;
     }
   }
 };
