@@ -17,8 +17,8 @@
 #include "models/kokoro/conv1d_fft.h"
 #include "models/kokoro/kokoro_internal.h"
 #include "models/kokoro/kokoro_simd.h"
-#include "kokoro_test_weights.h"
 #include "models/kokoro/parallel.h"
+#include "kokoro_test_weights.h"
 
 namespace xnai::models::kokoro {
 namespace {
@@ -26,13 +26,6 @@ namespace {
 using test::LevelGuard;
 using test::random_mat;
 using test::random_param;
-
-std::vector<cpu::SimdLevel> fast_levels() {
-  std::vector<cpu::SimdLevel> v;
-  if (cpu::detected_simd_level() >= cpu::SimdLevel::Avx2) v.push_back(cpu::SimdLevel::Avx2);
-  if (cpu::detected_simd_level() >= cpu::SimdLevel::Avx512) v.push_back(cpu::SimdLevel::Avx512);
-  return v;
-}
 
 // max |y − ref| / max |ref|
 double relative_error(const Mat& y, const Mat& ref) {
@@ -90,7 +83,7 @@ void check_case(const Case& c, int64_t n, std::mt19937_64& rng, ThreadPool& pool
 TEST(KokoroFftConv, MatchesPlainOnGeneratorShapes) {
   std::mt19937_64 rng(11);
   ThreadPool pool(2);
-  for (cpu::SimdLevel level : fast_levels()) {
+  for (cpu::SimdLevel level : test::simd_levels(false)) {
     LevelGuard g(level);
     const char* name = cpu::simd_level_name(level);
     // Stage 2 (128 channels): every kernel and dilation of the resblocks and noise_res.1.
@@ -108,7 +101,7 @@ TEST(KokoroFftConv, MatchesPlainOnGeneratorShapes) {
 TEST(KokoroFftConv, MatchesPlainAtEveryTransformSizeAndAwkwardShapes) {
   std::mt19937_64 rng(12);
   ThreadPool pool(2);
-  for (cpu::SimdLevel level : fast_levels()) {
+  for (cpu::SimdLevel level : test::simd_levels(false)) {
     LevelGuard g(level);
     const char* name = cpu::simd_level_name(level);
     for (int64_t n : {16, 32, 64, 128, 256, 512, 1024})
@@ -140,7 +133,7 @@ TEST(KokoroFftConv, FusedAdainSnakeInputMatchesPlain) {
     shift[i] = 0.3f * u(rng);
     alpha[i] = 1.f + 0.4f * u(rng);
   }
-  for (cpu::SimdLevel level : fast_levels()) {
+  for (cpu::SimdLevel level : test::simd_levels(false)) {
     LevelGuard g(level);
     Mat xs(C, L);
     for (int64_t i = 0; i < C; ++i)
@@ -174,7 +167,7 @@ TEST(KokoroFftConv, ResBlockOnTheFftPathMatchesPlain) {
   for (int kernel : {7, 11}) {
     const test::ResBlockCase c = test::random_resblock_case(C, S, L, kernel, rng);
     const Mat& ref = c.ref;
-    for (cpu::SimdLevel level : fast_levels()) {
+    for (cpu::SimdLevel level : test::simd_levels(false)) {
       LevelGuard g(level);
       ASSERT_GT(conv1d_fft_size(C, C, kernel, 1, L), 0);
       PoolScope scope(&pool);

@@ -25,13 +25,6 @@ using test::LevelGuard;
 using test::random_mat;
 using test::random_param;
 
-std::vector<cpu::SimdLevel> levels() {
-  std::vector<cpu::SimdLevel> v{cpu::SimdLevel::Portable};
-  if (cpu::detected_simd_level() >= cpu::SimdLevel::Avx2) v.push_back(cpu::SimdLevel::Avx2);
-  if (cpu::detected_simd_level() >= cpu::SimdLevel::Avx512) v.push_back(cpu::SimdLevel::Avx512);
-  return v;
-}
-
 TEST(KokoroSimd, SinIsWithinAFewUlpOfStdSin) {
   std::mt19937_64 rng(1);
   std::vector<float> x;
@@ -40,7 +33,7 @@ TEST(KokoroSimd, SinIsWithinAFewUlpOfStdSin) {
     x.push_back(v);
   std::uniform_real_distribution<float> small(-10.f, 10.f), big(-30000.f, 30000.f);
   for (int i = 0; i < 20000; ++i) x.push_back(i % 2 ? small(rng) : big(rng));
-  for (cpu::SimdLevel level : levels()) {
+  for (cpu::SimdLevel level : test::simd_levels(true)) {
     LevelGuard g(level);
     for (size_t n : {x.size(), size_t{1}, size_t{7}, size_t{17}, size_t{33}}) {  // tails
       std::vector<float> y(n);
@@ -61,7 +54,7 @@ TEST(KokoroSimd, SinIsWithinAFewUlpOfStdSin) {
 TEST(KokoroSimd, AffineSnakeMatchesTheFormula) {
   std::mt19937_64 rng(2);
   const Mat x = random_mat(1, 101, rng);
-  for (cpu::SimdLevel level : levels()) {
+  for (cpu::SimdLevel level : test::simd_levels(true)) {
     LevelGuard g(level);
     for (float alpha : {0.3f, 1.f, 4.7f}) {
       std::vector<float> y(101);
@@ -80,7 +73,7 @@ TEST(KokoroSimd, DirectConvMatchesPlainOnAwkwardShapes) {
   std::mt19937_64 rng(3);
   ThreadPool pool(2);
   int checked = 0;
-  for (cpu::SimdLevel level : levels()) {
+  for (cpu::SimdLevel level : test::simd_levels(true)) {
     LevelGuard g(level);
     if (!simd::has_conv_direct()) continue;
     for (int64_t cin : {1, 5, 16, 37})
@@ -148,7 +141,7 @@ TEST(KokoroSimd, FusedResBlockMatchesPlain) {
   for (int kernel : {3, 7}) {
     const test::ResBlockCase c = test::random_resblock_case(C, S, L, kernel, rng);
     const Mat& ref = c.ref;
-    for (cpu::SimdLevel level : levels()) {
+    for (cpu::SimdLevel level : test::simd_levels(true)) {
       LevelGuard g(level);
       const Mat y = adain_res_block1(c.x, c.s, c.w, c.prefix, kernel, {1, 3, 5});
       ASSERT_EQ(y.v.size(), ref.v.size());

@@ -1,4 +1,4 @@
-// Random inputs for the Kokoro layer tests: parameters, activations and the weights of one
+// Random inputs for the Kokoro layer tests: the SIMD levels to run, parameters, activations and the weights of one
 // AdaINResBlock1 (three dilations, AdaIN + Snake before each conv), and a guard that pins
 // the SIMD level for a scope.
 #pragma once
@@ -16,6 +16,16 @@ struct LevelGuard {
   explicit LevelGuard(cpu::SimdLevel l) { cpu::set_simd_level(l); }
   ~LevelGuard() { cpu::set_simd_level(cpu::detected_simd_level()); }
 };
+
+// The SIMD levels this CPU can run, from the lowest: the portable code first when asked,
+// then AVX2 and AVX-512 (the levels with the fast conv paths).
+inline std::vector<cpu::SimdLevel> simd_levels(bool with_portable) {
+  std::vector<cpu::SimdLevel> v;
+  if (with_portable) v.push_back(cpu::SimdLevel::Portable);
+  if (cpu::detected_simd_level() >= cpu::SimdLevel::Avx2) v.push_back(cpu::SimdLevel::Avx2);
+  if (cpu::detected_simd_level() >= cpu::SimdLevel::Avx512) v.push_back(cpu::SimdLevel::Avx512);
+  return v;
+}
 
 // Values uniform in offset ± a.
 inline Param random_param(std::vector<int64_t> shape, std::mt19937_64& rng, float a = 1.f, float offset = 0.f) {
