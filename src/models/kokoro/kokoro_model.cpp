@@ -9,6 +9,7 @@
 #include "core/thread_pool.h"
 #include "models/kokoro/kokoro_internal.h"
 #include "models/kokoro/parallel.h"
+#include "models/kokoro/stage_timer.h"
 
 namespace xnai::models::kokoro {
 namespace {
@@ -178,6 +179,7 @@ KokoroOutput KokoroModel::synthesize(std::span<const int64_t> ids, std::span<con
     throw Error(ErrorKind::InvalidArgument, "Kokoro: speed must be a positive number");
   if (ids.empty()) throw Error(ErrorKind::InvalidArgument, "Kokoro: no input tokens");
   const auto s_dec = ref_s.subspan(0, S), s_pro = ref_s.subspan(S, S);
+  StageTimer timer;
 
   Mat bert_out = albert_forward(c, w, ids);
   Mat d_en = linear(bert_out, w.get("bert_encoder.weight"), &w.get("bert_encoder.bias"));  // [T, d_hid]
@@ -201,16 +203,19 @@ KokoroOutput KokoroModel::synthesize(std::span<const int64_t> ids, std::span<con
       const double f = forced_frames_per_token_ / speed;
       out.pred_dur[t] = std::max<int64_t>(1, std::llround((t + 1) * f) - std::llround(t * f));
     }
+  timer.lap("durations");
   const Mat en = expand_by_durations(transpose(d), out.pred_dur);  // [d_hid+S, F]
   std::vector<float> F0, N;
   Mat shared;
   f0n_forward(w, en, s_pro, F0, N, taps ? &shared : nullptr);
+  timer.lap("f0n");
   Mat t_en = text_encoder_forward(c, w, ids);  // [d_hid, T]
   const Mat asr = expand_by_durations(t_en, out.pred_dur);
   Mat dec_encode;
   Mat gen_in = decoder_forward(w, asr, F0, N, s_dec, taps ? &dec_encode : nullptr);
   // The generator's inputs are handed over (copied only for the taps): it frees each one
   // as soon as it has read it.
+  timer.lap("decoder");
   Mat har;
   {
     SourceSignals src = source_forward(c, w, F0, noise, seed);
@@ -220,9 +225,12 @@ KokoroOutput KokoroModel::synthesize(std::span<const int64_t> ids, std::span<con
       taps->har = har;
     }
   }
+  timer.lap("source");
   if (taps) taps->gen_in = gen_in;
   Mat post = generator_body(c, w, std::move(gen_in), s_dec, std::move(har));
+  timer.lap("generator");
   out.audio = istft_from_post(post, static_cast<int>(c.n_fft), static_cast<int>(c.hop));
+  timer.lap("istft");
   if (taps) {
     taps->bert_out = std::move(bert_out);
     taps->d_en = std::move(d_en);
