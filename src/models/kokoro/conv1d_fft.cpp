@@ -79,15 +79,28 @@ struct Workspace {
 };
 thread_local Workspace t_work;
 
+// Written in output order and split over the pool by output block: serial, with scattered
+// writes, it held the other thread waiting at every FFT conv.
 void pack_taps(const Param& w, int64_t mr, std::vector<float>& taps) {
   const int64_t cout = w.dim(0), cin = w.dim(1), K = w.dim(2);
-  const int64_t P = packed_rows(cout, mr) * cin;
-  taps.assign(static_cast<size_t>(K * P), 0.f);
-  for (int64_t o = 0; o < cout; ++o)
-    for (int64_t i = 0; i < cin; ++i)
-      for (int64_t k = 0; k < K; ++k)
-        taps[static_cast<size_t>(k * P + ((o / mr) * cin + i) * mr + o % mr)] =
-            w.data[static_cast<size_t>((o * cin + i) * K + k)];
+  const int64_t nob = (cout + mr - 1) / mr, P = nob * mr * cin;
+  taps.resize(static_cast<size_t>(K * P));
+  float* dst_all = taps.data();
+  const float* src = w.data.data();
+  // A copy costs several multiply-adds' time (strided reads), hence the weight on `work`.
+  parallel_for(nob, 16.0 * double(K * P), [&](int64_t ob0, int64_t ob1) {
+    for (int64_t ob = ob0; ob < ob1; ++ob) {
+      const int64_t rows = std::min(mr, cout - ob * mr);
+      for (int64_t k = 0; k < K; ++k) {
+        float* dst = dst_all + k * P + ob * cin * mr;
+        for (int64_t i = 0; i < cin; ++i, dst += mr) {
+          int64_t r = 0;
+          for (; r < rows; ++r) dst[r] = src[((ob * mr + r) * cin + i) * K + k];
+          for (; r < mr; ++r) dst[r] = 0.f;
+        }
+      }
+    }
+  });
 }
 
 // One bin f of the kernel spectra G[o,i,f] = Σ_k W[o,i,k]·e^{+2πi f·k·d/n} (the transform of

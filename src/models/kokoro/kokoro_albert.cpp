@@ -1,11 +1,98 @@
 // PL-BERT: transformers' AlbertModel last_hidden_state (spec §2.1): factorised embedding,
 // one shared post-LN layer applied num_hidden_layers times, gelu_new.
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
 #include "models/kokoro/kokoro_internal.h"
+#include "models/kokoro/kokoro_simd.h"
+#include "models/kokoro/parallel.h"
 
 namespace xnai::models::kokoro {
+
+namespace {
+
+// The shared layer's six linears. ALBERT runs the same layer bert_layers times per
+// synthesis, so with the direct conv kernel their weights are packed once, here.
+class SharedLayer {
+ public:
+  SharedLayer(const Weights& w, const std::string& prefix)
+      : q_(w, prefix + "attention.query"),
+        k_(w, prefix + "attention.key"),
+        v_(w, prefix + "attention.value"),
+        dense_(w, prefix + "attention.dense"),
+        ffn_(w, prefix + "ffn"),
+        out_(w, prefix + "ffn_output") {}
+  Mat query(const Mat& x) const { return q_(x); }
+  Mat key(const Mat& x) const { return k_(x); }
+  Mat value(const Mat& x) const { return v_(x); }
+  Mat dense(const Mat& x) const { return dense_(x); }
+  Mat ffn(const Mat& x) const { return ffn_(x); }
+  Mat ffn_output(const Mat& x) const { return out_(x); }
+
+ private:
+  struct Linear {
+    Linear(const Weights& w, const std::string& name)
+        : weight(w.get(name + ".weight")), bias(w.get(name + ".bias")) {
+      if (simd::has_conv_direct()) packed = simd::pack_conv_weights(weight);
+    }
+    Mat operator()(const Mat& x) const {
+      // Few rows (one or two tokens) take linear()'s plain loops, as they did unpacked.
+      if (!packed.v.empty() && x.rows >= 4) return linear_direct(x, packed, &bias);
+      return linear(x, weight, &bias);
+    }
+    const Param& weight;
+    const Param& bias;
+    simd::PackedWeights packed;
+  };
+  Linear q_, k_, v_, dense_, ffn_, out_;
+};
+
+// Softmax attention of one head (columns [c0, c0 + hd) of q, k, v) into ctx.
+void attend_head(const Mat& q, const Mat& k, const Mat& v, int64_t c0, int64_t hd, float scale,
+                 std::vector<float>& p, Mat& ctx) {
+  const int64_t T = q.rows;
+  for (int64_t i = 0; i < T; ++i) {
+    const float* qi = q.row(i) + c0;
+    float mx = -INFINITY;
+    for (int64_t j = 0; j < T; ++j) {
+      const float* kj = k.row(j) + c0;
+      // 16 partial sums (vectorised by the compiler) instead of one serial chain.
+      float acc16[16] = {};
+      const int64_t hd16 = hd / 16 * 16;
+      for (int64_t d = 0; d < hd16; d += 16)
+        for (int l = 0; l < 16; ++l) acc16[l] += qi[d + l] * kj[d + l];
+      float acc = 0.f;
+      for (int l = 0; l < 16; ++l) acc += acc16[l];
+      for (int64_t d = hd16; d < hd; ++d) acc += qi[d] * kj[d];
+      p[j] = acc * scale;
+      mx = std::max(mx, p[j]);
+    }
+    float sum = 0.f;
+    for (int64_t j = 0; j < T; ++j) sum += (p[j] = std::exp(p[j] - mx));
+    float* out = ctx.row(i) + c0;
+    std::fill(out, out + hd, 0.f);
+    for (int64_t j = 0; j < T; ++j) {
+      const float* vj = v.row(j) + c0;
+      const float pj = p[j];
+      for (int64_t d = 0; d < hd; ++d) out[d] += pj * vj[d];
+    }
+    const float inv = 1.f / sum;
+    for (int64_t d = 0; d < hd; ++d) out[d] *= inv;
+  }
+}
+
+// transformers' gelu_new (the tanh approximation), split over the pool by rows (work in
+// multiply-add units: a tanh costs a few hundred).
+void gelu_new(Mat& f) {
+  const float k0 = std::sqrt(2.f / static_cast<float>(M_PI));
+  parallel_for(f.rows, double(f.v.size()) * 400, [&](int64_t r0, int64_t r1) {
+    for (float* x = f.row(r0); x < f.row(r0) + (r1 - r0) * f.cols; ++x)
+      *x = 0.5f * *x * (1.f + std::tanh(k0 * (*x + 0.044715f * *x * *x * *x)));
+  });
+}
+
+}  // namespace
 
 Mat albert_forward(const KokoroConfig& c, const Weights& w, std::span<const int64_t> ids) {
   const int64_t T = static_cast<int64_t>(ids.size());
@@ -32,38 +119,21 @@ Mat albert_forward(const KokoroConfig& c, const Weights& w, std::span<const int6
   const int64_t D = h.cols, nh = c.bert_heads, hd = D / nh;
   if (hd * nh != D) throw Error(ErrorKind::InvalidFormat, "Kokoro: hidden size not divisible by the heads");
   const float scale = 1.f / std::sqrt(static_cast<float>(hd));
-  for (int64_t layer = 0; layer < c.bert_layers; ++layer) {
-    const Mat q = linear(h, w.get(L + "attention.query.weight"), &w.get(L + "attention.query.bias"));
-    const Mat k = linear(h, w.get(L + "attention.key.weight"), &w.get(L + "attention.key.bias"));
-    const Mat v = linear(h, w.get(L + "attention.value.weight"), &w.get(L + "attention.value.bias"));
+  const SharedLayer layer(w, L);
+  for (int64_t n = 0; n < c.bert_layers; ++n) {
+    const Mat q = layer.query(h), k = layer.key(h), v = layer.value(h);
     Mat ctx(T, D);
-    std::vector<float> p(T);
-    for (int64_t head = 0; head < nh; ++head) {
-      for (int64_t i = 0; i < T; ++i) {
-        float mx = -INFINITY;
-        for (int64_t j = 0; j < T; ++j) {
-          float acc = 0.f;
-          for (int64_t d = 0; d < hd; ++d) acc += q.at(i, head * hd + d) * k.at(j, head * hd + d);
-          p[j] = acc * scale;
-          mx = std::max(mx, p[j]);
-        }
-        float sum = 0.f;
-        for (int64_t j = 0; j < T; ++j) sum += (p[j] = std::exp(p[j] - mx));
-        for (int64_t d = 0; d < hd; ++d) {
-          float acc = 0.f;
-          for (int64_t j = 0; j < T; ++j) acc += p[j] * v.at(j, head * hd + d);
-          ctx.at(i, head * hd + d) = acc / sum;
-        }
-      }
-    }
-    Mat a = linear(ctx, w.get(L + "attention.dense.weight"), &w.get(L + "attention.dense.bias"));
+    parallel_for(nh, double(nh) * T * T * hd * 2, [&](int64_t h0, int64_t h1) {
+      std::vector<float> p(T);
+      for (int64_t head = h0; head < h1; ++head) attend_head(q, k, v, head * hd, hd, scale, p, ctx);
+    });
+    Mat a = layer.dense(ctx);
     for (size_t i = 0; i < a.v.size(); ++i) a.v[i] += h.v[i];
     layer_norm_rows(a, w.get(L + "attention.LayerNorm.weight").data.data(),
                     w.get(L + "attention.LayerNorm.bias").data.data(), 1e-12f);
-    Mat f = linear(a, w.get(L + "ffn.weight"), &w.get(L + "ffn.bias"));
-    const float k0 = std::sqrt(2.f / static_cast<float>(M_PI));
-    for (float& x : f.v) x = 0.5f * x * (1.f + std::tanh(k0 * (x + 0.044715f * x * x * x)));
-    f = linear(f, w.get(L + "ffn_output.weight"), &w.get(L + "ffn_output.bias"));
+    Mat f = layer.ffn(a);
+    gelu_new(f);
+    f = layer.ffn_output(f);
     for (size_t i = 0; i < f.v.size(); ++i) f.v[i] += a.v[i];
     layer_norm_rows(f, w.get(L + "full_layer_layer_norm.weight").data.data(),
                     w.get(L + "full_layer_layer_norm.bias").data.data(), 1e-12f);

@@ -66,6 +66,7 @@ Mat conv1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, in
 // and the matmul-based fast paths (gemm.cpp) they dispatch to for big shapes.
 Mat linear_plain(const Mat& x, const Param& w, const Param* b);
 Mat linear_gemm(const Mat& x, const Param& w, const Param* b);
+Mat linear_direct(const Mat& x, const Param& w, const Param* b);  // needs simd::has_conv_direct()
 Mat conv1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation,
                  int groups = 1);
 Mat conv1d_gemm(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation);

@@ -182,6 +182,7 @@ KokoroOutput KokoroModel::synthesize(std::span<const int64_t> ids, std::span<con
   StageTimer timer;
 
   Mat bert_out = albert_forward(c, w, ids);
+  timer.lap("albert");
   Mat d_en = linear(bert_out, w.get("bert_encoder.weight"), &w.get("bert_encoder.bias"));  // [T, d_hid]
   Mat d = duration_encoder_forward(c, w, d_en, s_pro);                                     // [T, d_hid+S]
   Mat dur_lstm = bilstm(d, w, "predictor.lstm.");
@@ -211,6 +212,7 @@ KokoroOutput KokoroModel::synthesize(std::span<const int64_t> ids, std::span<con
   timer.lap("f0n");
   Mat t_en = text_encoder_forward(c, w, ids);  // [d_hid, T]
   const Mat asr = expand_by_durations(t_en, out.pred_dur);
+  timer.lap("text enc");
   Mat dec_encode;
   Mat gen_in = decoder_forward(w, asr, F0, N, s_dec, taps ? &dec_encode : nullptr);
   // The generator's inputs are handed over (copied only for the taps): it frees each one

@@ -6,6 +6,7 @@
 
 #include "compute/cpu/quant.h"
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "models/kokoro/parallel.h"
 
 namespace xnai::models::kokoro::simd {
@@ -63,20 +64,76 @@ bool has_conv_direct() { return level_kernels() != nullptr; }
 
 namespace {
 
-// Weights as [Cout/MR][K][Cin][MR]: the tile kernel broadcasts MR consecutive floats.
-const float* pack_weights(const Param& w, int64_t mr) {
+// Weights as [Cout/MR][K][Cin][MR]: the tile kernel broadcasts MR consecutive floats. Each
+// block of MR output channels is written by one thread; only the rows past Cout are zeroed.
+void pack_into(const Param& w, int64_t mr, std::vector<float>& pack) {
   const int64_t cout = w.dim(0), cin = w.dim(1), K = w.dim(2);
-  const int64_t nob = (cout + mr - 1) / mr;
-  thread_local std::vector<float> pack;
-  pack.assign(static_cast<size_t>(nob * K * cin * mr), 0.f);
-  for (int64_t o = 0; o < cout; ++o) {
-    const int64_t ob = o / mr, r = o % mr;
-    for (int64_t i = 0; i < cin; ++i)
+  const int64_t nob = (cout + mr - 1) / mr, block = K * cin * mr;
+  pack.resize(static_cast<size_t>(nob * block));
+  // Work in multiply-add units: moving a float costs about as much as 50 of them.
+  parallel_for(nob, double(nob) * block * 50, [&](int64_t b0, int64_t b1) {
+    for (int64_t ob = b0; ob < b1; ++ob) {
+      float* dst = pack.data() + ob * block;
+      const int64_t mo = std::min(mr, cout - ob * mr);
+      const float* src = w.data.data() + ob * mr * cin * K;
+      // Written in order, read from mo rows at once.
       for (int64_t kk = 0; kk < K; ++kk)
-        pack[static_cast<size_t>(((ob * K + kk) * cin + i) * mr + r)] =
-            w.data[static_cast<size_t>((o * cin + i) * K + kk)];
-  }
+        for (int64_t i = 0; i < cin; ++i, dst += mr) {
+          for (int64_t r = 0; r < mo; ++r) dst[r] = src[r * cin * K + i * K + kk];
+          for (int64_t r = mo; r < mr; ++r) dst[r] = 0.f;
+        }
+    }
+  });
+}
+
+void conv1d_direct_packed(int64_t cin, int64_t cols, const PanelFill& fill, const float* wpack, int64_t cout,
+                          int64_t K, const Param* b, int pad, int dilation, Mat& y, bool accumulate);
+
+// A per-thread buffer reused across calls (fresh multi-megabyte buffers cost page faults).
+const float* pack_weights(const Param& w, int64_t mr) {
+  thread_local std::vector<float> pack;
+  pack_into(w, mr, pack);
   return pack.data();
+}
+
+// How a direct conv's output is cut into work items for the pool: runs of at most 8 time
+// tiles (conv_tiles' block, so the input panel stays in L2), and, when those runs are too
+// few to keep every thread busy (short inputs: the decoder, ALBERT), ranges of output
+// channel blocks as well. Each output element is computed whole by one item, in the same
+// order, so the results do not depend on the split.
+struct WorkSplit {
+  int64_t ntiles = 0, run = 1, runs = 1;     // time: `runs` runs of `run` tiles
+  int64_t mr = 1, blocks = 1, per_part = 1;  // channels: parts of `per_part` blocks of mr
+  int64_t parts() const { return (blocks + per_part - 1) / per_part; }
+  int64_t items() const { return runs * parts(); }
+  std::pair<int64_t, int64_t> tiles(int64_t item) const {
+    const int64_t r = item / parts();
+    return {r * run, std::min(ntiles, (r + 1) * run)};
+  }
+  // The conv restricted to item's output channels.
+  ConvDirectArgs channels(ConvDirectArgs a, int64_t item) const {
+    const int64_t o0 = item % parts() * per_part * mr;
+    a.wpack += o0 * a.K * a.cin;
+    if (a.bias) a.bias += o0;
+    a.y += o0 * a.ldy;
+    a.cout = std::min(a.cout - o0, per_part * mr);
+    return a;
+  }
+};
+
+WorkSplit split_work(int64_t ntiles, int64_t cout, int64_t mr) {
+  constexpr int64_t kRun = 8;
+  WorkSplit s;
+  s.ntiles = ntiles;
+  s.mr = mr;
+  s.blocks = (cout + mr - 1) / mr;
+  s.runs = std::max<int64_t>((ntiles + kRun - 1) / kRun, 1);
+  s.run = (ntiles + s.runs - 1) / s.runs;  // even runs: 9 tiles are 5 + 4, not 8 + 1
+  const ThreadPool* pool = current_pool();
+  const int64_t want = 4 * (pool ? pool->size() : 1);  // items per thread enough to even out
+  const int64_t parts = std::clamp<int64_t>((want + s.runs - 1) / s.runs, 1, s.blocks);
+  s.per_part = (s.blocks + parts - 1) / parts;
+  return s;
 }
 
 }  // namespace
@@ -91,28 +148,53 @@ void conv1d_direct(const PaddedInput& xp, const Param& w, const Param* b, int pa
   const int64_t ntiles = (lout + nr - 1) / nr;
   if (ntiles * nr + dilation * (K - 1) + (xp.pad - pad) > xp.ld)
     throw Error(ErrorKind::Internal, "conv1d_direct: input buffer too short");
-  ConvDirectArgs a{xp.v.data() + (xp.pad - pad), xp.ld,      cin,    K,    dilation, pack_weights(w, k->mr),
-                   b ? b->data.data() : nullptr, y.v.data(), y.cols, cout, lout,     accumulate};
-  // Chunks of 8 tiles: the blocks conv_tiles walks (input panel in L2), handed out as
-  // threads come free.
-  parallel_for_dynamic(ntiles, 8, double(cout) * cin * K * lout,
-                       [&](int64_t t0, int64_t t1) { k->conv_tiles(a, t0, t1); });
+  const ConvDirectArgs a{xp.v.data() + (xp.pad - pad), xp.ld,      cin,    K,    dilation, pack_weights(w, k->mr),
+                         b ? b->data.data() : nullptr, y.v.data(), y.cols, cout, lout,     accumulate};
+  const WorkSplit split = split_work(ntiles, cout, k->mr);
+  parallel_for_dynamic(split.items(), 1, double(cout) * cin * K * lout, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const auto [tb, te] = split.tiles(i);
+      k->conv_tiles(split.channels(a, i), tb, te);
+    }
+  });
+}
+
+PackedWeights pack_conv_weights(const Param& w) {
+  const LevelKernels* k = level_kernels();
+  if (!k) throw Error(ErrorKind::Internal, "pack_conv_weights: this SIMD level has no direct conv");
+  PackedWeights p{w.dim(0), w.dim(1), w.dim(2), k->mr, {}};
+  pack_into(w, k->mr, p.v);
+  return p;
 }
 
 void conv1d_direct(int64_t cin, int64_t cols, const PanelFill& fill, const Param& w, const Param* b, int pad,
                    int dilation, Mat& y, bool accumulate) {
   const LevelKernels* k = level_kernels();
-  const int64_t cout = w.dim(0), K = w.dim(2);
-  if (!k || cin != w.dim(1) || y.rows != cout || pad < 0)
+  if (!k || cin != w.dim(1) || y.rows != w.dim(0) || pad < 0)
     throw Error(ErrorKind::Internal, "conv1d_direct: unsupported level or shapes");
+  conv1d_direct_packed(cin, cols, fill, pack_weights(w, k->mr), w.dim(0), w.dim(2), b, pad, dilation, y,
+                       accumulate);
+}
+
+void conv1d_direct(int64_t cin, int64_t cols, const PanelFill& fill, const PackedWeights& w, const Param* b,
+                   int pad, int dilation, Mat& y, bool accumulate) {
+  const LevelKernels* k = level_kernels();
+  if (!k || k->mr != w.mr || cin != w.cin || y.rows != w.cout || pad < 0)
+    throw Error(ErrorKind::Internal, "conv1d_direct: unsupported level or shapes");
+  conv1d_direct_packed(cin, cols, fill, w.v.data(), w.cout, w.K, b, pad, dilation, y, accumulate);
+}
+
+namespace {
+
+void conv1d_direct_packed(int64_t cin, int64_t cols, const PanelFill& fill, const float* wpack, int64_t cout,
+                          int64_t K, const Param* b, int pad, int dilation, Mat& y, bool accumulate) {
+  const LevelKernels* k = level_kernels();
   const int64_t lout = y.cols, nr = k->nr;
   const int64_t ntiles = (lout + nr - 1) / nr;
   const int64_t halo = dilation * (K - 1);
-  constexpr int64_t kBlock = 8;  // tiles per panel: conv_tiles' block, so the panel stays in L2
-  const ConvDirectArgs base{
-      nullptr,    0,      cin,  K,    dilation,  pack_weights(w, k->mr), b ? b->data.data() : nullptr,
-      y.v.data(), y.cols, cout, lout, accumulate};
-  auto run_block = [&](int64_t tb, int64_t te) {
+  const ConvDirectArgs base{nullptr,    0,      cin,  K,    dilation,  wpack, b ? b->data.data() : nullptr,
+                           y.v.data(), y.cols, cout, lout, accumulate};
+  auto run_block = [&](int64_t tb, int64_t te, const ConvDirectArgs& part) {
     // Panel column j holds input column first + j (zero outside the input); the last
     // tile's full-vector reads end inside its width.
     const int64_t first = tb * nr - pad, width = (te - tb) * nr + halo;
@@ -130,15 +212,21 @@ void conv1d_direct(int64_t cin, int64_t cols, const PanelFill& fill, const Param
       }
     }
     if (c0 < c1) fill(c0, c1, panel.data() + (c0 - first), ld);
-    ConvDirectArgs a = base;
+    ConvDirectArgs a = part;
     a.x = panel.data();
     a.ldx = ld;
     a.x_t0 = tb * nr;
     k->conv_tiles(a, tb, te);
   };
-  parallel_for_dynamic(ntiles, kBlock, double(cout) * cin * K * lout, [&](int64_t t0, int64_t t1) {
-    for (int64_t tb = t0; tb < t1; tb += kBlock) run_block(tb, std::min(t1, tb + kBlock));
+  const WorkSplit split = split_work(ntiles, cout, k->mr);
+  parallel_for_dynamic(split.items(), 1, double(cout) * cin * K * lout, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const auto [tb, te] = split.tiles(i);
+      run_block(tb, te, split.channels(base, i));
+    }
   });
 }
+
+}  // namespace
 
 }  // namespace xnai::models::kokoro::simd
