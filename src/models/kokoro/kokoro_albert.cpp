@@ -57,15 +57,7 @@ void attend_head(const Mat& q, const Mat& k, const Mat& v, int64_t c0, int64_t h
     float mx = -INFINITY;
     for (int64_t j = 0; j < T; ++j) {
       const float* kj = k.row(j) + c0;
-      // 16 partial sums (vectorised by the compiler) instead of one serial chain.
-      float acc16[16] = {};
-      const int64_t hd16 = hd / 16 * 16;
-      for (int64_t d = 0; d < hd16; d += 16)
-        for (int l = 0; l < 16; ++l) acc16[l] += qi[d + l] * kj[d + l];
-      float acc = 0.f;
-      for (int l = 0; l < 16; ++l) acc += acc16[l];
-      for (int64_t d = hd16; d < hd; ++d) acc += qi[d] * kj[d];
-      p[j] = acc * scale;
+      p[j] = dot16(qi, kj, hd) * scale;
       mx = std::max(mx, p[j]);
     }
     float sum = 0.f;

@@ -22,15 +22,7 @@ void run_direction(const Mat& z, const Weights& w, const std::string& prefix, co
     const float* zt = z.row(t);
     for (int64_t r = 0; r < 4 * H; ++r) {
       const float* wr = whh.data.data() + r * H;
-      // 16 partial sums (vectorised by the compiler) instead of one serial chain.
-      float acc16[16] = {};
-      const int64_t H16 = H / 16 * 16;
-      for (int64_t k = 0; k < H16; k += 16)
-        for (int l = 0; l < 16; ++l) acc16[l] += wr[k + l] * h[k + l];
-      float acc = 0.f;
-      for (int l = 0; l < 16; ++l) acc += acc16[l];
-      for (int64_t k = H16; k < H; ++k) acc += wr[k] * h[k];
-      g[r] = zt[r] + bhh.data[r] + acc;
+      g[r] = zt[r] + bhh.data[r] + dot16(wr, h.data(), H);
     }
     float* o = out.row(t) + col0;
     for (int64_t k = 0; k < H; ++k) {
