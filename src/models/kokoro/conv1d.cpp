@@ -13,8 +13,9 @@ namespace xnai::models::kokoro {
 Mat conv1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation, int groups) {
   const int64_t cout = w.dim(0), cin_g = w.dim(1), K = w.dim(2);
   // Matrix products pay off once the reduction and the output are not tiny; stride-1 ones
-  // run as direct convolutions where the SIMD level has them.
-  if (groups == 1 && stride == 1 && cin_g == x.rows && cin_g * K >= 32 && cout >= 8 && x.cols >= 32 &&
+  // run as direct convolutions where the SIMD level has them, down to a few columns (the
+  // text encoder on a short sentence: a part-empty tile still beats the plain loops).
+  if (groups == 1 && stride == 1 && cin_g == x.rows && cin_g * K >= 32 && cout >= 8 && x.cols >= 4 &&
       simd::has_conv_direct())
     return conv1d_direct_mat(x, w, b, pad, dilation);
   if (groups == 1 && cin_g == x.rows && cin_g * K >= 32 && cout >= 16 && x.cols >= 32)

@@ -3,6 +3,7 @@
 // LeakyReLU(0.01) and conv_post. The iSTFT is in kokoro_stft.cpp.
 #include "core/error.h"
 #include "models/kokoro/kokoro_internal.h"
+#include "models/kokoro/parallel.h"
 
 namespace xnai::models::kokoro {
 
@@ -43,12 +44,14 @@ Mat generator_body(const KokoroConfig& c, const Weights& w, Mat x, std::span<con
                                                   "], upsampled input [" + std::to_string(up.rows) + "," +
                                                   std::to_string(up.cols + shift) + "]");
     // x = pad(up) + xs, summed into xs's buffer (a + b == b + a bit for bit).
-    for (int64_t r = 0; r < xs.rows; ++r) {
-      const float* ur = up.row(r);
-      float* xr = xs.row(r);
-      if (last) xr[0] = ur[1] + xr[0];
-      for (int64_t t = 0; t < up.cols; ++t) xr[t + shift] = ur[t] + xr[t + shift];
-    }
+    parallel_for(xs.rows, 32.0 * double(xs.v.size()), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* ur = up.row(r);
+        float* xr = xs.row(r);
+        if (last) xr[0] = ur[1] + xr[0];
+        for (int64_t t = 0; t < up.cols; ++t) xr[t + shift] = ur[t] + xr[t + shift];
+      }
+    });
     up = Mat();
     x = std::move(xs);
     Mat sum;
@@ -57,12 +60,23 @@ Mat generator_body(const KokoroConfig& c, const Weights& w, Mat x, std::span<con
       Mat r = adain_res_block1(j + 1 == nk ? std::move(x) : x, s, w,
                                g + "resblocks." + std::to_string(i * nk + j),
                                static_cast<int>(c.resblock_kernels[j]), c.resblock_dilations[j], &scratch);
-      if (j == 0)
+      if (j == 0) {
         sum = std::move(r);
-      else
-        for (size_t q = 0; q < sum.v.size(); ++q) sum.v[q] += r.v[q];
+        continue;
+      }
+      // The mean's division is folded into the last addition: (a + b) / n either way.
+      const float* rv = r.v.data();
+      const float* base = sum.v.data();
+      const bool divide = j + 1 == nk;
+      const float n = static_cast<float>(nk);
+      for_each_span(sum.v.data(), static_cast<int64_t>(sum.v.size()), [&](float* p, int64_t len) {
+        const float* q = rv + (p - base);
+        if (divide)
+          for (int64_t i = 0; i < len; ++i) p[i] = (p[i] + q[i]) / n;
+        else
+          for (int64_t i = 0; i < len; ++i) p[i] += q[i];
+      });
     }
-    for (float& v : sum.v) v /= static_cast<float>(nk);
     x = std::move(sum);
   }
   scratch = Mat();

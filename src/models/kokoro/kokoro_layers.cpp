@@ -89,7 +89,9 @@ std::vector<float> linear_vec(std::span<const float> x, const Param& w, const Pa
 }
 
 void leaky_relu(Mat& x, float slope) {
-  for (float& v : x.v) v = v >= 0.f ? v : v * slope;
+  for_each_span(x.v.data(), static_cast<int64_t>(x.v.size()), [slope](float* p, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) p[i] = p[i] >= 0.f ? p[i] : p[i] * slope;
+  });
 }
 
 void layer_norm_rows(Mat& x, const float* gamma, const float* beta, float eps) {

@@ -1,10 +1,10 @@
 // Harmonic source of the generator (spec §2.11): SineGen with its float32 interpolation
 // and cumsum behaviour reproduced, the noise switch, and the tanh-merged l_linear.
 #include <cmath>
-#include <random>
 
 #include "core/error.h"
 #include "models/kokoro/kokoro_internal.h"
+#include "models/kokoro/parallel.h"
 
 namespace xnai::models::kokoro {
 namespace {
@@ -55,35 +55,35 @@ SourceSignals source_forward(const KokoroConfig& c, const Weights& w, std::span<
   out.har_source.resize(L);
   const Param& lw = w.get("decoder.generator.m_source.l_linear.weight");
   const Param& lb = w.get("decoder.generator.m_source.l_linear.bias");
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.f, 1.f);
+  // Every sample is computed on its own (the noise is counter-based: element i of the
+  // stream is a function of the seed and i), so the samples are split over the pool and the
+  // result does not depend on the thread count. Normal mode draws its seed at random.
   // Step 6: linear upsampling with align_corners=False in float32, as upsample_linear1d does.
   const float rwidth = static_cast<float>(1.0 / static_cast<double>(up));
-  for (int64_t t = 0; t < L; ++t) {
-    float src = rwidth * (static_cast<float>(t) + 0.5f) - 0.5f;
-    if (src < 0.f) src = 0.f;
-    const int64_t i0 = static_cast<int64_t>(src);
-    const int64_t i1 = i0 + (i0 < n - 1 ? 1 : 0);
-    const float l1 = src - static_cast<float>(i0), l0 = 1.f - l1;
-    const float f0 = f0_curve[t / up];
-    const float uv = f0 > kVoicedThreshold ? 1.f : 0.f;
-    const float amp = uv * kNoiseStd + (1.f - uv) * static_cast<float>(kSineAmp / 3.0);
-    out.uv[t] = uv;
-    float* e = out.sine_waves.row(t);
-    float merged = 0.f;
-    for (int h = 0; h < kHarmonics; ++h) {
-      const float phase = l0 * P[i0 * kHarmonics + h] + l1 * P[i1 * kHarmonics + h];
-      const float sine = std::sin(phase) * kSineAmp;
-      float nz = 0.f;
-      if (noise == NoiseMode::Splitmix)
-        nz = splitmix_normal(seed, static_cast<uint64_t>(t * kHarmonics + h));
-      else if (noise == NoiseMode::Normal)
-        nz = normal(rng);
-      e[h] = sine * uv + amp * nz;
-      merged += e[h] * lw.data[h];
+  parallel_for(L, 60.0 * kHarmonics * double(L), [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      float src = rwidth * (static_cast<float>(t) + 0.5f) - 0.5f;
+      if (src < 0.f) src = 0.f;
+      const int64_t i0 = static_cast<int64_t>(src);
+      const int64_t i1 = i0 + (i0 < n - 1 ? 1 : 0);
+      const float l1 = src - static_cast<float>(i0), l0 = 1.f - l1;
+      const float f0 = f0_curve[t / up];
+      const float uv = f0 > kVoicedThreshold ? 1.f : 0.f;
+      const float amp = uv * kNoiseStd + (1.f - uv) * static_cast<float>(kSineAmp / 3.0);
+      out.uv[t] = uv;
+      float* e = out.sine_waves.row(t);
+      float merged = 0.f;
+      for (int h = 0; h < kHarmonics; ++h) {
+        const float phase = l0 * P[i0 * kHarmonics + h] + l1 * P[i1 * kHarmonics + h];
+        const float sine = std::sin(phase) * kSineAmp;
+        const float nz =
+            noise == NoiseMode::Zero ? 0.f : splitmix_normal(seed, static_cast<uint64_t>(t * kHarmonics + h));
+        e[h] = sine * uv + amp * nz;
+        merged += e[h] * lw.data[h];
+      }
+      out.har_source[t] = std::tanh(merged + lb.data[0]);
     }
-    out.har_source[t] = std::tanh(merged + lb.data[0]);
-  }
+  });
   return out;
 }
 

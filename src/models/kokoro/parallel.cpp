@@ -42,4 +42,13 @@ void parallel_for_dynamic(int64_t n, int64_t chunk, double work,
   });
 }
 
+void for_each_span(float* data, int64_t size, const std::function<void(float*, int64_t)>& fn) {
+  constexpr int64_t kPiece = 1 << 14;  // floats: 64 KiB, a few microseconds of work
+  // A streaming pass costs about as much per float as a few dozen multiply-adds in cache.
+  parallel_for_dynamic((size + kPiece - 1) / kPiece, 4, 32.0 * double(size), [&](int64_t b, int64_t e) {
+    const int64_t lo = b * kPiece, hi = std::min(size, e * kPiece);
+    fn(data + lo, hi - lo);
+  });
+}
+
 }  // namespace xnai::models::kokoro

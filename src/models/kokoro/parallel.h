@@ -35,4 +35,9 @@ void parallel_for(int64_t n, double work, const std::function<void(int64_t, int6
 void parallel_for_dynamic(int64_t n, int64_t chunk, double work,
                           const std::function<void(int64_t, int64_t)>& fn);
 
+// fn(p, n) over consecutive pieces of data[0, size), split over the pool when the array is
+// long: for elementwise passes, which are memory-bound (a serial pass over a long stage-2
+// activation leaves the other cores waiting for milliseconds).
+void for_each_span(float* data, int64_t size, const std::function<void(float*, int64_t)>& fn);
+
 }  // namespace xnai::models::kokoro
