@@ -135,6 +135,49 @@ TEST(KokoroSimd, DirectConvMatchesPlainOnAwkwardShapes) {
   }
 }
 
+// Weights packed once at load (pack_in_place) give the same bits as packing per call, on
+// the direct and the FFT path, and stay usable where the layout does not fit: inputs too
+// short for the direct conv, another SIMD level, the portable loops.
+TEST(KokoroSimd, WeightsPackedInPlaceGiveTheSameBits) {
+  std::mt19937_64 rng(5);
+  ThreadPool pool(2);
+  int checked = 0;
+  for (cpu::SimdLevel level : test::simd_levels(false)) {
+    LevelGuard g(level);
+    struct Shape {
+      int64_t cout, cin;
+      int K, d;
+      int64_t L;
+    };
+    // 128 x 128, K = 11 at d = 5 over 2000 steps takes the FFT path; the others the direct.
+    for (const Shape sh : {Shape{13, 20, 3, 1, 50}, Shape{25, 37, 5, 3, 3}, Shape{128, 128, 11, 5, 2000},
+                           Shape{40, 64, 1, 1, 17}}) {
+      const Param raw = random_param({sh.cout, sh.cin, sh.K}, rng, 1.f / std::sqrt(float(sh.cin * sh.K)));
+      const Param b = random_param({sh.cout}, rng);
+      Param packed = raw;
+      simd::pack_in_place(packed);
+      ASSERT_GT(packed.packed_mr, 0);
+      ASSERT_EQ(unpacked(packed).data, raw.data) << "unpacking restores the original";
+      const Mat x = random_mat(sh.cin, sh.L, rng);
+      const int pad = sh.d * (sh.K - 1) / 2;
+      PoolScope scope(&pool);
+      ASSERT_EQ(conv1d(x, packed, &b, 1, pad, sh.d).v, conv1d(x, raw, &b, 1, pad, sh.d).v)
+          << cpu::simd_level_name(level) << " cout " << sh.cout << " K " << sh.K << " L " << sh.L;
+      // Packed for this level, then run at every other one (and the portable loops).
+      for (cpu::SimdLevel other : test::simd_levels(true)) {
+        LevelGuard g2(other);
+        const Mat ref = conv1d(x, raw, &b, 1, pad, sh.d);
+        ASSERT_EQ(conv1d(x, packed, &b, 1, pad, sh.d).v, ref.v)
+            << "packed at " << cpu::simd_level_name(level) << ", run at " << cpu::simd_level_name(other);
+      }
+      ++checked;
+    }
+  }
+  if (cpu::detected_simd_level() >= cpu::SimdLevel::Avx2) {
+    EXPECT_GT(checked, 0);
+  }
+}
+
 TEST(KokoroSimd, FusedResBlockMatchesPlain) {
   std::mt19937_64 rng(4);
   const int64_t C = 24, S = 16, L = 75;

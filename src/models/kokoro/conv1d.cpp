@@ -18,6 +18,9 @@ Mat conv1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, in
   if (groups == 1 && stride == 1 && cin_g == x.rows && cin_g * K >= 32 && cout >= 8 && x.cols >= 4 &&
       simd::has_conv_direct())
     return conv1d_direct_mat(x, w, b, pad, dilation);
+  // A weight packed at load that lands on another path (a sequence of 1-3 steps, or the
+  // portable level): the plain loops and the GEMM read the original layout.
+  if (w.packed_mr) return conv1d(x, unpacked(w), b, stride, pad, dilation, groups);
   if (groups == 1 && cin_g == x.rows && cin_g * K >= 32 && cout >= 16 && x.cols >= 32)
     return conv1d_gemm(x, w, b, stride, pad, dilation);
   return conv1d_plain(x, w, b, stride, pad, dilation, groups);
@@ -46,6 +49,7 @@ Mat conv1d_direct_mat(const Mat& x, const Param& w, const Param* b, int pad, int
 Mat conv1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation,
                  int groups) {
   const int64_t cout = w.dim(0), cin_g = w.dim(1), K = w.dim(2);
+  if (w.packed_mr) throw Error(ErrorKind::Internal, "conv1d_plain: the weight is packed (use conv1d)");
   if (cin_g * groups != x.rows || cout % groups != 0)
     throw Error(ErrorKind::Internal, "conv1d: weight [" + std::to_string(cout) + "," + std::to_string(cin_g) +
                                          "] does not fit an input of " + std::to_string(x.rows) +

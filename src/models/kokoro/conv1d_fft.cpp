@@ -75,40 +75,17 @@ int64_t packed_rows(int64_t cout, int64_t mr) { return (cout + mr - 1) / mr * mr
 // conv cost more in page faults than the work they hold.
 struct Workspace {
   std::vector<float> slots;  // per chunk of the group: Ur, Ui, Ur+Ui planes [bins][cmax][kLanes]
-  std::vector<float> taps;   // [K][Cout/MR][Cin][MR]: the tile kernel's weight layout, per tap
 };
 thread_local Workspace t_work;
 
-// Written in output order and split over the pool by output block: serial, with scattered
-// writes, it held the other thread waiting at every FFT conv.
-void pack_taps(const Param& w, int64_t mr, std::vector<float>& taps) {
-  const int64_t cout = w.dim(0), cin = w.dim(1), K = w.dim(2);
-  const int64_t nob = (cout + mr - 1) / mr, P = nob * mr * cin;
-  taps.resize(static_cast<size_t>(K * P));
-  float* dst_all = taps.data();
-  const float* src = w.data.data();
-  // A copy costs several multiply-adds' time (strided reads), hence the weight on `work`.
-  parallel_for(nob, 16.0 * double(K * P), [&](int64_t ob0, int64_t ob1) {
-    for (int64_t ob = ob0; ob < ob1; ++ob) {
-      const int64_t rows = std::min(mr, cout - ob * mr);
-      for (int64_t k = 0; k < K; ++k) {
-        float* dst = dst_all + k * P + ob * cin * mr;
-        for (int64_t i = 0; i < cin; ++i, dst += mr) {
-          int64_t r = 0;
-          for (; r < rows; ++r) dst[r] = src[((ob * mr + r) * cin + i) * K + k];
-          for (; r < mr; ++r) dst[r] = 0.f;
-        }
-      }
-    }
-  });
-}
-
 // One bin f of the kernel spectra G[o,i,f] = Σ_k W[o,i,k]·e^{+2πi f·k·d/n} (the transform of
 // the correlation kernel), scaled by 1/(2n) (the forward split leaves a factor 2, the
-// inverse one n), as the Gauss trick's three planes Gr, −(Gr + Gi), Gi − Gr of P floats.
+// inverse one n), as the Gauss trick's three planes Gr, −(Gr + Gi), Gi − Gr of P floats in
+// the tile kernel's K = 1 layout [Cout/MR][Cin][MR]. The taps are the direct conv's packed
+// weight [Cout/MR][K][Cin][MR]: per block of MR output channels, K rows of Cin·MR floats.
 // Computed where it is used and never stored whole: all bins of a 256-channel conv would
 // take 3·65·256²·4 bytes = 51 MB at n = 128.
-void bin_spectrum(const std::vector<float>& taps, int64_t K, int64_t P, int dilation, int64_t f,
+void bin_spectrum(const float* taps, int64_t K, int64_t P, int64_t block, int dilation, int64_t f,
                   const Tables& tab, const simd::LevelKernels& kern, float* out) {
   const int64_t n = static_cast<int64_t>(tab.rev.size());
   const float scale = 1.f / static_cast<float>(2 * n);
@@ -120,7 +97,8 @@ void bin_spectrum(const std::vector<float>& taps, int64_t K, int64_t P, int dila
     coef[K + k] = -(c + s);
     coef[2 * K + k] = s - c;
   }
-  kern.dft3(taps.data(), K, coef, coef + K, coef + 2 * K, out, out + P, out + 2 * P, P);
+  for (int64_t o = 0; o < P; o += block)
+    kern.dft3(taps + o * K, K, coef, coef + K, coef + 2 * K, out + o, out + P + o, out + 2 * P + o, block);
 }
 
 // Chunks per group: as many as the slot budget holds, at least one.
@@ -171,8 +149,8 @@ void conv1d_fft(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param&
   const Tables tab = make_tables(n);
   const simd::FftTables tv = tab.view();
   Workspace& ws = t_work;
-  pack_taps(w, kern->mr, ws.taps);
-  const int64_t P = packed_rows(cout, kern->mr) * cin;
+  const float* taps = simd::packed_conv_weights(w, kern->mr);
+  const int64_t P = packed_rows(cout, kern->mr) * cin, block = kern->mr * cin;
 
   const int64_t V = n - S + 1, bins = n / 2 + 1;
   const int64_t blocks = (lout + V - 1) / V, chunks = (blocks + kLanes - 1) / kLanes;
@@ -216,7 +194,7 @@ void conv1d_fft(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param&
       yr.resize(static_cast<size_t>(cout * kLanes));
       yi.resize(static_cast<size_t>(cout * kLanes));
       for (int64_t f = f0; f < f1; ++f) {
-        bin_spectrum(ws.taps, K, P, dilation, f, tab, *kern, g.data());
+        bin_spectrum(taps, K, P, block, dilation, f, tab, *kern, g.data());
         for (int64_t s = 0; s < ng; ++s) {
           const int64_t lanes = std::min(kLanes, blocks - (g0 + s) * kLanes);
           float* ur = ws.slots.data() + s * slot + f * fstride;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "compute/cpu/matmul.h"
+#include "core/error.h"
 #include "models/kokoro/kokoro_internal.h"
 #include "models/kokoro/parallel.h"
 
@@ -19,6 +20,7 @@ ThreadPool& pool_or_serial() {
 }  // namespace
 
 Mat conv1d_gemm(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation) {
+  if (w.packed_mr) throw Error(ErrorKind::Internal, "conv1d_gemm: the weight is packed (use conv1d)");
   const int64_t cout = w.dim(0), cin = w.dim(1), K = w.dim(2), L = x.cols, KK = cin * K;
   const int64_t lout = std::max<int64_t>((L + 2 * pad - dilation * (K - 1) - 1) / stride + 1, 0);
   Mat y(cout, lout);
@@ -78,10 +80,14 @@ Mat conv_transpose1d_gemm(const Mat& x, const Param& w, const Param* b, int stri
                           int output_padding) {
   const int64_t cin = w.dim(0), cout = w.dim(1), K = w.dim(2), L = x.cols;
   const int64_t lout = (L - 1) * stride - 2 * pad + K + output_padding;
+  // The rearrangement and the scatter below are split by output channel: serial, they held
+  // the other threads waiting for milliseconds at each upsampling.
   std::vector<float> wt(static_cast<size_t>(cout * K * cin));
-  for (int64_t i = 0; i < cin; ++i)
-    for (int64_t o = 0; o < cout; ++o)
-      for (int64_t k = 0; k < K; ++k) wt[(o * K + k) * cin + i] = w.data[(i * cout + o) * K + k];
+  parallel_for(cout, 16.0 * double(cout) * K * cin, [&](int64_t o0, int64_t o1) {
+    for (int64_t i = 0; i < cin; ++i)
+      for (int64_t o = o0; o < o1; ++o)
+        for (int64_t k = 0; k < K; ++k) wt[(o * K + k) * cin + i] = w.data[(i * cout + o) * K + k];
+  });
   // Input steps per product: Z of about 4 MB. Every block has at least `block` steps (the
   // last one takes the remainder), so none falls to matmul's few-column path.
   const int64_t block = std::max<int64_t>((int64_t{1} << 20) / std::max<int64_t>(cout * K, 1), 16);
@@ -94,20 +100,24 @@ Mat conv_transpose1d_gemm(const Mat& x, const Param& w, const Param* b, int stri
   for (int64_t n = 0; n < nblocks; ++n) {
     const int64_t t0 = n * block, t1 = n + 1 == nblocks ? L : t0 + block, m = t1 - t0;
     xt.resize(static_cast<size_t>(m * cin));  // [m, cin]: one token per input time step
-    for (int64_t i = 0; i < cin; ++i)
-      for (int64_t j = 0; j < m; ++j) xt[j * cin + i] = x.at(i, t0 + j);
+    parallel_for(m, 16.0 * double(m) * cin, [&](int64_t j0, int64_t j1) {
+      for (int64_t i = 0; i < cin; ++i)
+        for (int64_t j = j0; j < j1; ++j) xt[j * cin + i] = x.at(i, t0 + j);
+    });
     z.resize(static_cast<size_t>(m * cout * K));
     cpu::matmul(pool_or_serial(), DType::F32, wt.data(), cin, cout * K, xt.data(), m, z.data(), scratch);
-    for (int64_t o = 0; o < cout; ++o) {
-      float* yr = y.row(o);
-      for (int64_t ti = t0; ti < t1; ++ti) {
-        const float* zr = z.data() + (ti - t0) * cout * K + o * K;
-        for (int64_t k = 0; k < K; ++k) {
-          const int64_t t = ti * stride + k - pad;
-          if (t >= 0 && t < lout) yr[t] += zr[k];
+    parallel_for(cout, 16.0 * double(cout) * m * K, [&](int64_t o0, int64_t o1) {
+      for (int64_t o = o0; o < o1; ++o) {
+        float* yr = y.row(o);
+        for (int64_t ti = t0; ti < t1; ++ti) {
+          const float* zr = z.data() + (ti - t0) * cout * K + o * K;
+          for (int64_t k = 0; k < K; ++k) {
+            const int64_t t = ti * stride + k - pad;
+            if (t >= 0 && t < lout) yr[t] += zr[k];
+          }
         }
       }
-    }
+    });
   }
   return y;
 }

@@ -37,7 +37,11 @@ std::vector<ExpectedTensor> expected_tensors(const KokoroConfig& c, int64_t enco
 // A float32 parameter after prefix stripping and weight-norm folding.
 struct Param {
   std::vector<int64_t> shape;
-  std::vector<float> data;
+  std::vector<float> data;  // row-major in `shape`, unless packed_mr > 0
+  // > 0: a conv weight [Cout, Cin, K] held in the direct conv's tile layout for blocks of
+  // this many output channels (kokoro_simd.h), packed once at load instead of at every
+  // call. Only conv1d() and the direct/FFT convs read such a weight.
+  int64_t packed_mr = 0;
   int64_t dim(size_t i) const { return i < shape.size() ? shape[i] : 1; }
 };
 
@@ -55,6 +59,13 @@ class Weights {
 std::map<std::string, Param> read_raw_params(const std::string& pth_path);
 // Folds weight_g/weight_v (and the parametrizations.* names) into "<base>.weight".
 Weights fold_params(std::map<std::string, Param> raw, const std::string& source);
+// Packs, in place, the weights of the stride-1 convs that take the direct or FFT path at the
+// current SIMD level (no-op on the portable level): a synthesis then reads each weight
+// once instead of also rereading and rewriting all of it per call. Same memory: the packed
+// form replaces the original.
+void pack_conv_weights_in_place(Weights& w);
+// A packed weight's original [Cout, Cin, K] form; an unpacked one is returned as is.
+Param unpacked(const Param& w);
 
 // --- layers (kokoro_layers.cpp, conv1d.cpp, lstm.cpp) ---
 // x [N, In] rows -> [N, Out]: y = x W^T + b (W [Out, In]).

@@ -128,22 +128,26 @@ Mat adain1d(const Mat& x, std::span<const float> s, const Weights& w, const std:
   const Param* nw = w.find(prefix + ".norm.weight");
   const Param* nb = w.find(prefix + ".norm.bias");
   Mat y(C, x.cols);
-  for (int64_t c = 0; c < C; ++c) {
-    const float* r = x.row(c);
-    double mean = 0, var = 0;
-    for (int64_t t = 0; t < x.cols; ++t) mean += r[t];
-    mean /= static_cast<double>(x.cols);
-    for (int64_t t = 0; t < x.cols; ++t) var += (r[t] - mean) * (r[t] - mean);
-    var /= static_cast<double>(x.cols);
-    const double inv = 1.0 / std::sqrt(var + 1e-5);
-    const float gamma = 1.f + h[c], beta = h[C + c];
-    const float aw = nw ? nw->data[c] : 1.f, ab = nb ? nb->data[c] : 0.f;
-    float* o = y.row(c);
-    for (int64_t t = 0; t < x.cols; ++t) {
-      const float xn = static_cast<float>((r[t] - mean) * inv) * aw + ab;
-      o[t] = gamma * xn + beta;
+  // Channels are independent: split over the pool (a serial pass here held the other
+  // thread waiting at every decoder and F0/N block).
+  parallel_for(C, double(C) * x.cols * 8, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const float* r = x.row(c);
+      double mean = 0, var = 0;
+      for (int64_t t = 0; t < x.cols; ++t) mean += r[t];
+      mean /= static_cast<double>(x.cols);
+      for (int64_t t = 0; t < x.cols; ++t) var += (r[t] - mean) * (r[t] - mean);
+      var /= static_cast<double>(x.cols);
+      const double inv = 1.0 / std::sqrt(var + 1e-5);
+      const float gamma = 1.f + h[c], beta = h[C + c];
+      const float aw = nw ? nw->data[c] : 1.f, ab = nb ? nb->data[c] : 0.f;
+      float* o = y.row(c);
+      for (int64_t t = 0; t < x.cols; ++t) {
+        const float xn = static_cast<float>((r[t] - mean) * inv) * aw + ab;
+        o[t] = gamma * xn + beta;
+      }
     }
-  }
+  });
   return y;
 }
 
@@ -163,16 +167,26 @@ Mat adain_res_blk1d(const Mat& x, std::span<const float> s, const Weights& w, co
   Mat sc;
   if (upsample) {
     sc = Mat(x.rows, x.cols * 2);
-    for (int64_t c = 0; c < x.rows; ++c)
-      for (int64_t t = 0; t < x.cols; ++t) sc.at(c, 2 * t) = sc.at(c, 2 * t + 1) = x.at(c, t);
-  } else {
-    sc = x;
+    parallel_for(x.rows, double(x.rows) * x.cols * 4, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c)
+        for (int64_t t = 0; t < x.cols; ++t) sc.at(c, 2 * t) = sc.at(c, 2 * t + 1) = x.at(c, t);
+    });
   }
-  if (const Param* sw = w.find(p + ".conv1x1.weight")) sc = conv1d(sc, *sw, nullptr, 1, 0, 1);
-  if (sc.rows != h.rows || sc.cols != h.cols)
+  const Mat* sp = upsample ? &sc : &x;  // x itself when neither upsampled nor projected
+  if (const Param* sw = w.find(p + ".conv1x1.weight")) {
+    sc = conv1d(*sp, *sw, nullptr, 1, 0, 1);
+    sp = &sc;
+  }
+  const Mat& shortcut = *sp;
+  if (shortcut.rows != h.rows || shortcut.cols != h.cols)
     throw Error(ErrorKind::InvalidFormat, w.source + ": block " + p + " shortcut and residual shapes differ");
   const float k = 1.f / std::sqrt(2.f);
-  for (size_t i = 0; i < h.v.size(); ++i) h.v[i] = (h.v[i] + sc.v[i]) * k;
+  const float* sv = shortcut.v.data();
+  const float* hbase = h.v.data();
+  for_each_span(h.v.data(), static_cast<int64_t>(h.v.size()), [&](float* q, int64_t n) {
+    const float* s2 = sv + (q - hbase);
+    for (int64_t i = 0; i < n; ++i) q[i] = (q[i] + s2[i]) * k;
+  });
   return h;
 }
 

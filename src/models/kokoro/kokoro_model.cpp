@@ -82,6 +82,8 @@ std::unique_ptr<KokoroModel> KokoroModel::load(const std::string& pth, const std
                                                 shape_str(e.shape));
   }
   m->w_ = std::make_unique<Weights>(fold_params(std::move(raw), pth));
+  PoolScope scope(m->pool_.get());
+  pack_conv_weights_in_place(*m->w_);
   return m;
 }
 

@@ -67,6 +67,7 @@ namespace {
 // Weights as [Cout/MR][K][Cin][MR]: the tile kernel broadcasts MR consecutive floats. Each
 // block of MR output channels is written by one thread; only the rows past Cout are zeroed.
 void pack_into(const Param& w, int64_t mr, std::vector<float>& pack) {
+  if (w.packed_mr) throw Error(ErrorKind::Internal, "pack_into: the weight is packed already");
   const int64_t cout = w.dim(0), cin = w.dim(1), K = w.dim(2);
   const int64_t nob = (cout + mr - 1) / mr, block = K * cin * mr;
   pack.resize(static_cast<size_t>(nob * block));
@@ -89,12 +90,30 @@ void pack_into(const Param& w, int64_t mr, std::vector<float>& pack) {
 void conv1d_direct_packed(int64_t cin, int64_t cols, const PanelFill& fill, const float* wpack, int64_t cout,
                           int64_t K, const Param* b, int pad, int dilation, Mat& y, bool accumulate);
 
-// A per-thread buffer reused across calls (fresh multi-megabyte buffers cost page faults).
-const float* pack_weights(const Param& w, int64_t mr) {
+}  // namespace
+
+// Packed at load for this level: used as it is. Otherwise packed into a per-thread buffer
+// reused across calls (fresh multi-megabyte buffers cost page faults).
+const float* packed_conv_weights(const Param& w, int64_t mr) {
+  if (w.packed_mr == mr) return w.data.data();
   thread_local std::vector<float> pack;
-  pack_into(w, mr, pack);
+  if (w.packed_mr)
+    pack_into(unpacked(w), mr, pack);  // packed for another level (the level was switched)
+  else
+    pack_into(w, mr, pack);
   return pack.data();
 }
+
+void pack_in_place(Param& w) {
+  const LevelKernels* k = level_kernels();
+  if (!k || w.packed_mr || w.shape.size() != 3) return;
+  std::vector<float> pack;
+  pack_into(w, k->mr, pack);
+  w.data = std::move(pack);
+  w.packed_mr = k->mr;
+}
+
+namespace {
 
 // How a direct conv's output is cut into work items for the pool: runs of at most 8 time
 // tiles (conv_tiles' block, so the input panel stays in L2), and, when those runs are too
@@ -148,7 +167,7 @@ void conv1d_direct(const PaddedInput& xp, const Param& w, const Param* b, int pa
   const int64_t ntiles = (lout + nr - 1) / nr;
   if (ntiles * nr + dilation * (K - 1) + (xp.pad - pad) > xp.ld)
     throw Error(ErrorKind::Internal, "conv1d_direct: input buffer too short");
-  const ConvDirectArgs a{xp.v.data() + (xp.pad - pad), xp.ld,      cin,    K,    dilation, pack_weights(w, k->mr),
+  const ConvDirectArgs a{xp.v.data() + (xp.pad - pad), xp.ld,      cin,    K,    dilation, packed_conv_weights(w, k->mr),
                          b ? b->data.data() : nullptr, y.v.data(), y.cols, cout, lout,     accumulate};
   const WorkSplit split = split_work(ntiles, cout, k->mr);
   parallel_for_dynamic(split.items(), 1, double(cout) * cin * K * lout, [&](int64_t i0, int64_t i1) {
@@ -172,7 +191,7 @@ void conv1d_direct(int64_t cin, int64_t cols, const PanelFill& fill, const Param
   const LevelKernels* k = level_kernels();
   if (!k || cin != w.dim(1) || y.rows != w.dim(0) || pad < 0)
     throw Error(ErrorKind::Internal, "conv1d_direct: unsupported level or shapes");
-  conv1d_direct_packed(cin, cols, fill, pack_weights(w, k->mr), w.dim(0), w.dim(2), b, pad, dilation, y,
+  conv1d_direct_packed(cin, cols, fill, packed_conv_weights(w, k->mr), w.dim(0), w.dim(2), b, pad, dilation, y,
                        accumulate);
 }
 
@@ -230,3 +249,19 @@ void conv1d_direct_packed(int64_t cin, int64_t cols, const PanelFill& fill, cons
 }  // namespace
 
 }  // namespace xnai::models::kokoro::simd
+
+namespace xnai::models::kokoro {
+
+Param unpacked(const Param& w) {
+  if (!w.packed_mr) return w;
+  const int64_t cout = w.dim(0), cin = w.dim(1), K = w.dim(2), mr = w.packed_mr;
+  Param r{w.shape, std::vector<float>(static_cast<size_t>(cout * cin * K)), 0};
+  for (int64_t o = 0; o < cout; ++o)
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t i = 0; i < cin; ++i)
+        r.data[static_cast<size_t>((o * cin + i) * K + k)] =
+            w.data[static_cast<size_t>(((o / mr * K + k) * cin + i) * mr + o % mr)];
+  return r;
+}
+
+}  // namespace xnai::models::kokoro

@@ -56,6 +56,12 @@ struct PackedWeights {
   std::vector<float> v;
 };
 PackedWeights pack_conv_weights(const Param& w);
+// w in the current level's tile layout (block height mr): its own data when it was packed
+// in place for this level, else a per-thread copy valid until the thread's next call.
+const float* packed_conv_weights(const Param& w, int64_t mr);
+// Replaces a [Cout, Cin, K] weight's data by its tile layout at the current level (sets
+// packed_mr); no-op on the portable level or for a weight packed already.
+void pack_in_place(Param& w);
 // conv1d_direct with weights packed by pack_conv_weights at the current SIMD level.
 void conv1d_direct(int64_t cin, int64_t cols, const PanelFill& fill, const PackedWeights& w, const Param* b,
                    int pad, int dilation, Mat& y, bool accumulate);

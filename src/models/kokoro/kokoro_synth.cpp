@@ -7,6 +7,7 @@
 
 #include "core/thread_pool.h"
 #include "models/kokoro/kokoro_internal.h"
+#include "models/kokoro/parallel.h"
 
 namespace xnai::models::kokoro {
 namespace {
@@ -69,6 +70,10 @@ std::unique_ptr<KokoroModel> KokoroModel::synthetic(const SyntheticKokoroOptions
     if (ends_with(name, ".weight_g")) continue;  // folded form only: "<base>.weight"
     if (ends_with(name, ".weight_v")) name = name.substr(0, name.size() - 8) + "weight";
     w->params[name] = Param{e.shape, random_values(name, e.shape, rng)};
+  }
+  {
+    PoolScope scope(m->pool_.get());
+    pack_conv_weights_in_place(*w);
   }
   m->config_ = std::move(cfg);
   m->w_ = std::move(w);

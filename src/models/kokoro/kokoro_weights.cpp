@@ -3,10 +3,12 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "core/error.h"
 #include "formats/torch_checkpoint.h"
 #include "models/kokoro/kokoro_internal.h"
+#include "models/kokoro/kokoro_simd.h"
 
 namespace xnai::models::kokoro {
 namespace {
@@ -158,6 +160,20 @@ Weights fold_params(std::map<std::string, Param> raw, const std::string& source)
     }
   }
   return w;
+}
+
+// The stride-1, ungrouped convs of the architecture (kokoro_expected.cpp's names): AdaIN
+// residual blocks of the predictor and decoder, the generator's resblocks, the text
+// encoder's CNN, asr_res and conv_post. Transposed and strided convs keep their layout.
+void pack_conv_weights_in_place(Weights& w) {
+  static const std::regex kStrideOne(
+      R"(.*\.(conv1|conv2|conv1x1|convs1\.\d+|convs2\.\d+)\.weight|text_encoder\.cnn\.\d+\.0\.weight|)"
+      R"(decoder\.asr_res\.0\.weight|decoder\.generator\.conv_post\.weight)");
+  for (auto& [name, p] : w.params) {
+    // conv1d()'s condition for its direct path, less the input length.
+    if (p.shape.size() != 3 || p.dim(1) * p.dim(2) < 32 || p.dim(0) < 8) continue;
+    if (std::regex_match(name, kStrideOne)) simd::pack_in_place(p);
+  }
 }
 
 }  // namespace xnai::models::kokoro
