@@ -31,19 +31,14 @@ class SharedLayer {
   Mat ffn_output(const Mat& x) const { return out_(x); }
 
  private:
+  // The weights were packed at load (pack_conv_weights_in_place): linear() reads them as
+  // they are, 12 times per synthesis.
   struct Linear {
     Linear(const Weights& w, const std::string& name)
-        : weight(w.get(name + ".weight")), bias(w.get(name + ".bias")) {
-      if (simd::has_conv_direct()) packed = simd::pack_conv_weights(weight);
-    }
-    Mat operator()(const Mat& x) const {
-      // Few rows (one or two tokens) take linear()'s plain loops, as they did unpacked.
-      if (!packed.v.empty() && x.rows >= 4) return linear_direct(x, packed, &bias);
-      return linear(x, weight, &bias);
-    }
+        : weight(w.get(name + ".weight")), bias(w.get(name + ".bias")) {}
+    Mat operator()(const Mat& x) const { return linear(x, weight, &bias); }
     const Param& weight;
     const Param& bias;
-    simd::PackedWeights packed;
   };
   Linear q_, k_, v_, dense_, ffn_, out_;
 };

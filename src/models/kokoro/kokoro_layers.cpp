@@ -27,45 +27,32 @@ Mat linear(const Mat& x, const Param& w, const Param* b) {
                 "linear: input width " + std::to_string(x.cols) + " vs weight " + std::to_string(in));
   if (x.rows >= 4 && out >= 16 && in >= 32) {
     if (simd::has_conv_direct()) return linear_direct(x, w, b);
-    return linear_gemm(x, w, b);
+    if (!w.packed_mr) return linear_gemm(x, w, b);
   }
+  // A weight packed at load on another path (one or two rows, the portable level).
+  if (w.packed_mr) return linear(x, unpacked(w), b);
   return linear_plain(x, w, b);
 }
 
-namespace {
-
 // A linear layer is a kernel-1 convolution over the rows: the direct conv's tile kernel
 // (and its split over output channels, which keeps both cores busy on a few dozen tokens)
-// beats the general float matmul on these [tokens, 512..2048] shapes. The panels take the
-// rows transposed.
-simd::PanelFill rows_as_columns(const Mat& x) {
-  return [&x](int64_t c0, int64_t c1, float* dst, int64_t ld) {
-    for (int64_t t = c0; t < c1; ++t) {
-      const float* xr = x.row(t);
-      for (int64_t i = 0; i < x.cols; ++i) dst[i * ld + (t - c0)] = xr[i];
-    }
-  };
-}
-
-}  // namespace
-
+// beats the general float matmul on these [tokens, 512..2048] shapes. The input is
+// transposed once, so every work item's panel is a plain copy of rows.
 Mat linear_direct(const Mat& x, const Param& w, const Param* b) {
-  Mat yt(w.dim(0), x.rows);  // [out, rows]
-  simd::conv1d_direct(x.cols, x.rows, rows_as_columns(x), w, b, 0, 1, yt, false);
-  return transpose(yt);
-}
-
-Mat linear_direct(const Mat& x, const simd::PackedWeights& w, const Param* b) {
-  if (w.K != 1 || w.cin != x.cols)
-    throw Error(ErrorKind::Internal, "linear: input width " + std::to_string(x.cols) + " vs weight " +
-                                         std::to_string(w.cin));
-  Mat yt(w.cout, x.rows);
-  simd::conv1d_direct(x.cols, x.rows, rows_as_columns(x), w, b, 0, 1, yt, false);
+  const Mat xt = transpose(x);  // [in, rows]
+  Mat yt(w.dim(0), x.rows);     // [out, rows]
+  simd::conv1d_direct(
+      xt.rows, xt.cols,
+      [&](int64_t c0, int64_t c1, float* dst, int64_t ld) {
+        for (int64_t i = 0; i < xt.rows; ++i) std::copy(xt.row(i) + c0, xt.row(i) + c1, dst + i * ld);
+      },
+      w, b, 0, 1, yt, false);
   return transpose(yt);
 }
 
 Mat linear_plain(const Mat& x, const Param& w, const Param* b) {
   const int64_t out = w.dim(0), in = w.dim(1);
+  if (w.packed_mr) throw Error(ErrorKind::Internal, "linear_plain: the weight is packed (use linear)");
   Mat y(x.rows, out);
   parallel_for(out, double(out) * in * x.rows, [&](int64_t o_begin, int64_t o_end) {
     for (int64_t n = 0; n < x.rows; ++n) {

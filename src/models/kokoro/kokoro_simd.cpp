@@ -106,7 +106,7 @@ const float* packed_conv_weights(const Param& w, int64_t mr) {
 
 void pack_in_place(Param& w) {
   const LevelKernels* k = level_kernels();
-  if (!k || w.packed_mr || w.shape.size() != 3) return;
+  if (!k || w.packed_mr || (w.shape.size() != 3 && w.shape.size() != 2)) return;  // 2-D: K = 1
   std::vector<float> pack;
   pack_into(w, k->mr, pack);
   w.data = std::move(pack);
@@ -178,14 +178,6 @@ void conv1d_direct(const PaddedInput& xp, const Param& w, const Param* b, int pa
   });
 }
 
-PackedWeights pack_conv_weights(const Param& w) {
-  const LevelKernels* k = level_kernels();
-  if (!k) throw Error(ErrorKind::Internal, "pack_conv_weights: this SIMD level has no direct conv");
-  PackedWeights p{w.dim(0), w.dim(1), w.dim(2), k->mr, {}};
-  pack_into(w, k->mr, p.v);
-  return p;
-}
-
 void conv1d_direct(int64_t cin, int64_t cols, const PanelFill& fill, const Param& w, const Param* b, int pad,
                    int dilation, Mat& y, bool accumulate) {
   const LevelKernels* k = level_kernels();
@@ -193,14 +185,6 @@ void conv1d_direct(int64_t cin, int64_t cols, const PanelFill& fill, const Param
     throw Error(ErrorKind::Internal, "conv1d_direct: unsupported level or shapes");
   conv1d_direct_packed(cin, cols, fill, packed_conv_weights(w, k->mr), w.dim(0), w.dim(2), b, pad, dilation, y,
                        accumulate);
-}
-
-void conv1d_direct(int64_t cin, int64_t cols, const PanelFill& fill, const PackedWeights& w, const Param* b,
-                   int pad, int dilation, Mat& y, bool accumulate) {
-  const LevelKernels* k = level_kernels();
-  if (!k || k->mr != w.mr || cin != w.cin || y.rows != w.cout || pad < 0)
-    throw Error(ErrorKind::Internal, "conv1d_direct: unsupported level or shapes");
-  conv1d_direct_packed(cin, cols, fill, w.v.data(), w.cout, w.K, b, pad, dilation, y, accumulate);
 }
 
 namespace {

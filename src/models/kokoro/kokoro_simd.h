@@ -48,23 +48,14 @@ using PanelFill = std::function<void(int64_t c0, int64_t c1, float* dst, int64_t
 // results are bit-identical to the PaddedInput form.
 void conv1d_direct(int64_t cin, int64_t cols, const PanelFill& fill, const Param& w, const Param* b, int pad,
                    int dilation, Mat& y, bool accumulate);
-// Weights in conv1d_direct's tile layout. Packing reads and rewrites the whole weight, which
-// costs about as much as a conv over a few dozen columns: a weight used many times per
-// synthesis (ALBERT's one shared layer runs 12 times) is packed once.
-struct PackedWeights {
-  int64_t cout = 0, cin = 0, K = 0, mr = 0;
-  std::vector<float> v;
-};
-PackedWeights pack_conv_weights(const Param& w);
 // w in the current level's tile layout (block height mr): its own data when it was packed
 // in place for this level, else a per-thread copy valid until the thread's next call.
 const float* packed_conv_weights(const Param& w, int64_t mr);
-// Replaces a [Cout, Cin, K] weight's data by its tile layout at the current level (sets
-// packed_mr); no-op on the portable level or for a weight packed already.
+// Replaces a [Cout, Cin, K] weight's data (or a linear's [Out, In] one, as K = 1) by its
+// tile layout at the current level, setting packed_mr: packing reads and rewrites the
+// whole weight, about the cost of a conv over a few dozen columns, so weights are packed
+// once at load. No-op on the portable level or for a weight packed already.
 void pack_in_place(Param& w);
-// conv1d_direct with weights packed by pack_conv_weights at the current SIMD level.
-void conv1d_direct(int64_t cin, int64_t cols, const PanelFill& fill, const PackedWeights& w, const Param* b,
-                   int pad, int dilation, Mat& y, bool accumulate);
 // y[o, t] (+)= b[o] + Σ_{i,k} W[o, i, k] · x[i, t + k·d − pad] for t < y.cols, with x in `xp`
 // (xp.pad ≥ pad). W [Cout, Cin, K]. accumulate: add to y's contents instead of overwriting.
 // Splits the time axis over the installed pool; every element's summation order is fixed,
@@ -116,8 +107,3 @@ LevelKernels avx2_kernels();
 LevelKernels avx512_kernels();
 
 }  // namespace xnai::models::kokoro::simd
-
-namespace xnai::models::kokoro {
-// linear() with weights packed once by simd::pack_conv_weights (kokoro_layers.cpp).
-Mat linear_direct(const Mat& x, const simd::PackedWeights& w, const Param* b);
-}  // namespace xnai::models::kokoro
