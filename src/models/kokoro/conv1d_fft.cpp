@@ -78,27 +78,32 @@ struct Workspace {
 };
 thread_local Workspace t_work;
 
-// One bin f of the kernel spectra G[o,i,f] = Σ_k W[o,i,k]·e^{+2πi f·k·d/n} (the transform of
-// the correlation kernel), scaled by 1/(2n) (the forward split leaves a factor 2, the
-// inverse one n), as the Gauss trick's three planes Gr, −(Gr + Gi), Gi − Gr of P floats in
-// the tile kernel's K = 1 layout [Cout/MR][Cin][MR]. The taps are the direct conv's packed
-// weight [Cout/MR][K][Cin][MR]: per block of MR output channels, K rows of Cin·MR floats.
-// Computed where it is used and never stored whole: all bins of a 256-channel conv would
-// take 3·65·256²·4 bytes = 51 MB at n = 128.
-void bin_spectrum(const float* taps, int64_t K, int64_t P, int64_t block, int dilation, int64_t f,
-                  const Tables& tab, const simd::LevelKernels& kern, float* out) {
+// Bins f0 .. f0 + nb − 1 of the kernel spectra G[o,i,f] = Σ_k W[o,i,k]·e^{+2πi f·k·d/n} (the
+// transform of the correlation kernel), scaled by 1/(2n) (the forward split leaves a
+// factor 2, the inverse one n). Bin b goes to out + 3·P·b as the Gauss trick's three planes
+// Gr, −(Gr + Gi), Gi − Gr of P floats in the tile kernel's K = 1 layout [Cout/MR][Cin][MR].
+// The taps are the direct conv's packed weight [Cout/MR][K][Cin][MR]: per block of MR output
+// channels, K rows of Cin·MR floats. Computed where they are used and never stored whole:
+// all bins of a 256-channel conv would take 3·65·256²·4 bytes = 51 MB at n = 128.
+void bin_spectra(const float* taps, int64_t K, int64_t P, int64_t block, int dilation, int64_t f0, int nb,
+                 const Tables& tab, const simd::LevelKernels& kern, float* out) {
   const int64_t n = static_cast<int64_t>(tab.rev.size());
   const float scale = 1.f / static_cast<float>(2 * n);
-  float coef[3 * kMaxTaps];
-  for (int64_t k = 0; k < K; ++k) {
-    const size_t q = static_cast<size_t>((f * k * dilation) % n);
-    const float c = tab.cosn[q] * scale, s = tab.sinn[q] * scale;
-    coef[k] = c;
-    coef[K + k] = -(c + s);
-    coef[2 * K + k] = s - c;
+  float coef[simd::kMaxDftBins * 3 * kMaxTaps];
+  for (int b = 0; b < nb; ++b)
+    for (int64_t k = 0; k < K; ++k) {
+      const size_t q = static_cast<size_t>(((f0 + b) * k * dilation) % n);
+      const float c = tab.cosn[q] * scale, s = tab.sinn[q] * scale;
+      float* cb = coef + 3 * K * b;
+      cb[k] = c;
+      cb[K + k] = -(c + s);
+      cb[2 * K + k] = s - c;
+    }
+  float* y[3 * simd::kMaxDftBins];
+  for (int64_t o = 0; o < P; o += block) {
+    for (int m = 0; m < 3 * nb; ++m) y[m] = out + m * P + o;
+    kern.dft_bins(taps + o * K, K, nb, coef, y, block);
   }
-  for (int64_t o = 0; o < P; o += block)
-    kern.dft3(taps + o * K, K, coef, coef + K, coef + 2 * K, out + o, out + P + o, out + 2 * P + o, block);
 }
 
 // Chunks per group: as many as the slot budget holds, at least one.
@@ -188,34 +193,41 @@ void conv1d_fft(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param&
                                scratch.data(), base, base + plane, base + 2 * plane, fstride);
       }
     });
-    parallel_for_dynamic(bins, 1, ng * 3.0 * bins * cin * cout * kLanes, [&](int64_t f0, int64_t f1) {
-      thread_local std::vector<float> g, yr, yi;
-      g.resize(static_cast<size_t>(3 * P));
+    // Work items: runs of kMaxDftBins bins, whose kernel spectra take one pass over the taps.
+    constexpr int64_t kBins = simd::kMaxDftBins;
+    parallel_for_dynamic((bins + kBins - 1) / kBins, 1, ng * 3.0 * bins * cin * cout * kLanes, [&](int64_t q0,
+                                                                                                  int64_t q1) {
+      thread_local std::vector<float> gs, yr, yi;
+      gs.resize(static_cast<size_t>(3 * P * kBins));
       yr.resize(static_cast<size_t>(cout * kLanes));
       yi.resize(static_cast<size_t>(cout * kLanes));
-      for (int64_t f = f0; f < f1; ++f) {
-        bin_spectrum(taps, K, P, block, dilation, f, tab, *kern, g.data());
-        for (int64_t s = 0; s < ng; ++s) {
-          const int64_t lanes = std::min(kLanes, blocks - (g0 + s) * kLanes);
-          float* ur = ws.slots.data() + s * slot + f * fstride;
-          float* ui = ur + plane;
-          const float* us = ui + plane;
-          // Yr = Gr·(Ur + Ui) − (Gr + Gi)·Ui, Yi = Gr·(Ur + Ui) + (Gi − Gr)·Ur.
-          simd::ConvDirectArgs a{us,      kLanes,    cin,    1,    1,     g.data(),
-                                 nullptr, yr.data(), kLanes, cout, lanes, false};
-          const int64_t tiles = (lanes + kern->nr - 1) / kern->nr;
-          kern->conv_tiles(a, 0, tiles);
-          std::copy(yr.begin(), yr.end(), yi.begin());
-          a.accumulate = true;
-          a.x = ui;
-          a.wpack = g.data() + P;
-          kern->conv_tiles(a, 0, tiles);
-          a.x = ur;
-          a.wpack = g.data() + 2 * P;
-          a.y = yi.data();
-          kern->conv_tiles(a, 0, tiles);
-          std::copy(yr.begin(), yr.end(), ur);
-          std::copy(yi.begin(), yi.end(), ui);
+      for (int64_t q = q0; q < q1; ++q) {
+        const int64_t fb = q * kBins;
+        const int nb = static_cast<int>(std::min(kBins, bins - fb));
+        bin_spectra(taps, K, P, block, dilation, fb, nb, tab, *kern, gs.data());
+        for (int64_t f = fb; f < fb + nb; ++f) {
+          const float* g = gs.data() + 3 * P * (f - fb);
+          for (int64_t s = 0; s < ng; ++s) {
+            const int64_t lanes = std::min(kLanes, blocks - (g0 + s) * kLanes);
+            float* ur = ws.slots.data() + s * slot + f * fstride;
+            float* ui = ur + plane;
+            const float* us = ui + plane;
+            // Yr = Gr·(Ur + Ui) − (Gr + Gi)·Ui, Yi = Gr·(Ur + Ui) + (Gi − Gr)·Ur.
+            simd::ConvDirectArgs a{us, kLanes, cin, 1, 1, g, nullptr, yr.data(), kLanes, cout, lanes, false};
+            const int64_t tiles = (lanes + kern->nr - 1) / kern->nr;
+            kern->conv_tiles(a, 0, tiles);
+            std::copy(yr.begin(), yr.end(), yi.begin());
+            a.accumulate = true;
+            a.x = ui;
+            a.wpack = g + P;
+            kern->conv_tiles(a, 0, tiles);
+            a.x = ur;
+            a.wpack = g + 2 * P;
+            a.y = yi.data();
+            kern->conv_tiles(a, 0, tiles);
+            std::copy(yr.begin(), yr.end(), ur);
+            std::copy(yi.begin(), yi.end(), ui);
+          }
         }
       }
     });

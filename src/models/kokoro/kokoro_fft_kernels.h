@@ -229,42 +229,47 @@ struct FftKernels {
     if (out1) scatter_lanes(im, out1, valid, limit, bias1, accumulate);
   }
 
-  // One bin of the kernel spectra by direct DFT of the taps [K][n]: ya[p] = Σ_k a[k]·x[k·n + p]
-  // (likewise yb, yc), summed in registers and written once.
-  static void dft3(const float* __restrict x, int64_t K, const float* a, const float* b, const float* c,
-                   float* __restrict ya, float* __restrict yb, float* __restrict yc, int64_t n) {
+  // NB bins of the kernel spectra by direct DFT of the taps [K][n]: output m = 3·b + plane,
+  // y[m][p] = Σ_k coef[m·K + k]·x[k·n + p], summed in registers (one fma per tap, in tap
+  // order) and written once. The taps are read once for all NB bins: they stream from L2
+  // or L3, and one pass per bin left the pass waiting on memory.
+  template <int NB>
+  static void dft_bins_n(const float* __restrict x, int64_t K, const float* coef, float* const* y, int64_t n) {
     using R = typename Tag::reg;
-    constexpr int N = Tag::N, NV = 2;  // 6 accumulator registers
+    constexpr int N = Tag::N, NV = N == 16 ? 2 : 1, M = 3 * NB;  // 3·NB·NV accumulators
     int64_t p0 = 0;
     for (; p0 + NV * N <= n; p0 += NV * N) {
-      R sa[NV], sb[NV], sc[NV];
-      for (int v = 0; v < NV; ++v) sa[v] = sb[v] = sc[v] = Tag::zero();
+      R acc[M][NV];
+#pragma GCC unroll 12
+      for (int m = 0; m < M; ++m)
+        for (int v = 0; v < NV; ++v) acc[m][v] = Tag::zero();
       for (int64_t k = 0; k < K; ++k) {
         const float* xk = x + k * n + p0;
-        const R ak = Tag::set1(a[k]), bk = Tag::set1(b[k]), ck = Tag::set1(c[k]);
-        for (int v = 0; v < NV; ++v) {
-          const R xv = Tag::load(xk + v * N);
-          sa[v] = Tag::fma(ak, xv, sa[v]);
-          sb[v] = Tag::fma(bk, xv, sb[v]);
-          sc[v] = Tag::fma(ck, xv, sc[v]);
+        R xv[NV];
+        for (int v = 0; v < NV; ++v) xv[v] = Tag::load(xk + v * N);
+#pragma GCC unroll 12
+        for (int m = 0; m < M; ++m) {
+          const R c = Tag::set1(coef[m * K + k]);
+          for (int v = 0; v < NV; ++v) acc[m][v] = Tag::fma(c, xv[v], acc[m][v]);
         }
       }
-      for (int v = 0; v < NV; ++v) {
-        Tag::store(ya + p0 + v * N, sa[v]);
-        Tag::store(yb + p0 + v * N, sb[v]);
-        Tag::store(yc + p0 + v * N, sc[v]);
-      }
+#pragma GCC unroll 12
+      for (int m = 0; m < M; ++m)
+        for (int v = 0; v < NV; ++v) Tag::store(y[m] + p0 + v * N, acc[m][v]);
     }
-    for (int64_t p = p0; p < n; ++p) {
-      float sa = 0.f, sb = 0.f, sc = 0.f;
-      for (int64_t k = 0; k < K; ++k) {
-        sa += a[k] * x[k * n + p];
-        sb += b[k] * x[k * n + p];
-        sc += c[k] * x[k * n + p];
+    for (int64_t p = p0; p < n; ++p)
+      for (int m = 0; m < M; ++m) {
+        float acc = 0.f;
+        for (int64_t k = 0; k < K; ++k) acc += coef[m * K + k] * x[k * n + p];
+        y[m][p] = acc;
       }
-      ya[p] = sa;
-      yb[p] = sb;
-      yc[p] = sc;
+  }
+  static void dft_bins(const float* x, int64_t K, int nb, const float* coef, float* const* y, int64_t n) {
+    switch (nb) {
+      case 1: return dft_bins_n<1>(x, K, coef, y, n);
+      case 2: return dft_bins_n<2>(x, K, coef, y, n);
+      case 3: return dft_bins_n<3>(x, K, coef, y, n);
+      default: return dft_bins_n<4>(x, K, coef, y, n);
     }
   }
 };

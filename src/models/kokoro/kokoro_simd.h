@@ -67,6 +67,8 @@ void conv1d_direct(const PaddedInput& xp, const Param& w, const Param* b, int pa
 // Time blocks transformed at once, one per lane: a multiple of every level's conv tile width,
 // so the per-bin channel mixing runs on whole conv tiles.
 constexpr int kFftLanes = 32;
+// Bins of the kernel spectra computed per pass over the taps (LevelKernels::dft_bins).
+constexpr int kMaxDftBins = 4;
 // A transform size's tables: rev is the bit reversal of [0, n); twr/twi hold e^{-2πi m/n}, m < n/2.
 struct FftTables {
   int64_t n = 0;
@@ -98,8 +100,8 @@ struct LevelKernels {
   void (*fft_inverse_pair)(const FftTables&, const float* yr, const float* yi, int64_t fstride, float* ws,
                            float* out0, float* out1, int64_t valid, int64_t limit, float bias0, float bias1,
                            bool accumulate);
-  void (*dft3)(const float* x, int64_t K, const float* a, const float* b, const float* c, float* ya,
-               float* yb, float* yc, int64_t n);
+  // nb ≤ kMaxDftBins bins of the kernel spectra: y[m][p] = Σ_k coef[m·K + k]·x[k·n + p], m < 3·nb.
+  void (*dft_bins)(const float* x, int64_t K, int nb, const float* coef, float* const* y, int64_t n);
 };
 // The level's kernel table, or nullptr on the portable level.
 const LevelKernels* level_kernels();

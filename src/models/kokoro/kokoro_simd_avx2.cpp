@@ -40,7 +40,7 @@ using F = FftKernels<V256>;
 }  // namespace
 
 LevelKernels avx2_kernels() {
-  return {K::sin, K::affine_snake, 6, 16, K::conv_tiles<6, 2>, F::forward_pair, F::inverse_pair, F::dft3};
+  return {K::sin, K::affine_snake, 6, 16, K::conv_tiles<6, 2>, F::forward_pair, F::inverse_pair, F::dft_bins};
 }
 
 }  // namespace xnai::models::kokoro::simd

@@ -46,7 +46,7 @@ using F = FftKernels<V512>;
 }  // namespace
 
 LevelKernels avx512_kernels() {
-  return {K::sin, K::affine_snake, 12, 32, K::conv_tiles<12, 2>, F::forward_pair, F::inverse_pair, F::dft3};
+  return {K::sin, K::affine_snake, 12, 32, K::conv_tiles<12, 2>, F::forward_pair, F::inverse_pair, F::dft_bins};
 }
 
 }  // namespace xnai::models::kokoro::simd
