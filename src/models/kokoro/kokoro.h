@@ -38,7 +38,7 @@ struct Mat {
 
 // How the Gaussian noise of the harmonic source (spec §2.11 step 9) is drawn.
 enum class NoiseMode {
-  Normal,    // the Splitmix generator on a random seed (production)
+  Normal,    // counter-based float Box-Muller on a random seed (production)
   Splitmix,  // the counter-based generator of the conformance data (deterministic)
   Zero,      // no noise
 };
