@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "models/kokoro/conv1d_fft.h"
+#include "models/kokoro/conv1d_winograd.h"
 #include "models/kokoro/kokoro_internal.h"
 #include "models/kokoro/kokoro_simd.h"
 #include "models/kokoro/parallel.h"
@@ -29,11 +30,15 @@ Mat conv1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, in
 Mat conv1d_direct_mat(const Mat& x, const Param& w, const Param* b, int pad, int dilation) {
   const int64_t K = w.dim(2);
   Mat y(w.dim(0), std::max<int64_t>(x.cols + 2 * pad - dilation * (K - 1), 0));
+  const ConvRowFill copy_row = [&](int64_t i, int64_t c0, int64_t c1, float* dst) {
+    std::copy(x.row(i) + c0, x.row(i) + c1, dst);
+  };
   if (const int64_t n = conv1d_fft_size(x.rows, w.dim(0), K, dilation, y.cols)) {
-    conv1d_fft(
-        x.rows, x.cols,
-        [&](int64_t i, int64_t c0, int64_t c1, float* dst) { std::copy(x.row(i) + c0, x.row(i) + c1, dst); },
-        w, b, pad, dilation, n, y, false);
+    conv1d_fft(x.rows, x.cols, copy_row, w, b, pad, dilation, n, y, false);
+    return y;
+  }
+  if (conv1d_winograd_pays(x.rows, w.dim(0), K, y.cols)) {
+    conv1d_winograd(x.rows, x.cols, copy_row, w, b, pad, dilation, y, false);
     return y;
   }
   // Copied a block of columns at a time into the conv's panels: no padded copy of x.

@@ -5,17 +5,14 @@
 // is computed by the same operations whatever the split, so the thread count changes no bit.
 #include "models/kokoro/conv1d_fft.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <new>
 #include <numbers>
 #include <vector>
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "models/kokoro/huge_buffer.h"
 #include "models/kokoro/kokoro_simd.h"
 #include "models/kokoro/parallel.h"
 
@@ -77,36 +74,8 @@ int64_t packed_rows(int64_t cout, int64_t mr) { return (cout + mr - 1) / mr * mr
 
 // Buffers of the synthesizing thread, kept between calls: fresh multi-megabyte buffers per
 // conv cost more in page faults than the work they hold.
-// A float buffer on transparent huge pages where the kernel offers them (madvise mode):
-// the slots are written and read at a stride of a few KiB across megabytes, so with 4 KiB
-// pages nearly every access of a transform's output missed the TLB.
-class HugeBuffer {
- public:
-  HugeBuffer() = default;
-  HugeBuffer(const HugeBuffer&) = delete;
-  HugeBuffer& operator=(const HugeBuffer&) = delete;
-  ~HugeBuffer() { std::free(p_); }
-  float* data() { return p_; }
-  size_t size() const { return n_; }
-  void reserve(size_t n) {
-    if (n <= n_) return;
-    constexpr size_t kHuge = size_t{2} << 20;
-    const size_t bytes = (n * sizeof(float) + kHuge - 1) / kHuge * kHuge;
-    void* q = std::aligned_alloc(kHuge, bytes);
-    if (!q) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-    madvise(q, bytes, MADV_HUGEPAGE);  // advice only: plain pages if refused
-#endif
-    std::free(p_);
-    p_ = static_cast<float*>(q);
-    n_ = bytes / sizeof(float);
-  }
-
- private:
-  float* p_ = nullptr;
-  size_t n_ = 0;
-};
-
+// The slots are written and read at strides of a few KiB across megabytes: on 4 KiB pages
+// nearly every access of a transform's output missed the TLB.
 struct Workspace {
   HugeBuffer slots;  // per chunk of the group: Ur, Ui, Ur+Ui planes [bins][cmax][kLanes]
 };

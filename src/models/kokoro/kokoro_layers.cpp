@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "models/kokoro/conv1d_fft.h"
+#include "models/kokoro/conv1d_winograd.h"
 #include "models/kokoro/kokoro_internal.h"
 #include "models/kokoro/kokoro_simd.h"
 #include "models/kokoro/parallel.h"
@@ -230,16 +231,19 @@ AdainSnake adain_snake_params(const Mat& x, std::span<const float> s, const Weig
 }
 
 // A conv whose input is AdaIN + Snake of x, computed as the conv reads it: by FFT where the
-// cost model picks it (long kernels), else kokoro_simd.h's direct conv.
+// cost model picks it (long kernels), by Winograd for kernel 3, else kokoro_simd.h's direct
+// conv.
 void conv_of_adain_snake(const Mat& x, const AdainSnake& a, const Param& w, const Param* b, int pad,
                          int dilation, Mat& y, bool accumulate) {
+  const ConvRowFill row_fill = [&](int64_t i, int64_t c0, int64_t c1, float* dst) {
+    simd::affine_snake(x.row(i) + c0, dst, c1 - c0, a.mean[i], a.scale[i], a.shift[i], a.alpha[i]);
+  };
   if (const int64_t n = conv1d_fft_size(x.rows, w.dim(0), w.dim(2), dilation, y.cols)) {
-    conv1d_fft(
-        x.rows, x.cols,
-        [&](int64_t i, int64_t c0, int64_t c1, float* dst) {
-          simd::affine_snake(x.row(i) + c0, dst, c1 - c0, a.mean[i], a.scale[i], a.shift[i], a.alpha[i]);
-        },
-        w, b, pad, dilation, n, y, accumulate);
+    conv1d_fft(x.rows, x.cols, row_fill, w, b, pad, dilation, n, y, accumulate);
+    return;
+  }
+  if (conv1d_winograd_pays(x.rows, w.dim(0), w.dim(2), y.cols)) {
+    conv1d_winograd(x.rows, x.cols, row_fill, w, b, pad, dilation, y, accumulate);
     return;
   }
   simd::conv1d_direct(

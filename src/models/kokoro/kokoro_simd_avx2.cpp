@@ -4,6 +4,7 @@
 
 #include "models/kokoro/kokoro_fft_kernels.h"
 #include "models/kokoro/kokoro_simd_kernels.h"
+#include "models/kokoro/kokoro_winograd_kernels.h"
 
 namespace xnai::models::kokoro::simd {
 namespace {
@@ -35,12 +36,14 @@ struct V256 {
 };
 
 using K = Kernels<V256>;
+using W = WinogradKernels<V256>;
 using F = FftKernels<V256>;
 
 }  // namespace
 
 LevelKernels avx2_kernels() {
-  return {K::sin, K::affine_snake, 6, 16, K::conv_tiles<6, 2>, F::forward_pair, F::inverse_pair, F::dft_bins};
+  return {K::sin,          K::affine_snake, 6, 16, K::conv_tiles<6, 2>, F::forward_pair, F::inverse_pair,
+          F::dft_bins,     W::input_row,    W::output_row};
 }
 
 }  // namespace xnai::models::kokoro::simd

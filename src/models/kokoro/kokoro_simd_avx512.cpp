@@ -10,6 +10,7 @@
 
 #include "models/kokoro/kokoro_fft_kernels.h"
 #include "models/kokoro/kokoro_simd_kernels.h"
+#include "models/kokoro/kokoro_winograd_kernels.h"
 
 namespace xnai::models::kokoro::simd {
 namespace {
@@ -41,12 +42,14 @@ struct V512 {
 };
 
 using K = Kernels<V512>;
+using W = WinogradKernels<V512>;
 using F = FftKernels<V512>;
 
 }  // namespace
 
 LevelKernels avx512_kernels() {
-  return {K::sin, K::affine_snake, 12, 32, K::conv_tiles<12, 2>, F::forward_pair, F::inverse_pair, F::dft_bins};
+  return {K::sin,          K::affine_snake, 12, 32, K::conv_tiles<12, 2>, F::forward_pair, F::inverse_pair,
+          F::dft_bins,     W::input_row,    W::output_row};
 }
 
 }  // namespace xnai::models::kokoro::simd
