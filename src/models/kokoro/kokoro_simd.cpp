@@ -43,6 +43,12 @@ void affine_snake(const float* x, float* y, int64_t n, float mean, float scale, 
   }
 }
 
+void gelu_tanh(const float* x, float* y, int64_t n) {
+  if (const LevelKernels* k = level_kernels()) return k->gelu_tanh(x, y, n);
+  const float k0 = std::sqrt(2.f / static_cast<float>(M_PI));
+  for (int64_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.f + std::tanh(k0 * (x[i] + 0.044715f * x[i] * x[i] * x[i])));
+}
+
 PaddedInput padded_input(int64_t rows, int64_t cols, int64_t pad, int64_t K, int64_t dilation) {
   PaddedInput p;
   reset_padded_input(p, rows, cols, pad, K, dilation);

@@ -19,6 +19,10 @@ void sin(const float* x, float* y, int64_t n);
 // normalisation and affine, then Snake). x and y may be the same.
 void affine_snake(const float* x, float* y, int64_t n, float mean, float scale, float shift, float alpha);
 
+// y[i] = gelu_new(x[i]) (transformers' tanh approximation), the tanh through a vector
+// e^x: within a few 1e-7 of the formula in float. x and y may be the same.
+void gelu_tanh(const float* x, float* y, int64_t n);
+
 // A stride-1 convolution input laid out for conv1d_direct: `rows` rows of `ld` floats; input
 // column j sits at row(i)[pad + j]; everything else is zero, including the slack at the end
 // that full-vector reads of the last output tile touch.
@@ -91,6 +95,7 @@ struct ConvDirectArgs {
 struct LevelKernels {
   void (*sin)(const float*, float*, int64_t);
   void (*affine_snake)(const float*, float*, int64_t, float, float, float, float);
+  void (*gelu_tanh)(const float*, float*, int64_t);
   int mr, nr;  // conv tile: output channels x time steps
   // Time tiles [tile_begin, tile_end) of the conv.
   void (*conv_tiles)(const ConvDirectArgs&, int64_t tile_begin, int64_t tile_end);

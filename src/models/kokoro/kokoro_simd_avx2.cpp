@@ -20,6 +20,15 @@ struct V256 {
   static reg sub(reg a, reg b) { return _mm256_sub_ps(a, b); }
   static reg fma(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
   static reg fnmadd(reg a, reg b, reg c) { return _mm256_fnmadd_ps(a, b, c); }
+  static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }
+  static reg div(reg a, reg b) { return _mm256_div_ps(a, b); }
+  static reg min(reg a, reg b) { return _mm256_min_ps(a, b); }
+  static reg max(reg a, reg b) { return _mm256_max_ps(a, b); }
+  // 2^n for integer-valued n in [−126, 127]: n + 127 in the exponent field.
+  static reg pow2i(reg n) {
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_castsi256_ps(e);
+  }
   static reg round(reg v) { return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static reg quadrant(reg s, reg c, reg n) {
     const __m256i q = _mm256_cvtps_epi32(n);
@@ -42,7 +51,7 @@ using F = FftKernels<V256>;
 }  // namespace
 
 LevelKernels avx2_kernels() {
-  return {K::sin,          K::affine_snake, 6, 16, K::conv_tiles<6, 2>, F::forward_pair, F::inverse_pair,
+  return {K::sin,          K::affine_snake, K::gelu_tanh, 6, 16, K::conv_tiles<6, 2>, F::forward_pair, F::inverse_pair,
           F::dft_bins,     W::input_row,    W::output_row};
 }
 

@@ -26,6 +26,15 @@ struct V512 {
   static reg sub(reg a, reg b) { return _mm512_sub_ps(a, b); }
   static reg fma(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
   static reg fnmadd(reg a, reg b, reg c) { return _mm512_fnmadd_ps(a, b, c); }
+  static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
+  static reg div(reg a, reg b) { return _mm512_div_ps(a, b); }
+  static reg min(reg a, reg b) { return _mm512_min_ps(a, b); }
+  static reg max(reg a, reg b) { return _mm512_max_ps(a, b); }
+  // 2^n for integer-valued n in [−126, 127]: n + 127 in the exponent field.
+  static reg pow2i(reg n) {
+    const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+    return _mm512_castsi512_ps(e);
+  }
   static reg round(reg v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   // Quadrant q = n mod 4: sin r, cos r, −sin r, −cos r.
   static reg quadrant(reg s, reg c, reg n) {
@@ -48,7 +57,7 @@ using F = FftKernels<V512>;
 }  // namespace
 
 LevelKernels avx512_kernels() {
-  return {K::sin,          K::affine_snake, 12, 32, K::conv_tiles<12, 2>, F::forward_pair, F::inverse_pair,
+  return {K::sin,          K::affine_snake, K::gelu_tanh, 12, 32, K::conv_tiles<12, 2>, F::forward_pair, F::inverse_pair,
           F::dft_bins,     W::input_row,    W::output_row};
 }
 

@@ -78,6 +78,41 @@ struct Kernels {
     }
   }
 
+  // e^z for |z| ≤ 87: n = round(z / ln 2), r = z − n·ln 2 (two parts), a degree-5 polynomial
+  // for e^r (ggml's coefficients, ~1 ulp), times 2^n.
+  static R exp_v(R z) {
+    const R n = V::round(V::mul(z, V::set1(0x1.715476p+0f)));
+    R r = V::fnmadd(n, V::set1(0x1.62e4p-1f), z);
+    r = V::fnmadd(n, V::set1(0x1.7f7d1cp-20f), r);
+    const R r2 = V::mul(r, r);
+    const R hi = V::fma(V::fma(V::set1(0x1.0e4020p-7f), r, V::set1(0x1.573e2ep-5f)), r2,
+                        V::fma(V::set1(0x1.555e66p-3f), r, V::set1(0x1.fffdb6p-2f)));
+    const R p = V::fma(hi, r2, V::fma(V::set1(0x1.ffffecp-1f), r, V::set1(1.f)));
+    return V::mul(p, V::pow2i(n));
+  }
+
+  // transformers' gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), the tanh as
+  // (e^{2u} − 1)/(e^{2u} + 1) with u clamped to ±9 (tanh is ±1 in float beyond).
+  static R gelu_tanh_v(R x) {
+    const R x3 = V::mul(V::mul(x, x), x);
+    R u = V::mul(V::set1(0.7978845608028654f), V::fma(V::set1(0.044715f), x3, x));
+    u = V::max(V::min(u, V::set1(9.f)), V::set1(-9.f));
+    const R e = exp_v(V::add(u, u));
+    const R t = V::div(V::sub(e, V::set1(1.f)), V::add(e, V::set1(1.f)));
+    return V::mul(V::mul(V::set1(0.5f), x), V::add(V::set1(1.f), t));
+  }
+
+  static void gelu_tanh(const float* x, float* y, int64_t n) {
+    int64_t i = 0;
+    for (; i + N <= n; i += N) V::store(y + i, gelu_tanh_v(V::load(x + i)));
+    if (i < n) {
+      alignas(64) float buf[N] = {};
+      std::memcpy(buf, x + i, sizeof(float) * static_cast<size_t>(n - i));
+      V::store(buf, gelu_tanh_v(V::load(buf)));
+      std::memcpy(y + i, buf, sizeof(float) * static_cast<size_t>(n - i));
+    }
+  }
+
   // One MR x (NV·N) output tile over the whole reduction, held in MR·NV registers: per
   // (k, i) NV contiguous time vectors of the input and MR broadcast weights.
   template <int MR, int NV>
