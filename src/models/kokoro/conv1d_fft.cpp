@@ -28,11 +28,11 @@ constexpr double kSlotBudgetBytes = 20.0 * (1 << 20);
 // Cost model, in multiply-adds of the direct conv's tile kernel (one vector lane each),
 // fitted to timings on Zen 4 (AVX-512) with 128 channels: a radix-2 butterfly per lane, a
 // sample moved between time and lane order, a multiply-add of the kernel spectra's DFT
-// (redone per group of chunks; it streams the taps), and the margin the
+// (redone per group of chunks; four bins per pass over the taps), and the margin the
 // FFT estimate must beat the direct one by.
 constexpr double kButterflyCost = 20.0;
 constexpr double kTransposeCost = 30.0;
-constexpr double kSpectraMacCost = 2.0;
+constexpr double kSpectraMacCost = 1.0;
 constexpr double kFftMargin = 0.9;
 
 struct Tables {
@@ -120,14 +120,16 @@ int64_t group_size(int64_t cin, int64_t cout, int64_t n, int64_t chunks) {
 
 int64_t conv1d_fft_size(int64_t cin, int64_t cout, int64_t K, int64_t dilation, int64_t lout) {
   const simd::LevelKernels* kern = simd::level_kernels();
-  // Measured: kernels of 3 and transforms below 64 lose to the direct conv at every length
+  // Measured: kernels of 3 lose to the direct conv (and to Winograd) at every length
   // (per-block and per-call costs the model does not capture), so they are not offered.
+  // Transforms of 32 pay on short inputs (the first generator stage: fewer bins of kernel
+  // spectra, fewer idle lanes).
   if (!kern || lout <= 0 || K < 5 || K > kMaxTaps) return 0;
   const double direct = double(cin) * cout * K * lout;
   double best_cost = direct * kFftMargin;
   int64_t best = 0;
   const int64_t S = span_of(K, dilation);
-  for (int64_t n = 64, log2n = 6; n <= 1024; n *= 2, ++log2n) {
+  for (int64_t n = 32, log2n = 5; n <= 1024; n *= 2, ++log2n) {
     if (n < 2 * S) continue;
     const int64_t V = n - S + 1, bins = n / 2 + 1;
     const int64_t blocks = (lout + V - 1) / V, chunks = (blocks + kLanes - 1) / kLanes;
