@@ -77,7 +77,7 @@ int64_t packed_rows(int64_t cout, int64_t mr) { return (cout + mr - 1) / mr * mr
 // The slots are written and read at strides of a few KiB across megabytes: on 4 KiB pages
 // nearly every access of a transform's output missed the TLB.
 struct Workspace {
-  HugeBuffer slots;  // per chunk of the group: Ur, Ui, Ur+Ui planes [bins][cmax][kLanes]
+  HugeBuffer slots;  // per chunk of the group: Ur, Ui planes [bins][cmax][kLanes]
 };
 thread_local Workspace t_work;
 
@@ -111,7 +111,7 @@ void bin_spectra(const float* taps, int64_t K, int64_t P, int64_t block, int dil
 
 // Chunks per group: as many as the slot budget holds, at least one.
 int64_t group_size(int64_t cin, int64_t cout, int64_t n, int64_t chunks) {
-  const double slot_bytes = 4.0 * 3 * (n / 2 + 1) * ((std::max(cin, cout) + 1) / 2 * 2) * kLanes;
+  const double slot_bytes = 4.0 * 2 * (n / 2 + 1) * ((std::max(cin, cout) + 1) / 2 * 2) * kLanes;
   return std::clamp<int64_t>(static_cast<int64_t>(kSlotBudgetBytes / slot_bytes), 1,
                              std::max<int64_t>(chunks, 1));
 }
@@ -166,7 +166,7 @@ void conv1d_fft(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param&
   const int64_t blocks = (lout + V - 1) / V, chunks = (blocks + kLanes - 1) / kLanes;
   const int64_t group = group_size(cin, cout, n, chunks);
   const int64_t cmax = (std::max(cin, cout) + 1) / 2 * 2;  // even: channel pairs stay inside
-  const int64_t fstride = cmax * kLanes, plane = bins * fstride, slot = 3 * plane;
+  const int64_t fstride = cmax * kLanes, plane = bins * fstride, slot = 2 * plane;
   ws.slots.reserve(static_cast<size_t>(group * slot));
   const int64_t width = (kLanes - 1) * V + n;  // input columns one chunk reads
   const int64_t in_pairs = (cin + 1) / 2, out_pairs = (cout + 1) / 2;
@@ -195,15 +195,16 @@ void conv1d_fft(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param&
         }
         float* base = ws.slots.data() + s * slot + i * kLanes;
         kern->fft_forward_pair(tv, rows.data(), i + 1 < cin ? rows.data() + width : nullptr, V,
-                               scratch.data(), base, base + plane, base + 2 * plane, fstride);
+                               scratch.data(), base, base + plane, fstride);
       }
     });
     // Work items: runs of kMaxDftBins bins, whose kernel spectra take one pass over the taps.
     constexpr int64_t kBins = simd::kMaxDftBins;
     parallel_for_dynamic((bins + kBins - 1) / kBins, 1, ng * 3.0 * bins * cin * cout * kLanes, [&](int64_t q0,
                                                                                                   int64_t q1) {
-      thread_local std::vector<float> gs, yr, yi;
+      thread_local std::vector<float> gs, yr, yi, us;
       gs.resize(static_cast<size_t>(3 * P * kBins));
+      us.resize(static_cast<size_t>(cin * kLanes));
       yr.resize(static_cast<size_t>(cout * kLanes));
       yi.resize(static_cast<size_t>(cout * kLanes));
       for (int64_t q = q0; q < q1; ++q) {
@@ -216,9 +217,11 @@ void conv1d_fft(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param&
             const int64_t lanes = std::min(kLanes, blocks - (g0 + s) * kLanes);
             float* ur = ws.slots.data() + s * slot + f * fstride;
             float* ui = ur + plane;
-            const float* us = ui + plane;
-            // Yr = Gr·(Ur + Ui) − (Gr + Gi)·Ui, Yi = Gr·(Ur + Ui) + (Gi − Gr)·Ur.
-            simd::ConvDirectArgs a{us, kLanes, cin, 1, 1, g, nullptr, yr.data(), kLanes, cout, lanes, false};
+            // Yr = Gr·(Ur + Ui) − (Gr + Gi)·Ui, Yi = Gr·(Ur + Ui) + (Gi − Gr)·Ur. The sum is
+            // formed here, in cache, rather than stored as a third plane by the transforms
+            // (a third more traffic through memory in the phase that waits on it).
+            for (int64_t e = 0; e < cin * kLanes; ++e) us[e] = ur[e] + ui[e];
+            simd::ConvDirectArgs a{us.data(), kLanes, cin, 1, 1, g, nullptr, yr.data(), kLanes, cout, lanes, false};
             const int64_t tiles = (lanes + kern->nr - 1) / kern->nr;
             kern->conv_tiles(a, 0, tiles);
             std::copy(yr.begin(), yr.end(), yi.begin());

@@ -152,9 +152,9 @@ struct FftKernels {
 
   // Two real input channels u0, u1 (lane b's block is u[b·hop + j], j < n) as one complex
   // transform, split into their half spectra (bins 0..n/2), each scaled by 2: channel c's
-  // bin f goes to re/im/re+im planes at [f·fstride + c·L]. u1 may be null (a zero channel).
+  // bin f goes to re/im planes at [f·fstride + c·L]. u1 may be null (a zero channel).
   static void forward_pair(const FftTables& t, const float* u0, const float* u1, int64_t hop, float* ws,
-                           float* ur, float* ui, float* us, int64_t fstride) {
+                           float* ur, float* ui, int64_t fstride) {
     const int64_t n = t.n;
     float* __restrict re = ws;
     float* __restrict im = ws + n * L;
@@ -172,18 +172,13 @@ struct FftKernels {
       const float* __restrict bi = im + g * L;
       float* __restrict r0 = ur + f * fstride;
       float* __restrict i0 = ui + f * fstride;
-      float* __restrict s0 = us + f * fstride;
 #pragma GCC ivdep
       for (int l = 0; l < L; ++l) {
         // Z = U0 + i·U1: 2·U0 = Z[f] + conj Z[n−f], 2·U1 = −i·(Z[f] − conj Z[n−f]).
-        const float x0r = ar[l] + br[l], x0i = ai[l] - bi[l];
-        const float x1r = ai[l] + bi[l], x1i = br[l] - ar[l];
-        r0[l] = x0r;
-        i0[l] = x0i;
-        s0[l] = x0r + x0i;
-        r0[L + l] = x1r;
-        i0[L + l] = x1i;
-        s0[L + l] = x1r + x1i;
+        r0[l] = ar[l] + br[l];
+        i0[l] = ai[l] - bi[l];
+        r0[L + l] = ai[l] + bi[l];
+        i0[L + l] = br[l] - ar[l];
       }
     }
   }

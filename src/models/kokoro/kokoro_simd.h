@@ -101,7 +101,7 @@ struct LevelKernels {
   void (*conv_tiles)(const ConvDirectArgs&, int64_t tile_begin, int64_t tile_end);
   // See FftKernels in kokoro_fft_kernels.h; ws is scratch of 2·n·kFftLanes floats.
   void (*fft_forward_pair)(const FftTables&, const float* u0, const float* u1, int64_t hop, float* ws,
-                           float* ur, float* ui, float* us, int64_t fstride);
+                           float* ur, float* ui, int64_t fstride);
   void (*fft_inverse_pair)(const FftTables&, const float* yr, const float* yi, int64_t fstride, float* ws,
                            float* out0, float* out1, int64_t valid, int64_t limit, float bias0, float bias1,
                            bool accumulate);
