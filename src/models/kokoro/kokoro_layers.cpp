@@ -38,16 +38,22 @@ Mat linear(const Mat& x, const Param& w, const Param* b) {
 // A linear layer is a kernel-1 convolution over the rows: the direct conv's tile kernel
 // (and its split over output channels, which keeps both cores busy on a few dozen tokens)
 // beats the general float matmul on these [tokens, 512..2048] shapes. The input is
-// transposed once, so every work item's panel is a plain copy of rows.
+// transposed once into the conv's padded layout, which every work item reads in place
+// (a panel per item copied the whole input once per block of output channels).
 Mat linear_direct(const Mat& x, const Param& w, const Param* b) {
-  const Mat xt = transpose(x);  // [in, rows]
-  Mat yt(w.dim(0), x.rows);     // [out, rows]
-  simd::conv1d_direct(
-      xt.rows, xt.cols,
-      [&](int64_t c0, int64_t c1, float* dst, int64_t ld) {
-        for (int64_t i = 0; i < xt.rows; ++i) std::copy(xt.row(i) + c0, xt.row(i) + c1, dst + i * ld);
-      },
-      w, b, 0, 1, yt, false);
+  // [in, rows], reused (ALBERT calls this 72 times). A reference, so that the pool's
+  // threads below see this thread's buffer, not their own thread_local one.
+  thread_local simd::PaddedInput t_xt;
+  simd::PaddedInput& xt = t_xt;
+  simd::reset_padded_input(xt, x.cols, x.rows, 0, 1, 1);
+  parallel_for(x.cols, 16.0 * double(x.cols) * x.rows, [&](int64_t i0, int64_t i1) {
+    for (int64_t t = 0; t < x.rows; ++t) {
+      const float* xr = x.row(t);
+      for (int64_t i = i0; i < i1; ++i) xt.row(i)[t] = xr[i];
+    }
+  });
+  Mat yt(w.dim(0), x.rows);  // [out, rows]
+  simd::conv1d_direct(xt, w, b, 0, 1, yt, false);
   return transpose(yt);
 }
 
@@ -101,8 +107,11 @@ void layer_norm_rows(Mat& x, const float* gamma, const float* beta, float eps) {
 
 Mat transpose(const Mat& x) {
   Mat y(x.cols, x.rows);
-  for (int64_t r = 0; r < x.rows; ++r)
-    for (int64_t c = 0; c < x.cols; ++c) y.at(c, r) = x.at(r, c);
+  // Split by output row: a serial transpose of a [2048, tokens] product held the pool.
+  parallel_for(x.cols, 16.0 * double(x.cols) * x.rows, [&](int64_t c0, int64_t c1) {
+    for (int64_t r = 0; r < x.rows; ++r)
+      for (int64_t c = c0; c < c1; ++c) y.at(c, r) = x.at(r, c);
+  });
   return y;
 }
 
