@@ -38,8 +38,9 @@ double relative_error(const Mat& y, const Mat& ref) {
 }
 
 ConvRowFill copy_rows(const Mat& x) {
-  return
-      [&x](int64_t i, int64_t c0, int64_t c1, float* dst) { std::copy(x.row(i) + c0, x.row(i) + c1, dst); };
+  return [&x](int64_t i, int64_t c, int64_t count, int64_t stride, float* dst) {
+    for (int64_t m = 0; m < count; ++m) dst[m] = x.at(i, c + m * stride);
+  };
 }
 
 struct Case {
@@ -50,31 +51,33 @@ struct Case {
   bool bias;
 };
 
-// Runs one case at transform size n (0: the cost model's choice),
+// Runs one case at transform size n (0: the cost model's choice), plain or by phases,
 // serial and on a pool, and checks both against conv1d_plain.
-void check_case(const Case& c, int64_t n, std::mt19937_64& rng, ThreadPool& pool, const char* level) {
+void check_case(const Case& c, int64_t n, std::mt19937_64& rng, ThreadPool& pool, const char* level,
+                bool phases = false) {
   const int pad = c.pad >= 0 ? c.pad : c.d * (c.K - 1) / 2;
   const Param w = random_param({c.cout, c.cin, c.K}, rng, 1.f / std::sqrt(float(c.cin * c.K)));
   const Param b = random_param({c.cout}, rng, 0.5f);
   const Param* bp = c.bias ? &b : nullptr;
   const Mat x = random_mat(c.cin, c.L, rng);
   const Mat ref = conv1d_plain(x, w, bp, 1, pad, c.d);
+  const int64_t span = phases ? c.K : c.d * (c.K - 1) + 1;
   if (n == 0) {
     // The cost model's size, or where it keeps the direct conv the smallest one allowed.
     n = conv1d_fft_size(c.cin, c.cout, c.K, c.d, ref.cols);
-    while (n < 2 * (c.d * (c.K - 1) + 1)) n = n ? 2 * n : 16;
+    while (n < 2 * span) n = n ? 2 * n : 16;
   }
   Mat y(c.cout, ref.cols);
-  conv1d_fft(c.cin, c.L, copy_rows(x), w, bp, pad, c.d, n, y, false);
+  conv1d_fft(c.cin, c.L, copy_rows(x), w, bp, pad, c.d, n, y, false, phases);
   const double err = relative_error(y, ref);
   EXPECT_LE(err, 1e-5) << level << " cin " << c.cin << " cout " << c.cout << " K " << c.K << " d " << c.d
-                       << " L " << c.L << " pad " << pad << " n " << n;
+                       << " L " << c.L << " pad " << pad << " n " << n << (phases ? " by phases" : "");
   // On the pool, accumulating onto random contents: the same bits as serial, added.
   Mat acc = random_mat(c.cout, ref.cols, rng);
   const Mat acc0 = acc;
   {
     PoolScope scope(&pool);
-    conv1d_fft(c.cin, c.L, copy_rows(x), w, bp, pad, c.d, n, acc, true);
+    conv1d_fft(c.cin, c.L, copy_rows(x), w, bp, pad, c.d, n, acc, true, phases);
   }
   for (size_t q = 0; q < y.v.size(); ++q)
     ASSERT_EQ(acc.v[q], acc0.v[q] + y.v[q]) << level << " accumulate on the pool, at " << q;
@@ -117,6 +120,33 @@ TEST(KokoroFftConv, MatchesPlainAtEveryTransformSizeAndAwkwardShapes) {
     check_case({33, 31, 2, 1, 64, 1, true}, 16, rng, pool, name);
     // More outputs than a group of chunks (several groups) at a small transform.
     check_case({16, 16, 3, 1, 3000, -1, true}, 16, rng, pool, name);
+    // By phases: every dilation of the generator, lengths not a multiple of d, runs of
+    // lanes that change phase inside a chunk, paddings other than "same", several groups.
+    for (int64_t n : {16, 32, 64, 128})
+      for (int d : {2, 3, 5})
+        for (int64_t L : {1, 9, 100, 1001}) check_case({20, 18, 7, d, L, -1, true}, n, rng, pool, name, true);
+    check_case({37, 25, 11, 5, 3001, -1, true}, 32, rng, pool, name, true);
+    check_case({24, 7, 5, 3, 333, 1, false}, 16, rng, pool, name, true);
+    check_case({16, 16, 5, 3, 9000, -1, true}, 16, rng, pool, name, true);
+  }
+}
+
+// The cost model plans the generator's dilated long-kernel convs by phases where that is
+// cheaper, and the plan it picks is right.
+TEST(KokoroFftConv, PlansByPhasesMatchPlain) {
+  std::mt19937_64 rng(16);
+  ThreadPool pool(2);
+  for (cpu::SimdLevel level : test::simd_levels(false)) {
+    LevelGuard g(level);
+    bool any = false;
+    for (const Case& c : {Case{256, 256, 11, 5, 1480, -1, true}, Case{256, 256, 7, 3, 1480, -1, true},
+                          Case{128, 128, 11, 5, 8881, -1, true}}) {
+      bool phases = false;
+      const int64_t n = conv1d_fft_size(c.cin, c.cout, c.K, c.d, c.L, &phases);
+      any = any || phases;
+      if (n) check_case(c, n, rng, pool, cpu::simd_level_name(level), phases);
+    }
+    EXPECT_TRUE(any) << "no dilated generator conv planned by phases at " << cpu::simd_level_name(level);
   }
 }
 
@@ -149,8 +179,9 @@ TEST(KokoroFftConv, FusedAdainSnakeInputMatchesPlain) {
       PoolScope scope(&pool);
       conv1d_fft(
           C, L,
-          [&](int64_t i, int64_t c0, int64_t c1, float* dst) {
-            simd::affine_snake(x.row(i) + c0, dst, c1 - c0, mean[i], scale[i], shift[i], alpha[i]);
+          [&](int64_t i, int64_t c, int64_t count, int64_t stride, float* dst) {
+            for (int64_t m = 0; m < count; ++m) dst[m] = x.at(i, c + m * stride);
+            simd::affine_snake(dst, dst, count, mean[i], scale[i], shift[i], alpha[i]);
           },
           w, &b, 25, 5, n, y, true);
     }

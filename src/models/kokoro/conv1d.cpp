@@ -30,11 +30,13 @@ Mat conv1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, in
 Mat conv1d_direct_mat(const Mat& x, const Param& w, const Param* b, int pad, int dilation) {
   const int64_t K = w.dim(2);
   Mat y(w.dim(0), std::max<int64_t>(x.cols + 2 * pad - dilation * (K - 1), 0));
-  const ConvRowFill copy_row = [&](int64_t i, int64_t c0, int64_t c1, float* dst) {
-    std::copy(x.row(i) + c0, x.row(i) + c1, dst);
+  const ConvRowFill copy_row = [&](int64_t i, int64_t c, int64_t count, int64_t stride, float* dst) {
+    const float* xr = x.row(i) + c;
+    for (int64_t m = 0; m < count; ++m) dst[m] = xr[m * stride];
   };
-  if (const int64_t n = conv1d_fft_size(x.rows, w.dim(0), K, dilation, y.cols)) {
-    conv1d_fft(x.rows, x.cols, copy_row, w, b, pad, dilation, n, y, false);
+  bool phases = false;
+  if (const int64_t n = conv1d_fft_size(x.rows, w.dim(0), K, dilation, y.cols, &phases)) {
+    conv1d_fft(x.rows, x.cols, copy_row, w, b, pad, dilation, n, y, false, phases);
     return y;
   }
   if (conv1d_winograd_pays(x.rows, w.dim(0), K, y.cols)) {

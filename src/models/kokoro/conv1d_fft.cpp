@@ -118,8 +118,9 @@ int64_t group_size(int64_t cin, int64_t cout, int64_t n, int64_t chunks) {
 
 }  // namespace
 
-int64_t conv1d_fft_size(int64_t cin, int64_t cout, int64_t K, int64_t dilation, int64_t lout) {
+int64_t conv1d_fft_size(int64_t cin, int64_t cout, int64_t K, int64_t dilation, int64_t lout, bool* polyphase) {
   const simd::LevelKernels* kern = simd::level_kernels();
+  if (polyphase) *polyphase = false;
   // Measured: kernels of 3 lose to the direct conv (and to Winograd) at every length
   // (per-block and per-call costs the model does not capture), so they are not offered.
   // Transforms of 32 pay on short inputs (the first generator stage: fewer bins of kernel
@@ -128,30 +129,40 @@ int64_t conv1d_fft_size(int64_t cin, int64_t cout, int64_t K, int64_t dilation, 
   const double direct = double(cin) * cout * K * lout;
   double best_cost = direct * kFftMargin;
   int64_t best = 0;
-  const int64_t S = span_of(K, dilation);
-  for (int64_t n = 32, log2n = 5; n <= 1024; n *= 2, ++log2n) {
-    if (n < 2 * S) continue;
-    const int64_t V = n - S + 1, bins = n / 2 + 1;
-    const int64_t blocks = (lout + V - 1) / V, chunks = (blocks + kLanes - 1) / kLanes;
-    const int64_t groups = (chunks + group_size(cin, cout, n, chunks) - 1) / group_size(cin, cout, n, chunks);
-    const double lanes = double(chunks * kLanes);
-    const double gemm = 3.0 * bins * cin * cout * lanes;
-    const double fft =
-        (cin + cout) / 2.0 * lanes * (n / 2.0 * log2n * kButterflyCost + 2.0 * n * kTransposeCost);
-    const double spectra = kSpectraMacCost * 3.0 * bins * K * cin * cout * groups;
-    const double cost = gemm + fft + spectra;
-    if (cost < best_cost) {
-      best_cost = cost;
-      best = n;
+  for (int poly = 0; poly < (polyphase && dilation > 1 ? 2 : 1); ++poly) {
+    const int64_t S = poly ? K : span_of(K, dilation);
+    for (int64_t n = 32, log2n = 5; n <= 1024; n *= 2, ++log2n) {
+      if (n < 2 * S) continue;
+      const int64_t V = n - S + 1, bins = n / 2 + 1;
+      const int64_t phase_len = (lout + dilation - 1) / dilation;
+      const int64_t blocks = poly ? dilation * ((phase_len + V - 1) / V) : (lout + V - 1) / V;
+      const int64_t chunks = (blocks + kLanes - 1) / kLanes;
+      const int64_t groups = (chunks + group_size(cin, cout, n, chunks) - 1) / group_size(cin, cout, n, chunks);
+      const double lanes = double(chunks * kLanes);
+      const double gemm = 3.0 * bins * cin * cout * lanes;
+      // Phases: each lane's window is copied out of its phase's samples, and its outputs
+      // scattered back at stride d: about one more transpose per sample.
+      const double moves = poly ? 3.0 : 2.0;
+      const double fft =
+          (cin + cout) / 2.0 * lanes * (n / 2.0 * log2n * kButterflyCost + moves * n * kTransposeCost);
+      const double spectra = kSpectraMacCost * 3.0 * bins * K * cin * cout * groups;
+      const double cost = gemm + fft + spectra;
+      if (cost < best_cost) {
+        best_cost = cost;
+        best = n;
+        if (polyphase) *polyphase = poly != 0;
+      }
     }
   }
   return best;
 }
 
 void conv1d_fft(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param& w, const Param* b, int pad,
-                int dilation, int64_t n, Mat& y, bool accumulate) {
+                int dilation, int64_t n, Mat& y, bool accumulate, bool polyphase) {
   const simd::LevelKernels* kern = simd::level_kernels();
-  const int64_t cout = w.dim(0), K = w.dim(2), S = span_of(K, dilation);
+  const int64_t cout = w.dim(0), K = w.dim(2), d = dilation;
+  const bool poly = polyphase && d > 1;
+  const int64_t S = poly ? K : span_of(K, dilation);
   if (!kern || w.dim(1) != cin || y.rows != cout || K > kMaxTaps || n < 16 || (n & (n - 1)) != 0 || n < 2 * S)
     throw Error(ErrorKind::Internal, "conv1d_fft: unsupported level, shapes or transform size");
   const int64_t lout = y.cols;
@@ -162,39 +173,66 @@ void conv1d_fft(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param&
   const float* taps = simd::packed_conv_weights(w, kern->mr);
   const int64_t P = packed_rows(cout, kern->mr) * cin, block = kern->mr * cin;
 
+  // Block b: plain, outputs [b·V, b·V + V) from input columns b·V − pad + m, m < n (the
+  // taps d apart inside the window); by phases (a dilated conv as d undilated ones on
+  // every d-th sample), phase p = b / B, sub-block j = b % B: outputs p + d·(j·V + m)
+  // from input columns p + d·(j·V + m) − pad.
   const int64_t V = n - S + 1, bins = n / 2 + 1;
-  const int64_t blocks = (lout + V - 1) / V, chunks = (blocks + kLanes - 1) / kLanes;
+  const int64_t B = poly ? ((lout + d - 1) / d + V - 1) / V : 0;
+  const int64_t blocks = poly ? d * B : (lout + V - 1) / V, chunks = (blocks + kLanes - 1) / kLanes;
   const int64_t group = group_size(cin, cout, n, chunks);
   const int64_t cmax = (std::max(cin, cout) + 1) / 2 * 2;  // even: channel pairs stay inside
   const int64_t fstride = cmax * kLanes, plane = bins * fstride, slot = 2 * plane;
   ws.slots.reserve(static_cast<size_t>(group * slot));
-  const int64_t width = (kLanes - 1) * V + n;  // input columns one chunk reads
+  // The lanes' windows in one row: overlapping, V apart (plain), or side by side (phases).
+  const int64_t hop = poly ? n : V, width = poly ? kLanes * n : (kLanes - 1) * V + n;
   const int64_t in_pairs = (cin + 1) / 2, out_pairs = (cout + 1) / 2;
   const double pair_work = double(kLanes) * n * (cin + cout) * 8;
+  // dst[m] = x[row, c + m·stride] for m < count, zero where that column is outside the input.
+  auto fill_span = [&](int64_t row, int64_t c, int64_t count, int64_t stride, float* dst) {
+    const int64_t m_lo = c >= 0 ? 0 : (-c + stride - 1) / stride;
+    const int64_t m_hi = c > cols - 1 ? 0 : std::min(count, (cols - 1 - c) / stride + 1);
+    if (m_lo >= m_hi) {
+      std::fill(dst, dst + count, 0.f);
+      return;
+    }
+    std::fill(dst, dst + m_lo, 0.f);
+    std::fill(dst + m_hi, dst + count, 0.f);
+    fill(row, c + m_lo * stride, m_hi - m_lo, stride, dst + m_lo);
+  };
 
   for (int64_t g0 = 0; g0 < chunks; g0 += group) {
     const int64_t ng = std::min(group, chunks - g0);
     parallel_for_dynamic(ng * in_pairs, 1, ng * pair_work, [&](int64_t q0, int64_t q1) {
-      thread_local std::vector<float> rows, scratch;
+      thread_local std::vector<float> rows, scratch, seg;
       rows.resize(static_cast<size_t>(2 * width));
       scratch.resize(static_cast<size_t>(2 * n * kLanes));
+      seg.resize(static_cast<size_t>((kLanes - 1) * V + n));
       for (int64_t q = q0; q < q1; ++q) {
         const int64_t s = q / in_pairs, i = q % in_pairs * 2;
-        const int64_t first = (g0 + s) * kLanes * V - pad;
-        const int64_t c0 = std::clamp<int64_t>(first, 0, cols),
-                      c1 = std::clamp<int64_t>(first + width, 0, cols);
+        const int64_t b0 = (g0 + s) * kLanes;
         for (int64_t r = 0; r < 2 && i + r < cin; ++r) {
           float* row = rows.data() + r * width;
-          if (c0 >= c1) {
-            std::fill(row, row + width, 0.f);
+          if (!poly) {
+            fill_span(i + r, b0 * V - pad, width, 1, row);
             continue;
           }
-          std::fill(row, row + (c0 - first), 0.f);
-          std::fill(row + (c1 - first), row + width, 0.f);
-          fill(i + r, c0, c1, row + (c0 - first));
+          // Runs of lanes of one phase: their samples filled once, then each lane's window
+          // copied out.
+          for (int64_t l = 0; l < kLanes;) {
+            if (b0 + l >= blocks) {
+              std::fill(row + l * n, row + width, 0.f);
+              break;
+            }
+            const int64_t p = (b0 + l) / B, j0 = (b0 + l) % B, run = std::min(kLanes - l, B - j0);
+            fill_span(i + r, p + d * j0 * V - pad, (run - 1) * V + n, d, seg.data());
+            for (int64_t k = 0; k < run; ++k)
+              std::copy(seg.data() + k * V, seg.data() + k * V + n, row + (l + k) * n);
+            l += run;
+          }
         }
         float* base = ws.slots.data() + s * slot + i * kLanes;
-        kern->fft_forward_pair(tv, rows.data(), i + 1 < cin ? rows.data() + width : nullptr, V,
+        kern->fft_forward_pair(tv, rows.data(), i + 1 < cin ? rows.data() + width : nullptr, hop,
                                scratch.data(), base, base + plane, fstride);
       }
     });
@@ -210,7 +248,7 @@ void conv1d_fft(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param&
       for (int64_t q = q0; q < q1; ++q) {
         const int64_t fb = q * kBins;
         const int nb = static_cast<int>(std::min(kBins, bins - fb));
-        bin_spectra(taps, K, P, block, dilation, fb, nb, tab, *kern, gs.data());
+        bin_spectra(taps, K, P, block, poly ? 1 : dilation, fb, nb, tab, *kern, gs.data());
         for (int64_t f = fb; f < fb + nb; ++f) {
           const float* g = gs.data() + 3 * P * (f - fb);
           for (int64_t s = 0; s < ng; ++s) {
@@ -240,16 +278,38 @@ void conv1d_fft(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param&
       }
     });
     parallel_for_dynamic(ng * out_pairs, 1, ng * pair_work, [&](int64_t q0, int64_t q1) {
-      thread_local std::vector<float> scratch;
+      thread_local std::vector<float> scratch, out;
       scratch.resize(static_cast<size_t>(2 * n * kLanes));
+      if (poly) out.resize(static_cast<size_t>(2 * kLanes * V));
       for (int64_t q = q0; q < q1; ++q) {
         const int64_t s = q / out_pairs, o = q % out_pairs * 2;
-        const int64_t t0 = (g0 + s) * kLanes * V;
         const float* base = ws.slots.data() + s * slot + o * kLanes;
         const bool two = o + 1 < cout;
-        kern->fft_inverse_pair(tv, base, base + plane, fstride, scratch.data(), y.row(o) + t0,
-                               two ? y.row(o + 1) + t0 : nullptr, V, lout - t0, b ? b->data[o] : 0.f,
-                               b && two ? b->data[o + 1] : 0.f, accumulate);
+        const float b0v = b ? b->data[o] : 0.f, b1v = b && two ? b->data[o + 1] : 0.f;
+        if (!poly) {
+          const int64_t t0 = (g0 + s) * kLanes * V;
+          kern->fft_inverse_pair(tv, base, base + plane, fstride, scratch.data(), y.row(o) + t0,
+                                 two ? y.row(o + 1) + t0 : nullptr, V, lout - t0, b0v, b1v, accumulate);
+          continue;
+        }
+        // Lane by lane into a buffer, then each lane's outputs to every d-th column.
+        float* o0 = out.data();
+        float* o1 = out.data() + kLanes * V;
+        kern->fft_inverse_pair(tv, base, base + plane, fstride, scratch.data(), o0, two ? o1 : nullptr, V,
+                               kLanes * V, b0v, b1v, false);
+        for (int64_t l = 0; l < kLanes && (g0 + s) * kLanes + l < blocks; ++l) {
+          const int64_t bl = (g0 + s) * kLanes + l, p = bl / B, j = bl % B;
+          const int64_t t_first = p + d * j * V;
+          const int64_t m_end = t_first >= lout ? 0 : std::min(V, (lout - 1 - t_first) / d + 1);
+          for (int64_t r = 0; r < (two ? 2 : 1); ++r) {
+            const float* src = (r ? o1 : o0) + l * V;
+            float* yr = y.row(o + r) + t_first;
+            if (accumulate)
+              for (int64_t m = 0; m < m_end; ++m) yr[m * d] += src[m];
+            else
+              for (int64_t m = 0; m < m_end; ++m) yr[m * d] = src[m];
+          }
+        }
       }
     });
   }

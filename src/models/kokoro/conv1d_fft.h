@@ -18,20 +18,23 @@
 
 namespace xnai::models::kokoro {
 
-// Writes input row `row`, columns [c0, c1) (inside the input), to dst[0 .. c1 − c0). Called
-// from any pool thread, several at once.
-using ConvRowFill = std::function<void(int64_t row, int64_t c0, int64_t c1, float* dst)>;
+// Writes input row `row` at columns c + m·stride, m < count (all inside the input), to
+// dst[m]. Called from any pool thread, several at once.
+using ConvRowFill = std::function<void(int64_t row, int64_t c, int64_t count, int64_t stride, float* dst)>;
 
 // The FFT size that makes a conv of these shapes cheapest, or 0 where the direct conv
-// (kokoro_simd.h) is estimated cheaper, the SIMD level has no fast paths, or the kernel
-// spectra would not fit the memory budget. lout: output length.
-int64_t conv1d_fft_size(int64_t cin, int64_t cout, int64_t K, int64_t dilation, int64_t lout);
+// (kokoro_simd.h) is estimated cheaper or the SIMD level has no fast paths. lout: output
+// length. With `polyphase`, a dilated conv may also be planned as d undilated ones over
+// every d-th sample (shorter windows: fewer bins and less overlap), and *polyphase says
+// whether it was.
+int64_t conv1d_fft_size(int64_t cin, int64_t cout, int64_t K, int64_t dilation, int64_t lout,
+                        bool* polyphase = nullptr);
 
 // y[o, t] (+)= b[o] + Σ_{i,k} W[o, i, k] · x[i, t + k·d − pad] for t < y.cols, x [cin, cols]
-// given by `fill` (zero outside), W [Cout, Cin, K], n a power of two ≥ 2·span (use
-// conv1d_fft_size). accumulate: add to y's contents. Results do not depend on the thread
-// count. Needs simd::has_conv_direct().
+// given by `fill` (zero outside), W [Cout, Cin, K], n a power of two ≥ 2·span (the span is
+// K by phases, d·(K − 1) + 1 otherwise; use conv1d_fft_size). accumulate: add to y's
+// contents. Results do not depend on the thread count. Needs simd::has_conv_direct().
 void conv1d_fft(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param& w, const Param* b, int pad,
-                int dilation, int64_t n, Mat& y, bool accumulate);
+                int dilation, int64_t n, Mat& y, bool accumulate, bool polyphase = false);
 
 }  // namespace xnai::models::kokoro

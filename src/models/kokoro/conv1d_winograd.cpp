@@ -71,7 +71,7 @@ void conv1d_winograd(int64_t cin, int64_t cols, const ConvRowFill& fill, const P
         } else {
           std::fill(row.begin(), row.begin() + (c0 - first), 0.f);
           std::fill(row.begin() + (c1 - first), row.end(), 0.f);
-          fill(i, c0, c1, row.data() + (c0 - first));
+          fill(i, c0, c1 - c0, 1, row.data() + (c0 - first));
         }
         float* vi = v + i * nlp;
         kern->wino_input(row.data(), d, ntau, z.data(), zs, vi, vplane);

@@ -244,11 +244,17 @@ AdainSnake adain_snake_params(const Mat& x, std::span<const float> s, const Weig
 // conv.
 void conv_of_adain_snake(const Mat& x, const AdainSnake& a, const Param& w, const Param* b, int pad,
                          int dilation, Mat& y, bool accumulate) {
-  const ConvRowFill row_fill = [&](int64_t i, int64_t c0, int64_t c1, float* dst) {
-    simd::affine_snake(x.row(i) + c0, dst, c1 - c0, a.mean[i], a.scale[i], a.shift[i], a.alpha[i]);
+  const ConvRowFill row_fill = [&](int64_t i, int64_t c, int64_t count, int64_t stride, float* dst) {
+    const float* xr = x.row(i) + c;
+    if (stride != 1) {  // every d-th sample (a dilated conv by phases): gathered, then in place
+      for (int64_t m = 0; m < count; ++m) dst[m] = xr[m * stride];
+      xr = dst;
+    }
+    simd::affine_snake(xr, dst, count, a.mean[i], a.scale[i], a.shift[i], a.alpha[i]);
   };
-  if (const int64_t n = conv1d_fft_size(x.rows, w.dim(0), w.dim(2), dilation, y.cols)) {
-    conv1d_fft(x.rows, x.cols, row_fill, w, b, pad, dilation, n, y, accumulate);
+  bool phases = false;
+  if (const int64_t n = conv1d_fft_size(x.rows, w.dim(0), w.dim(2), dilation, y.cols, &phases)) {
+    conv1d_fft(x.rows, x.cols, row_fill, w, b, pad, dilation, n, y, accumulate, phases);
     return;
   }
   if (conv1d_winograd_pays(x.rows, w.dim(0), w.dim(2), y.cols)) {
