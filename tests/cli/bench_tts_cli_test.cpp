@@ -59,6 +59,9 @@ TEST(BenchTtsCli, JsonReportHasEverySection) {
   ASSERT_EQ(j["first_audio"].size(), 2u);
   EXPECT_EQ(j["first_audio"][1]["sentences"], 2);
   for (const auto& f : j["first_audio"]) expect_positive_stats(f["first_audio_seconds"], 2);
+  ASSERT_TRUE(j["first_audio_short_sentence"].is_object());
+  EXPECT_FALSE(j["first_audio_short_sentence"]["text"].get<std::string>().empty());
+  expect_positive_stats(j["first_audio_short_sentence"]["first_audio_seconds"], 2);
 
   const auto& b = j["batch"];
   EXPECT_EQ(b["sentences"], 4);
