@@ -92,20 +92,17 @@ void bin_spectra(const float* taps, int64_t K, int64_t P, int64_t block, int dil
                  const Tables& tab, const simd::LevelKernels& kern, float* out) {
   const int64_t n = static_cast<int64_t>(tab.rev.size());
   const float scale = 1.f / static_cast<float>(2 * n);
-  float coef[simd::kMaxDftBins * 3 * kMaxTaps];
+  float cs[simd::kMaxDftBins * 2 * kMaxTaps];
   for (int b = 0; b < nb; ++b)
     for (int64_t k = 0; k < K; ++k) {
       const size_t q = static_cast<size_t>(((f0 + b) * k * dilation) % n);
-      const float c = tab.cosn[q] * scale, s = tab.sinn[q] * scale;
-      float* cb = coef + 3 * K * b;
-      cb[k] = c;
-      cb[K + k] = -(c + s);
-      cb[2 * K + k] = s - c;
+      cs[2 * K * b + k] = tab.cosn[q] * scale;
+      cs[2 * K * b + K + k] = tab.sinn[q] * scale;
     }
   float* y[3 * simd::kMaxDftBins];
   for (int64_t o = 0; o < P; o += block) {
     for (int m = 0; m < 3 * nb; ++m) y[m] = out + m * P + o;
-    kern.dft_bins(taps + o * K, K, nb, coef, y, block);
+    kern.gauss_bins(taps + o * K, K, nb, cs, y, block);
   }
 }
 
@@ -145,7 +142,7 @@ int64_t conv1d_fft_size(int64_t cin, int64_t cout, int64_t K, int64_t dilation, 
       const double moves = poly ? 3.0 : 2.0;
       const double fft =
           (cin + cout) / 2.0 * lanes * (n / 2.0 * log2n * kButterflyCost + moves * n * kTransposeCost);
-      const double spectra = kSpectraMacCost * 3.0 * bins * K * cin * cout * groups;
+      const double spectra = kSpectraMacCost * 2.0 * bins * K * cin * cout * groups;
       const double cost = gemm + fft + spectra;
       if (cost < best_cost) {
         best_cost = cost;

@@ -259,6 +259,59 @@ struct FftKernels {
         y[m][p] = acc;
       }
   }
+  // NB bins of the kernel spectra in the Gauss trick's three planes from two sums: with
+  // r = Σ_k cs[(2b)·K + k]·x[k·n + p] and i = Σ_k cs[(2b + 1)·K + k]·x[k·n + p] (the cosine
+  // and sine parts), y[3b] = r, y[3b + 1] = −(r + i), y[3b + 2] = i − r: two thirds of the
+  // multiply-adds of three direct sums.
+  template <int NB>
+  static void gauss_bins_n(const float* __restrict x, int64_t K, const float* cs, float* const* y, int64_t n) {
+    using R = typename Tag::reg;
+    constexpr int N = Tag::N, NV = N == 16 ? 2 : 1, M = 2 * NB;  // 2·NB·NV accumulators
+    int64_t p0 = 0;
+    for (; p0 + NV * N <= n; p0 += NV * N) {
+      R acc[M][NV];
+#pragma GCC unroll 8
+      for (int m = 0; m < M; ++m)
+        for (int v = 0; v < NV; ++v) acc[m][v] = Tag::zero();
+      for (int64_t k = 0; k < K; ++k) {
+        const float* xk = x + k * n + p0;
+        R xv[NV];
+        for (int v = 0; v < NV; ++v) xv[v] = Tag::load(xk + v * N);
+#pragma GCC unroll 8
+        for (int m = 0; m < M; ++m) {
+          const R c = Tag::set1(cs[m * K + k]);
+          for (int v = 0; v < NV; ++v) acc[m][v] = Tag::fma(c, xv[v], acc[m][v]);
+        }
+      }
+#pragma GCC unroll 4
+      for (int b = 0; b < NB; ++b)
+        for (int v = 0; v < NV; ++v) {
+          const R r = acc[2 * b][v], i = acc[2 * b + 1][v];
+          Tag::store(y[3 * b] + p0 + v * N, r);
+          Tag::store(y[3 * b + 1] + p0 + v * N, Tag::sub(Tag::zero(), Tag::add(r, i)));
+          Tag::store(y[3 * b + 2] + p0 + v * N, Tag::sub(i, r));
+        }
+    }
+    for (int64_t p = p0; p < n; ++p)
+      for (int b = 0; b < NB; ++b) {
+        float r = 0.f, i = 0.f;
+        for (int64_t k = 0; k < K; ++k) {
+          r += cs[2 * b * K + k] * x[k * n + p];
+          i += cs[(2 * b + 1) * K + k] * x[k * n + p];
+        }
+        y[3 * b][p] = r;
+        y[3 * b + 1][p] = -(r + i);
+        y[3 * b + 2][p] = i - r;
+      }
+  }
+  static void gauss_bins(const float* x, int64_t K, int nb, const float* cs, float* const* y, int64_t n) {
+    switch (nb) {
+      case 1: return gauss_bins_n<1>(x, K, cs, y, n);
+      case 2: return gauss_bins_n<2>(x, K, cs, y, n);
+      case 3: return gauss_bins_n<3>(x, K, cs, y, n);
+      default: return gauss_bins_n<4>(x, K, cs, y, n);
+    }
+  }
   static void dft_bins(const float* x, int64_t K, int nb, const float* coef, float* const* y, int64_t n) {
     switch (nb) {
       case 1: return dft_bins_n<1>(x, K, coef, y, n);

@@ -58,7 +58,7 @@ using F = FftKernels<V512>;
 
 LevelKernels avx512_kernels() {
   return {K::sin,          K::affine_snake, K::gelu_tanh, 12, 32, K::conv_tiles<12, 2>, F::forward_pair, F::inverse_pair,
-          F::dft_bins,     W::input_row,    W::output_row};
+          F::dft_bins,     F::gauss_bins,   W::input_row,    W::output_row};
 }
 
 }  // namespace xnai::models::kokoro::simd
