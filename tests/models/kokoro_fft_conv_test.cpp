@@ -14,34 +14,22 @@
 
 #include "compute/cpu/quant.h"
 #include "core/thread_pool.h"
+#include "kokoro_test_weights.h"
 #include "models/kokoro/conv1d_fft.h"
 #include "models/kokoro/kokoro_internal.h"
 #include "models/kokoro/kokoro_simd.h"
 #include "models/kokoro/parallel.h"
-#include "kokoro_test_weights.h"
 
 namespace xnai::models::kokoro {
 namespace {
 
+using test::copy_rows;
 using test::LevelGuard;
 using test::random_mat;
 using test::random_param;
+using test::relative_error;
 
 // max |y − ref| / max |ref|
-double relative_error(const Mat& y, const Mat& ref) {
-  double scale = 0, err = 0;
-  for (size_t q = 0; q < ref.v.size(); ++q) {
-    scale = std::max(scale, std::fabs(double(ref.v[q])));
-    err = std::max(err, std::fabs(double(y.v[q]) - ref.v[q]));
-  }
-  return scale > 0 ? err / scale : err;
-}
-
-ConvRowFill copy_rows(const Mat& x) {
-  return [&x](int64_t i, int64_t c, int64_t count, int64_t stride, float* dst) {
-    for (int64_t m = 0; m < count; ++m) dst[m] = x.at(i, c + m * stride);
-  };
-}
 
 struct Case {
   int64_t cin, cout;
@@ -228,22 +216,14 @@ TEST(KokoroFftConv, PrintsTimesAgainstTheDirectConv) {
     simd::PaddedInput p = simd::padded_input(sh.c, sh.L, pad, sh.K, sh.d);
     for (int64_t i = 0; i < sh.c; ++i) std::copy(x.row(i), x.row(i) + sh.L, p.row(i) + p.pad);
     Mat y(sh.c, sh.L);
-    auto time = [](auto&& f) {
-      double best = 1e9;
-      for (int r = 0; r < 3; ++r) {
-        const auto t0 = std::chrono::steady_clock::now();
-        f();
-        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-      }
-      return best;
-    };
-    const double td = time([&] { simd::conv1d_direct(p, w, nullptr, pad, sh.d, y, false); });
+    const double td =
+        test::best_of_3_seconds([&] { simd::conv1d_direct(p, w, nullptr, pad, sh.d, y, false); });
     std::printf("  c %3lld K %2d d %d L %6lld: direct %7.2f ms", (long long)sh.c, sh.K, sh.d, (long long)sh.L,
                 td * 1e3);
     for (int64_t n : {32, 64, 128, 256, 512}) {
       if (n < 2 * (sh.d * (sh.K - 1) + 1)) continue;
-      const double tf =
-          time([&] { conv1d_fft(sh.c, sh.L, copy_rows(x), w, nullptr, pad, sh.d, n, y, false); });
+      const double tf = test::best_of_3_seconds(
+          [&] { conv1d_fft(sh.c, sh.L, copy_rows(x), w, nullptr, pad, sh.d, n, y, false); });
       std::printf("  n%-3lld %7.2f", (long long)n, tf * 1e3);
     }
     std::printf("  (model: n=%lld)\n", (long long)conv1d_fft_size(sh.c, sh.c, sh.K, sh.d, sh.L));

@@ -14,9 +14,9 @@
 
 #include "compute/cpu/quant.h"
 #include "core/thread_pool.h"
+#include "kokoro_test_weights.h"
 #include "models/kokoro/kokoro_internal.h"
 #include "models/kokoro/parallel.h"
-#include "kokoro_test_weights.h"
 
 namespace xnai::models::kokoro {
 namespace {
@@ -55,7 +55,8 @@ TEST(KokoroSimd, SinIsWithinAFewUlpOfStdSin) {
 // (the tanh is near ±1 or the factor x near 0 where the e^x form loses digits).
 TEST(KokoroSimd, GeluTanhMatchesTheFormula) {
   std::mt19937_64 rng(4);
-  std::vector<float> x{0.f, -0.f, 1e-8f, -1e-8f, 1e-3f, -1e-3f, 0.5f, -0.5f, 3.f, -3.f, 8.9f, -11.f, 40.f, -40.f};
+  std::vector<float> x{0.f,   -0.f, 1e-8f, -1e-8f, 1e-3f, -1e-3f, 0.5f,
+                       -0.5f, 3.f,  -3.f,  8.9f,   -11.f, 40.f,   -40.f};
   std::uniform_real_distribution<float> u(-12.f, 12.f), v(-0.1f, 0.1f);
   for (int i = 0; i < 20000; ++i) x.push_back(i % 2 ? u(rng) : v(rng));
   for (cpu::SimdLevel level : test::simd_levels(true)) {

@@ -83,7 +83,7 @@ TEST(KokoroSynthetic, ProductionSourceNoiseIsStandardGaussian) {
   double c_h = 0, c_t = 0;
   for (int64_t t = 0; t + 1 < a.sine_waves.rows; ++t) {
     c_h += all[size_t(t)] * all[size_t(a.sine_waves.rows + t)];  // harmonics 0 and 1 at t
-    c_t += all[size_t(t)] * all[size_t(t + 1)];                 // harmonic 0 at t and t + 1
+    c_t += all[size_t(t)] * all[size_t(t + 1)];                  // harmonic 0 at t and t + 1
   }
   EXPECT_NEAR(c_h / double(a.sine_waves.rows), 0.0, 0.03);
   EXPECT_NEAR(c_t / double(a.sine_waves.rows), 0.0, 0.03);

@@ -1,16 +1,48 @@
-// Random inputs for the Kokoro layer tests: the SIMD levels to run, parameters, activations and the weights of one
-// AdaINResBlock1 (three dilations, AdaIN + Snake before each conv), and a guard that pins
-// the SIMD level for a scope.
+// Random inputs for the Kokoro layer tests: the SIMD levels to run, parameters, activations and the weights
+// of one AdaINResBlock1 (three dilations, AdaIN + Snake before each conv), and a guard that pins the SIMD
+// level for a scope.
 #pragma once
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "compute/cpu/quant.h"
+#include "models/kokoro/conv1d_fft.h"
 #include "models/kokoro/kokoro_internal.h"
 
 namespace xnai::models::kokoro::test {
+
+// max |y − ref| over max |ref|.
+inline double relative_error(const Mat& y, const Mat& ref) {
+  double scale = 0, err = 0;
+  for (size_t q = 0; q < ref.v.size(); ++q) {
+    scale = std::max(scale, std::fabs(double(ref.v[q])));
+    err = std::max(err, std::fabs(double(y.v[q]) - ref.v[q]));
+  }
+  return scale > 0 ? err / scale : err;
+}
+
+// The rows of x as a conv input (ConvRowFill).
+inline ConvRowFill copy_rows(const Mat& x) {
+  return [&x](int64_t i, int64_t c, int64_t count, int64_t stride, float* dst) {
+    for (int64_t m = 0; m < count; ++m) dst[m] = x.at(i, c + m * stride);
+  };
+}
+
+// The best of three wall times of f, in seconds (the timing tests print, never assert).
+template <class F>
+double best_of_3_seconds(F&& f) {
+  double best = 1e9;
+  for (int r = 0; r < 3; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return best;
+}
 
 struct LevelGuard {
   explicit LevelGuard(cpu::SimdLevel l) { cpu::set_simd_level(l); }
@@ -28,7 +60,8 @@ inline std::vector<cpu::SimdLevel> simd_levels(bool with_portable) {
 }
 
 // Values uniform in offset ± a.
-inline Param random_param(std::vector<int64_t> shape, std::mt19937_64& rng, float a = 1.f, float offset = 0.f) {
+inline Param random_param(std::vector<int64_t> shape, std::mt19937_64& rng, float a = 1.f,
+                          float offset = 0.f) {
   size_t n = 1;
   for (int64_t d : shape) n *= static_cast<size_t>(d);
   Param p{std::move(shape), std::vector<float>(n)};

@@ -14,33 +14,20 @@
 
 #include "compute/cpu/quant.h"
 #include "core/thread_pool.h"
+#include "kokoro_test_weights.h"
 #include "models/kokoro/conv1d_winograd.h"
 #include "models/kokoro/kokoro_internal.h"
 #include "models/kokoro/kokoro_simd.h"
 #include "models/kokoro/parallel.h"
-#include "kokoro_test_weights.h"
 
 namespace xnai::models::kokoro {
 namespace {
 
+using test::copy_rows;
 using test::LevelGuard;
 using test::random_mat;
 using test::random_param;
-
-ConvRowFill copy_rows(const Mat& x) {
-  return [&x](int64_t i, int64_t c, int64_t count, int64_t stride, float* dst) {
-    for (int64_t m = 0; m < count; ++m) dst[m] = x.at(i, c + m * stride);
-  };
-}
-
-double relative_error(const Mat& y, const Mat& ref) {
-  double scale = 0, err = 0;
-  for (size_t q = 0; q < ref.v.size(); ++q) {
-    scale = std::max(scale, std::fabs(double(ref.v[q])));
-    err = std::max(err, std::fabs(double(y.v[q]) - ref.v[q]));
-  }
-  return scale > 0 ? err / scale : err;
-}
+using test::relative_error;
 
 TEST(KokoroWinogradConv, MatchesPlainOnAwkwardShapes) {
   std::mt19937_64 rng(21);
@@ -54,9 +41,9 @@ TEST(KokoroWinogradConv, MatchesPlainOnAwkwardShapes) {
     bool bias;
   };
   const Case cases[] = {
-      {32, 32, 1, 32, -1, true},     {37, 45, 1, 33, -1, true},   {64, 40, 3, 100, -1, false},
+      {32, 32, 1, 32, -1, true},     {37, 45, 1, 33, -1, true},     {64, 40, 3, 100, -1, false},
       {33, 130, 5, 257, -1, true},   {128, 128, 1, 1000, -1, true}, {128, 128, 3, 999, -1, true},
-      {128, 128, 5, 2001, -1, true}, {48, 50, 1, 77, 0, true},     {48, 50, 2, 77, 3, false},
+      {128, 128, 5, 2001, -1, true}, {48, 50, 1, 77, 0, true},      {48, 50, 2, 77, 3, false},
       {300, 64, 1, 513, -1, true},   {40, 36, 1, 70001, -1, true},  // several groups
   };
   for (cpu::SimdLevel level : test::simd_levels(false)) {
@@ -126,22 +113,15 @@ TEST(KokoroWinogradConv, PrintsTimesAgainstTheDirectConv) {
     simd::pack_in_place(w);
     const Mat x = random_mat(sh.cin, sh.L, rng);
     Mat y(sh.cout, sh.L);
-    auto time = [](auto&& f) {
-      double best = 1e9;
-      for (int r = 0; r < 3; ++r) {
-        const auto t0 = std::chrono::steady_clock::now();
-        f();
-        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-      }
-      return best;
-    };
     const auto fill = [&](int64_t c0, int64_t c1, float* dst, int64_t ld) {
       for (int64_t i = 0; i < sh.cin; ++i) std::copy(x.row(i) + c0, x.row(i) + c1, dst + i * ld);
     };
-    const double td = time([&] { simd::conv1d_direct(sh.cin, sh.L, fill, w, nullptr, sh.d, sh.d, y, false); });
-    const double tw = time([&] { conv1d_winograd(sh.cin, sh.L, copy_rows(x), w, nullptr, sh.d, sh.d, y, false); });
-    std::printf("  %4lld -> %4lld d %d L %6lld: direct %7.2f ms, winograd %7.2f ms (%.2fx)\n", (long long)sh.cin,
-                (long long)sh.cout, sh.d, (long long)sh.L, td * 1e3, tw * 1e3, td / tw);
+    const double td = test::best_of_3_seconds(
+        [&] { simd::conv1d_direct(sh.cin, sh.L, fill, w, nullptr, sh.d, sh.d, y, false); });
+    const double tw = test::best_of_3_seconds(
+        [&] { conv1d_winograd(sh.cin, sh.L, copy_rows(x), w, nullptr, sh.d, sh.d, y, false); });
+    std::printf("  %4lld -> %4lld d %d L %6lld: direct %7.2f ms, winograd %7.2f ms (%.2fx)\n",
+                (long long)sh.cin, (long long)sh.cout, sh.d, (long long)sh.L, td * 1e3, tw * 1e3, td / tw);
   }
 }
 

@@ -115,7 +115,8 @@ int64_t group_size(int64_t cin, int64_t cout, int64_t n, int64_t chunks) {
 
 }  // namespace
 
-int64_t conv1d_fft_size(int64_t cin, int64_t cout, int64_t K, int64_t dilation, int64_t lout, bool* polyphase) {
+int64_t conv1d_fft_size(int64_t cin, int64_t cout, int64_t K, int64_t dilation, int64_t lout,
+                        bool* polyphase) {
   const simd::LevelKernels* kern = simd::level_kernels();
   if (polyphase) *polyphase = false;
   // Measured: kernels of 3 lose to the direct conv (and to Winograd) at every length
@@ -134,7 +135,8 @@ int64_t conv1d_fft_size(int64_t cin, int64_t cout, int64_t K, int64_t dilation, 
       const int64_t phase_len = (lout + dilation - 1) / dilation;
       const int64_t blocks = poly ? dilation * ((phase_len + V - 1) / V) : (lout + V - 1) / V;
       const int64_t chunks = (blocks + kLanes - 1) / kLanes;
-      const int64_t groups = (chunks + group_size(cin, cout, n, chunks) - 1) / group_size(cin, cout, n, chunks);
+      const int64_t groups =
+          (chunks + group_size(cin, cout, n, chunks) - 1) / group_size(cin, cout, n, chunks);
       const double lanes = double(chunks * kLanes);
       const double gemm = 3.0 * bins * cin * cout * lanes;
       // Phases: each lane's window is copied out of its phase's samples, and its outputs
@@ -235,45 +237,46 @@ void conv1d_fft(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param&
     });
     // Work items: runs of kMaxDftBins bins, whose kernel spectra take one pass over the taps.
     constexpr int64_t kBins = simd::kMaxDftBins;
-    parallel_for_dynamic((bins + kBins - 1) / kBins, 1, ng * 3.0 * bins * cin * cout * kLanes, [&](int64_t q0,
-                                                                                                  int64_t q1) {
-      thread_local std::vector<float> gs, yr, yi, us;
-      gs.resize(static_cast<size_t>(3 * P * kBins));
-      us.resize(static_cast<size_t>(cin * kLanes));
-      yr.resize(static_cast<size_t>(cout * kLanes));
-      yi.resize(static_cast<size_t>(cout * kLanes));
-      for (int64_t q = q0; q < q1; ++q) {
-        const int64_t fb = q * kBins;
-        const int nb = static_cast<int>(std::min(kBins, bins - fb));
-        bin_spectra(taps, K, P, block, poly ? 1 : dilation, fb, nb, tab, *kern, gs.data());
-        for (int64_t f = fb; f < fb + nb; ++f) {
-          const float* g = gs.data() + 3 * P * (f - fb);
-          for (int64_t s = 0; s < ng; ++s) {
-            const int64_t lanes = std::min(kLanes, blocks - (g0 + s) * kLanes);
-            float* ur = ws.slots.data() + s * slot + f * fstride;
-            float* ui = ur + plane;
-            // Yr = Gr·(Ur + Ui) − (Gr + Gi)·Ui, Yi = Gr·(Ur + Ui) + (Gi − Gr)·Ur. The sum is
-            // formed here, in cache, rather than stored as a third plane by the transforms
-            // (a third more traffic through memory in the phase that waits on it).
-            for (int64_t e = 0; e < cin * kLanes; ++e) us[e] = ur[e] + ui[e];
-            simd::ConvDirectArgs a{us.data(), kLanes, cin, 1, 1, g, nullptr, yr.data(), kLanes, cout, lanes, false};
-            const int64_t tiles = (lanes + kern->nr - 1) / kern->nr;
-            kern->conv_tiles(a, 0, tiles);
-            std::copy(yr.begin(), yr.end(), yi.begin());
-            a.accumulate = true;
-            a.x = ui;
-            a.wpack = g + P;
-            kern->conv_tiles(a, 0, tiles);
-            a.x = ur;
-            a.wpack = g + 2 * P;
-            a.y = yi.data();
-            kern->conv_tiles(a, 0, tiles);
-            std::copy(yr.begin(), yr.end(), ur);
-            std::copy(yi.begin(), yi.end(), ui);
+    parallel_for_dynamic(
+        (bins + kBins - 1) / kBins, 1, ng * 3.0 * bins * cin * cout * kLanes, [&](int64_t q0, int64_t q1) {
+          thread_local std::vector<float> gs, yr, yi, us;
+          gs.resize(static_cast<size_t>(3 * P * kBins));
+          us.resize(static_cast<size_t>(cin * kLanes));
+          yr.resize(static_cast<size_t>(cout * kLanes));
+          yi.resize(static_cast<size_t>(cout * kLanes));
+          for (int64_t q = q0; q < q1; ++q) {
+            const int64_t fb = q * kBins;
+            const int nb = static_cast<int>(std::min(kBins, bins - fb));
+            bin_spectra(taps, K, P, block, poly ? 1 : dilation, fb, nb, tab, *kern, gs.data());
+            for (int64_t f = fb; f < fb + nb; ++f) {
+              const float* g = gs.data() + 3 * P * (f - fb);
+              for (int64_t s = 0; s < ng; ++s) {
+                const int64_t lanes = std::min(kLanes, blocks - (g0 + s) * kLanes);
+                float* ur = ws.slots.data() + s * slot + f * fstride;
+                float* ui = ur + plane;
+                // Yr = Gr·(Ur + Ui) − (Gr + Gi)·Ui, Yi = Gr·(Ur + Ui) + (Gi − Gr)·Ur. The sum is
+                // formed here, in cache, rather than stored as a third plane by the transforms
+                // (a third more traffic through memory in the phase that waits on it).
+                for (int64_t e = 0; e < cin * kLanes; ++e) us[e] = ur[e] + ui[e];
+                simd::ConvDirectArgs a{us.data(), kLanes,    cin,    1,    1,     g,
+                                       nullptr,   yr.data(), kLanes, cout, lanes, false};
+                const int64_t tiles = (lanes + kern->nr - 1) / kern->nr;
+                kern->conv_tiles(a, 0, tiles);
+                std::copy(yr.begin(), yr.end(), yi.begin());
+                a.accumulate = true;
+                a.x = ui;
+                a.wpack = g + P;
+                kern->conv_tiles(a, 0, tiles);
+                a.x = ur;
+                a.wpack = g + 2 * P;
+                a.y = yi.data();
+                kern->conv_tiles(a, 0, tiles);
+                std::copy(yr.begin(), yr.end(), ur);
+                std::copy(yi.begin(), yi.end(), ui);
+              }
+            }
           }
-        }
-      }
-    });
+        });
     parallel_for_dynamic(ng * out_pairs, 1, ng * pair_work, [&](int64_t q0, int64_t q1) {
       thread_local std::vector<float> scratch, out;
       scratch.resize(static_cast<size_t>(2 * n * kLanes));

@@ -33,8 +33,8 @@ bool conv1d_winograd_pays(int64_t cin, int64_t cout, int64_t K, int64_t lout) {
   return K == 3 && cin >= 32 && cout >= 32 && lout >= 32 && simd::level_kernels() != nullptr;
 }
 
-void conv1d_winograd(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param& w, const Param* b, int pad,
-                     int dilation, Mat& y, bool accumulate) {
+void conv1d_winograd(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param& w, const Param* b,
+                     int pad, int dilation, Mat& y, bool accumulate) {
   const simd::LevelKernels* kern = simd::level_kernels();
   const int64_t cout = w.dim(0), K = w.dim(2), d = dilation, lout = y.cols;
   if (!kern || K != 3 || w.dim(1) != cin || y.rows != cout || d < 1 || pad < 0)
@@ -64,7 +64,8 @@ void conv1d_winograd(int64_t cin, int64_t cols, const ConvRowFill& fill, const P
       row.resize(static_cast<size_t>(width));
       const int64_t zs = d * (ntau + 1);
       z.resize(static_cast<size_t>(4 * zs));
-      const int64_t c0 = std::clamp<int64_t>(first, 0, cols), c1 = std::clamp<int64_t>(first + width, 0, cols);
+      const int64_t c0 = std::clamp<int64_t>(first, 0, cols),
+                    c1 = std::clamp<int64_t>(first + width, 0, cols);
       for (int64_t i = i0; i < i1; ++i) {
         if (c0 >= c1) {
           std::fill(row.begin(), row.end(), 0.f);
@@ -103,8 +104,8 @@ void conv1d_winograd(int64_t cin, int64_t cols, const ConvRowFill& fill, const P
         kern->dft_bins(wp + ob * 3 * cin * mr, 3, 2, kG, up, cin * mr);
         const int64_t mlp = (te - tb) * nr, mplane = mr * mlp;
         for (int x = 0; x < 6; ++x) {
-          simd::ConvDirectArgs a{v + x * vplane + l0, nlp, cin,  1,          1,   up[x], nullptr,
-                                 m.data() + x * mplane, mlp, mo, l1 - l0, false};
+          simd::ConvDirectArgs a{v + x * vplane + l0,   nlp, cin, 1,       1,    up[x], nullptr,
+                                 m.data() + x * mplane, mlp, mo,  l1 - l0, false};
           kern->conv_tiles(a, 0, te - tb);
         }
         ys.resize(static_cast<size_t>(4 * (l1 - l0)));
@@ -112,8 +113,8 @@ void conv1d_winograd(int64_t cin, int64_t cols, const ConvRowFill& fill, const P
         const int64_t t0 = 4 * d * tau_b;
         for (int64_t r = 0; r < mo; ++r) {
           const int64_t o = ob * mr + r;
-          kern->wino_output(m.data() + r * mlp, mplane, d, ntau_run, b ? b->data[o] : 0.f, y.row(o) + t0, lout - t0,
-                            accumulate, ys.data());
+          kern->wino_output(m.data() + r * mlp, mplane, d, ntau_run, b ? b->data[o] : 0.f, y.row(o) + t0,
+                            lout - t0, accumulate, ys.data());
         }
       }
     });

@@ -26,7 +26,7 @@ bool conv1d_winograd_pays(int64_t cin, int64_t cout, int64_t K, int64_t lout);
 // y[o, t] (+)= b[o] + Σ_{i,k} W[o, i, k] · x[i, t + k·d − pad] for t < y.cols, x [cin, cols]
 // given row by row by `fill` (zero outside), W [Cout, Cin, 3]. accumulate: add to y's
 // contents. Results do not depend on the thread count.
-void conv1d_winograd(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param& w, const Param* b, int pad,
-                     int dilation, Mat& y, bool accumulate);
+void conv1d_winograd(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param& w, const Param* b,
+                     int pad, int dilation, Mat& y, bool accumulate);
 
 }  // namespace xnai::models::kokoro

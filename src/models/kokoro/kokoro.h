@@ -122,7 +122,8 @@ class KokoroModel {
     std::span<const float> ref_s;
     float speed = 1.f;
   };
-  std::vector<KokoroOutput> synthesize_batch(std::span<const BatchItem> items, bool deterministic_noise) const;
+  std::vector<KokoroOutput> synthesize_batch(std::span<const BatchItem> items,
+                                             bool deterministic_noise) const;
 
   // --- Stages, separately callable so tests can feed reference inputs. ---
   // Decoder front: t_en [d_hid, T], durations, F0/N curves [2F], s_dec [128] -> generator

@@ -72,9 +72,8 @@ void attend_head(const Mat& q, const Mat& k, const Mat& v, int64_t c0, int64_t h
 // transformers' gelu_new (the tanh approximation), vectorised (kokoro_simd.h; libm's tanh
 // took an eighth of ALBERT's time) and split over the pool by rows.
 void gelu_new(Mat& f) {
-  parallel_for(f.rows, double(f.v.size()) * 40, [&](int64_t r0, int64_t r1) {
-    simd::gelu_tanh(f.row(r0), f.row(r0), (r1 - r0) * f.cols);
-  });
+  parallel_for(f.rows, double(f.v.size()) * 40,
+               [&](int64_t r0, int64_t r1) { simd::gelu_tanh(f.row(r0), f.row(r0), (r1 - r0) * f.cols); });
 }
 
 }  // namespace

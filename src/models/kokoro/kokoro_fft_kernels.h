@@ -224,14 +224,17 @@ struct FftKernels {
     if (out1) scatter_lanes(im, out1, valid, limit, bias1, accumulate);
   }
 
-  // NB bins of the kernel spectra by direct DFT of the taps [K][n]: output m = 3·b + plane,
-  // y[m][p] = Σ_k coef[m·K + k]·x[k·n + p], summed in registers (one fma per tap, in tap
-  // order) and written once. The taps are read once for all NB bins: they stream from L2
-  // or L3, and one pass per bin left the pass waiting on memory.
-  template <int NB>
-  static void dft_bins_n(const float* __restrict x, int64_t K, const float* coef, float* const* y, int64_t n) {
+  // Sums over the taps [K][n] in registers, s_m[p] = Σ_k coef[m·K + k]·x[k·n + p] for m < M
+  // (one fma per tap, in tap order), handed to out(p0, s) per NV vectors of positions
+  // (s[m][v]) and to tail(p, s) (s[m] scalars) for the positions past the last of them. The
+  // taps are read once for all M sums: they stream from L2 or L3, and one pass per bin left
+  // the kernel spectra waiting on memory.
+  static constexpr int kSumVectors = Tag::N == 16 ? 2 : 1;
+  template <int M, class Out, class Tail>
+  static void tap_sums(const float* __restrict x, int64_t K, const float* coef, int64_t n, Out out,
+                       Tail tail) {
     using R = typename Tag::reg;
-    constexpr int N = Tag::N, NV = N == 16 ? 2 : 1, M = 3 * NB;  // 3·NB·NV accumulators
+    constexpr int N = Tag::N, NV = kSumVectors;  // M·NV accumulators
     int64_t p0 = 0;
     for (; p0 + NV * N <= n; p0 += NV * N) {
       R acc[M][NV];
@@ -248,76 +251,85 @@ struct FftKernels {
           for (int v = 0; v < NV; ++v) acc[m][v] = Tag::fma(c, xv[v], acc[m][v]);
         }
       }
-#pragma GCC unroll 12
-      for (int m = 0; m < M; ++m)
-        for (int v = 0; v < NV; ++v) Tag::store(y[m] + p0 + v * N, acc[m][v]);
+      out(p0, acc);
     }
-    for (int64_t p = p0; p < n; ++p)
+    for (int64_t p = p0; p < n; ++p) {
+      float acc[M];
       for (int m = 0; m < M; ++m) {
-        float acc = 0.f;
-        for (int64_t k = 0; k < K; ++k) acc += coef[m * K + k] * x[k * n + p];
-        y[m][p] = acc;
+        acc[m] = 0.f;
+        for (int64_t k = 0; k < K; ++k) acc[m] += coef[m * K + k] * x[k * n + p];
       }
+      tail(p, acc);
+    }
+  }
+
+  // NB bins by direct sums, y[m][p] = Σ_k coef[m·K + k]·x[k·n + p], m < 3·NB (the Winograd
+  // weight transform uses it too: 6 rows of 3 taps).
+  template <int NB>
+  static void dft_bins_n(const float* x, int64_t K, const float* coef, float* const* y, int64_t n) {
+    constexpr int M = 3 * NB;
+    tap_sums<M>(
+        x, K, coef, n,
+        [&](int64_t p0, const typename Tag::reg(&s)[M][kSumVectors]) {
+          for (int m = 0; m < M; ++m)
+            for (int v = 0; v < kSumVectors; ++v) Tag::store(y[m] + p0 + v * Tag::N, s[m][v]);
+        },
+        [&](int64_t p, const float(&s)[M]) {
+          for (int m = 0; m < M; ++m) y[m][p] = s[m];
+        });
   }
   // NB bins of the kernel spectra in the Gauss trick's three planes from two sums: with
   // r = Σ_k cs[(2b)·K + k]·x[k·n + p] and i = Σ_k cs[(2b + 1)·K + k]·x[k·n + p] (the cosine
   // and sine parts), y[3b] = r, y[3b + 1] = −(r + i), y[3b + 2] = i − r: two thirds of the
   // multiply-adds of three direct sums.
   template <int NB>
-  static void gauss_bins_n(const float* __restrict x, int64_t K, const float* cs, float* const* y, int64_t n) {
+  static void gauss_bins_n(const float* x, int64_t K, const float* cs, float* const* y, int64_t n) {
     using R = typename Tag::reg;
-    constexpr int N = Tag::N, NV = N == 16 ? 2 : 1, M = 2 * NB;  // 2·NB·NV accumulators
-    int64_t p0 = 0;
-    for (; p0 + NV * N <= n; p0 += NV * N) {
-      R acc[M][NV];
-#pragma GCC unroll 8
-      for (int m = 0; m < M; ++m)
-        for (int v = 0; v < NV; ++v) acc[m][v] = Tag::zero();
-      for (int64_t k = 0; k < K; ++k) {
-        const float* xk = x + k * n + p0;
-        R xv[NV];
-        for (int v = 0; v < NV; ++v) xv[v] = Tag::load(xk + v * N);
-#pragma GCC unroll 8
-        for (int m = 0; m < M; ++m) {
-          const R c = Tag::set1(cs[m * K + k]);
-          for (int v = 0; v < NV; ++v) acc[m][v] = Tag::fma(c, xv[v], acc[m][v]);
-        }
-      }
-#pragma GCC unroll 4
-      for (int b = 0; b < NB; ++b)
-        for (int v = 0; v < NV; ++v) {
-          const R r = acc[2 * b][v], i = acc[2 * b + 1][v];
-          Tag::store(y[3 * b] + p0 + v * N, r);
-          Tag::store(y[3 * b + 1] + p0 + v * N, Tag::sub(Tag::zero(), Tag::add(r, i)));
-          Tag::store(y[3 * b + 2] + p0 + v * N, Tag::sub(i, r));
-        }
-    }
-    for (int64_t p = p0; p < n; ++p)
-      for (int b = 0; b < NB; ++b) {
-        float r = 0.f, i = 0.f;
-        for (int64_t k = 0; k < K; ++k) {
-          r += cs[2 * b * K + k] * x[k * n + p];
-          i += cs[(2 * b + 1) * K + k] * x[k * n + p];
-        }
-        y[3 * b][p] = r;
-        y[3 * b + 1][p] = -(r + i);
-        y[3 * b + 2][p] = i - r;
-      }
+    constexpr int M = 2 * NB;
+    tap_sums<M>(
+        x, K, cs, n,
+        [&](int64_t p0, const R(&s)[M][kSumVectors]) {
+          for (int b = 0; b < NB; ++b)
+            for (int v = 0; v < kSumVectors; ++v) {
+              const R r = s[2 * b][v], i = s[2 * b + 1][v];
+              float* at[3] = {y[3 * b] + p0 + v * Tag::N, y[3 * b + 1] + p0 + v * Tag::N,
+                              y[3 * b + 2] + p0 + v * Tag::N};
+              Tag::store(at[0], r);
+              Tag::store(at[1], Tag::sub(Tag::zero(), Tag::add(r, i)));
+              Tag::store(at[2], Tag::sub(i, r));
+            }
+        },
+        [&](int64_t p, const float(&s)[M]) {
+          for (int b = 0; b < NB; ++b) {
+            const float r = s[2 * b], i = s[2 * b + 1];
+            y[3 * b][p] = r;
+            y[3 * b + 1][p] = -(r + i);
+            y[3 * b + 2][p] = i - r;
+          }
+        });
   }
   static void gauss_bins(const float* x, int64_t K, int nb, const float* cs, float* const* y, int64_t n) {
     switch (nb) {
-      case 1: return gauss_bins_n<1>(x, K, cs, y, n);
-      case 2: return gauss_bins_n<2>(x, K, cs, y, n);
-      case 3: return gauss_bins_n<3>(x, K, cs, y, n);
-      default: return gauss_bins_n<4>(x, K, cs, y, n);
+      case 1:
+        return gauss_bins_n<1>(x, K, cs, y, n);
+      case 2:
+        return gauss_bins_n<2>(x, K, cs, y, n);
+      case 3:
+        return gauss_bins_n<3>(x, K, cs, y, n);
+      default:
+        return gauss_bins_n<4>(x, K, cs, y, n);
     }
   }
   static void dft_bins(const float* x, int64_t K, int nb, const float* coef, float* const* y, int64_t n) {
     switch (nb) {
-      case 1: return dft_bins_n<1>(x, K, coef, y, n);
-      case 2: return dft_bins_n<2>(x, K, coef, y, n);
-      case 3: return dft_bins_n<3>(x, K, coef, y, n);
-      default: return dft_bins_n<4>(x, K, coef, y, n);
+      case 1:
+        return dft_bins_n<1>(x, K, coef, y, n);
+      case 2:
+        return dft_bins_n<2>(x, K, coef, y, n);
+      case 3:
+        return dft_bins_n<3>(x, K, coef, y, n);
+      default:
+        return dft_bins_n<4>(x, K, coef, y, n);
     }
   }
 };

@@ -44,7 +44,8 @@ struct ScopedPool {
   std::unique_lock<std::mutex> lock;
   PoolScope scope;
   ScopedPool(std::mutex& m, ThreadPool* pool)
-      : lock(t_batch_item ? std::unique_lock<std::mutex>() : std::unique_lock<std::mutex>(m, std::try_to_lock)),
+      : lock(t_batch_item ? std::unique_lock<std::mutex>()
+                          : std::unique_lock<std::mutex>(m, std::try_to_lock)),
         scope(lock.owns_lock() ? pool : nullptr) {}
 };
 
@@ -132,9 +133,8 @@ std::vector<KokoroOutput> KokoroModel::synthesize_batch(std::span<const BatchIte
   }
   std::vector<size_t> order(items.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return items[a].input_ids.size() > items[b].input_ids.size();
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return items[a].input_ids.size() > items[b].input_ids.size(); });
   // Whole rounds of one utterance per thread; the shortest ones left over (fewer than the
   // threads) then run one by one on the whole pool rather than leaving threads idle.
   const size_t threads = size_t(pool_->size());

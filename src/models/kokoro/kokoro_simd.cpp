@@ -46,7 +46,8 @@ void affine_snake(const float* x, float* y, int64_t n, float mean, float scale, 
 void gelu_tanh(const float* x, float* y, int64_t n) {
   if (const LevelKernels* k = level_kernels()) return k->gelu_tanh(x, y, n);
   const float k0 = std::sqrt(2.f / static_cast<float>(M_PI));
-  for (int64_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.f + std::tanh(k0 * (x[i] + 0.044715f * x[i] * x[i] * x[i])));
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = 0.5f * x[i] * (1.f + std::tanh(k0 * (x[i] + 0.044715f * x[i] * x[i] * x[i])));
 }
 
 PaddedInput padded_input(int64_t rows, int64_t cols, int64_t pad, int64_t K, int64_t dilation) {
@@ -173,8 +174,9 @@ void conv1d_direct(const PaddedInput& xp, const Param& w, const Param* b, int pa
   const int64_t ntiles = (lout + nr - 1) / nr;
   if (ntiles * nr + dilation * (K - 1) + (xp.pad - pad) > xp.ld)
     throw Error(ErrorKind::Internal, "conv1d_direct: input buffer too short");
-  const ConvDirectArgs a{xp.v.data() + (xp.pad - pad), xp.ld,      cin,    K,    dilation, packed_conv_weights(w, k->mr),
-                         b ? b->data.data() : nullptr, y.v.data(), y.cols, cout, lout,     accumulate};
+  const ConvDirectArgs a{
+      xp.v.data() + (xp.pad - pad), xp.ld,      cin,    K,    dilation, packed_conv_weights(w, k->mr),
+      b ? b->data.data() : nullptr, y.v.data(), y.cols, cout, lout,     accumulate};
   const WorkSplit split = split_work(ntiles, cout, k->mr);
   parallel_for_dynamic(split.items(), 1, double(cout) * cin * K * lout, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
@@ -189,8 +191,8 @@ void conv1d_direct(int64_t cin, int64_t cols, const PanelFill& fill, const Param
   const LevelKernels* k = level_kernels();
   if (!k || cin != w.dim(1) || y.rows != w.dim(0) || pad < 0)
     throw Error(ErrorKind::Internal, "conv1d_direct: unsupported level or shapes");
-  conv1d_direct_packed(cin, cols, fill, packed_conv_weights(w, k->mr), w.dim(0), w.dim(2), b, pad, dilation, y,
-                       accumulate);
+  conv1d_direct_packed(cin, cols, fill, packed_conv_weights(w, k->mr), w.dim(0), w.dim(2), b, pad, dilation,
+                       y, accumulate);
 }
 
 namespace {
@@ -202,7 +204,7 @@ void conv1d_direct_packed(int64_t cin, int64_t cols, const PanelFill& fill, cons
   const int64_t ntiles = (lout + nr - 1) / nr;
   const int64_t halo = dilation * (K - 1);
   const ConvDirectArgs base{nullptr,    0,      cin,  K,    dilation,  wpack, b ? b->data.data() : nullptr,
-                           y.v.data(), y.cols, cout, lout, accumulate};
+                            y.v.data(), y.cols, cout, lout, accumulate};
   auto run_block = [&](int64_t tb, int64_t te, const ConvDirectArgs& part) {
     // Panel column j holds input column first + j (zero outside the input); the last
     // tile's full-vector reads end inside its width.

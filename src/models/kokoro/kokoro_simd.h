@@ -110,7 +110,8 @@ struct LevelKernels {
   // nb ≤ kMaxDftBins bins as the Gauss trick's planes from cosine and sine sums (cs [nb][2][K]).
   void (*gauss_bins)(const float* x, int64_t K, int nb, const float* cs, float* const* y, int64_t n);
   // See WinogradKernels in kokoro_winograd_kernels.h.
-  void (*wino_input)(const float* src, int64_t d, int64_t ntau, float* z, int64_t zs, float* v, int64_t vplane);
+  void (*wino_input)(const float* src, int64_t d, int64_t ntau, float* z, int64_t zs, float* v,
+                     int64_t vplane);
   void (*wino_output)(const float* m, int64_t mplane, int64_t d, int64_t ntau, float bias, float* out,
                       int64_t limit, bool accumulate, float* y);
 };

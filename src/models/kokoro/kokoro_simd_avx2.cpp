@@ -51,8 +51,9 @@ using F = FftKernels<V256>;
 }  // namespace
 
 LevelKernels avx2_kernels() {
-  return {K::sin,          K::affine_snake, K::gelu_tanh, 6, 16, K::conv_tiles<6, 2>, F::forward_pair, F::inverse_pair,
-          F::dft_bins,     F::gauss_bins,   W::input_row,    W::output_row};
+  return {K::sin,      K::affine_snake,     K::gelu_tanh,    6,
+          16,          K::conv_tiles<6, 2>, F::forward_pair, F::inverse_pair,
+          F::dft_bins, F::gauss_bins,       W::input_row,    W::output_row};
 }
 
 }  // namespace xnai::models::kokoro::simd

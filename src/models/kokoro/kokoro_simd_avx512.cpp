@@ -57,8 +57,9 @@ using F = FftKernels<V512>;
 }  // namespace
 
 LevelKernels avx512_kernels() {
-  return {K::sin,          K::affine_snake, K::gelu_tanh, 12, 32, K::conv_tiles<12, 2>, F::forward_pair, F::inverse_pair,
-          F::dft_bins,     F::gauss_bins,   W::input_row,    W::output_row};
+  return {K::sin,      K::affine_snake,      K::gelu_tanh,    12,
+          32,          K::conv_tiles<12, 2>, F::forward_pair, F::inverse_pair,
+          F::dft_bins, F::gauss_bins,        W::input_row,    W::output_row};
 }
 
 }  // namespace xnai::models::kokoro::simd

@@ -93,7 +93,8 @@ SourceSignals source_forward(const KokoroConfig& c, const Weights& w, std::span<
       float nz[kHarmonics + 1] = {};
       if (noise == NoiseMode::Normal) fast_normals(seed, t, nz);
       if (noise == NoiseMode::Splitmix)
-        for (int h = 0; h < kHarmonics; ++h) nz[h] = splitmix_normal(seed, static_cast<uint64_t>(t * kHarmonics + h));
+        for (int h = 0; h < kHarmonics; ++h)
+          nz[h] = splitmix_normal(seed, static_cast<uint64_t>(t * kHarmonics + h));
       float merged = 0.f;
       for (int h = 0; h < kHarmonics; ++h) {
         const float phase = l0 * P[i0 * kHarmonics + h] + l1 * P[i1 * kHarmonics + h];

@@ -17,7 +17,8 @@ bool ends_with(const std::string& s, const std::string& sfx) {
 }
 
 // Values for one tensor, by what its name says it is.
-std::vector<float> random_values(const std::string& name, const std::vector<int64_t>& shape, std::mt19937_64& rng) {
+std::vector<float> random_values(const std::string& name, const std::vector<int64_t>& shape,
+                                 std::mt19937_64& rng) {
   size_t n = 1;
   for (int64_t d : shape) n *= static_cast<size_t>(d);
   std::vector<float> v(n);
@@ -26,8 +27,9 @@ std::vector<float> random_values(const std::string& name, const std::vector<int6
     for (float& x : v) x = u(rng);
   };
   auto fill_const = [&](float c) { std::fill(v.begin(), v.end(), c); };
-  const bool is_norm = name.find("LayerNorm") != std::string::npos || name.find("layer_norm") != std::string::npos ||
-                       (name.find("cnn.") != std::string::npos && (ends_with(name, ".gamma") || ends_with(name, ".beta")));
+  const bool is_norm =
+      name.find("LayerNorm") != std::string::npos || name.find("layer_norm") != std::string::npos ||
+      (name.find("cnn.") != std::string::npos && (ends_with(name, ".gamma") || ends_with(name, ".beta")));
   if (is_norm) {
     fill_const(ends_with(name, "weight") || ends_with(name, "gamma") ? 1.f : 0.f);
   } else if (name.find(".alpha") != std::string::npos) {
@@ -37,7 +39,8 @@ std::vector<float> random_values(const std::string& name, const std::vector<int6
   } else if (ends_with(name, "bias") || ends_with(name, "bias_ih_l0") || ends_with(name, "bias_hh_l0") ||
              ends_with(name, "bias_ih_l0_reverse") || ends_with(name, "bias_hh_l0_reverse")) {
     fill_uniform(0.02f);
-  } else if (name.find("embeddings") != std::string::npos || name.find("embedding.weight") != std::string::npos) {
+  } else if (name.find("embeddings") != std::string::npos ||
+             name.find("embedding.weight") != std::string::npos) {
     fill_uniform(0.05f);
   } else if (name.find("_l0") != std::string::npos) {  // LSTM weights: U(±1/sqrt(H))
     fill_uniform(1.f / std::sqrt(static_cast<float>(shape.back() > 1 ? shape[0] / 4 : 1)));
@@ -60,7 +63,8 @@ std::unique_ptr<KokoroModel> KokoroModel::synthetic(const SyntheticKokoroOptions
   std::unique_ptr<KokoroModel> m(new KokoroModel());
   m->pool_ = std::make_unique<ThreadPool>(o.n_threads > 0 ? o.n_threads : default_thread_count());
   auto cfg = std::make_unique<KokoroConfig>();  // the defaults are Kokoro-82M v1.0's values
-  for (char32_t cp = 0x20; cp < 0x300; ++cp) cfg->vocab[cp] = 1 + static_cast<int64_t>(cp) % (cfg->n_token - 1);
+  for (char32_t cp = 0x20; cp < 0x300; ++cp)
+    cfg->vocab[cp] = 1 + static_cast<int64_t>(cp) % (cfg->n_token - 1);
   std::mt19937_64 rng(o.seed);
   auto w = std::make_unique<Weights>();
   w->source = "synthetic Kokoro-82M";

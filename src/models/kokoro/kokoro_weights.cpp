@@ -175,7 +175,8 @@ void pack_conv_weights_in_place(Weights& w) {
       R"((attention\.(query|key|value|dense)|ffn|ffn_output))\.weight)");
   for (auto& [name, p] : w.params) {
     // conv1d()'s and linear()'s conditions for the direct path, less the input length.
-    if (p.shape.size() == 3 && p.dim(1) * p.dim(2) >= 32 && p.dim(0) >= 8 && std::regex_match(name, kStrideOne))
+    if (p.shape.size() == 3 && p.dim(1) * p.dim(2) >= 32 && p.dim(0) >= 8 &&
+        std::regex_match(name, kStrideOne))
       simd::pack_in_place(p);
     if (p.shape.size() == 2 && p.dim(1) >= 32 && p.dim(0) >= 16 && std::regex_match(name, kTokenLinear))
       simd::pack_in_place(p);
