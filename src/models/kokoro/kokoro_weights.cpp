@@ -165,14 +165,16 @@ Weights fold_params(std::map<std::string, Param> raw, const std::string& source)
 // The stride-1, ungrouped convs of the architecture (kokoro_expected.cpp's names): AdaIN
 // residual blocks of the predictor and decoder, the generator's resblocks, the text
 // encoder's CNN, asr_res and conv_post. Transposed and strided convs keep their layout.
-// ALBERT's linears run on every token, 12 times per synthesis: packed as kernel-1 convs.
+// The linears applied to every token as kernel-1 convs: ALBERT's (12 times per synthesis),
+// bert_encoder and the LSTMs' input projections (the recurrent weights stay as they are).
 void pack_conv_weights_in_place(Weights& w) {
   static const std::regex kStrideOne(
       R"(.*\.(conv1|conv2|conv1x1|convs1\.\d+|convs2\.\d+)\.weight|text_encoder\.cnn\.\d+\.0\.weight|)"
       R"(decoder\.asr_res\.0\.weight|decoder\.generator\.conv_post\.weight)");
   static const std::regex kTokenLinear(
       R"(bert\.encoder\.(embedding_hidden_mapping_in|albert_layer_groups\.0\.albert_layers\.0\.)"
-      R"((attention\.(query|key|value|dense)|ffn|ffn_output))\.weight)");
+      R"((attention\.(query|key|value|dense)|ffn|ffn_output))\.weight|bert_encoder\.weight|)"
+      R"(.*\.weight_ih_l0(_reverse)?)");
   for (auto& [name, p] : w.params) {
     // conv1d()'s and linear()'s conditions for the direct path, less the input length.
     if (p.shape.size() == 3 && p.dim(1) * p.dim(2) >= 32 && p.dim(0) >= 8 &&
