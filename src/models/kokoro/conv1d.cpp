@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
-#include "models/kokoro/conv1d_fft.h"
+#include "models/kokoro/conv1d_stride1.h"
 #include "models/kokoro/conv1d_winograd.h"
 #include "models/kokoro/kokoro_internal.h"
 #include "models/kokoro/kokoro_simd.h"
@@ -27,27 +27,34 @@ Mat conv1d(const Mat& x, const Param& w, const Param* b, int stride, int pad, in
   return conv1d_plain(x, w, b, stride, pad, dilation, groups);
 }
 
+void conv1d_stride1(int64_t cin, int64_t cols, const ConvRowFill& fill, const Param& w, const Param* b,
+                    int pad, int dilation, Mat& y, bool accumulate) {
+  bool phases = false;
+  if (const int64_t n = conv1d_fft_size(cin, w.dim(0), w.dim(2), dilation, y.cols, &phases)) {
+    conv1d_fft(cin, cols, fill, w, b, pad, dilation, n, y, accumulate, phases);
+    return;
+  }
+  if (conv1d_winograd_pays(cin, w.dim(0), w.dim(2), y.cols)) {
+    conv1d_winograd(cin, cols, fill, w, b, pad, dilation, y, accumulate);
+    return;
+  }
+  // A block of columns at a time into the conv's panels: no padded copy of the input.
+  simd::conv1d_direct(
+      cin, cols,
+      [&](int64_t c0, int64_t c1, float* dst, int64_t ld) {
+        for (int64_t i = 0; i < cin; ++i) fill(i, c0, c1 - c0, 1, dst + i * ld);
+      },
+      w, b, pad, dilation, y, accumulate);
+}
+
 Mat conv1d_direct_mat(const Mat& x, const Param& w, const Param* b, int pad, int dilation) {
   const int64_t K = w.dim(2);
   Mat y(w.dim(0), std::max<int64_t>(x.cols + 2 * pad - dilation * (K - 1), 0));
-  const ConvRowFill copy_row = [&](int64_t i, int64_t c, int64_t count, int64_t stride, float* dst) {
-    const float* xr = x.row(i) + c;
-    for (int64_t m = 0; m < count; ++m) dst[m] = xr[m * stride];
-  };
-  bool phases = false;
-  if (const int64_t n = conv1d_fft_size(x.rows, w.dim(0), K, dilation, y.cols, &phases)) {
-    conv1d_fft(x.rows, x.cols, copy_row, w, b, pad, dilation, n, y, false, phases);
-    return y;
-  }
-  if (conv1d_winograd_pays(x.rows, w.dim(0), K, y.cols)) {
-    conv1d_winograd(x.rows, x.cols, copy_row, w, b, pad, dilation, y, false);
-    return y;
-  }
-  // Copied a block of columns at a time into the conv's panels: no padded copy of x.
-  simd::conv1d_direct(
+  conv1d_stride1(
       x.rows, x.cols,
-      [&](int64_t c0, int64_t c1, float* dst, int64_t ld) {
-        for (int64_t i = 0; i < x.rows; ++i) std::copy(x.row(i) + c0, x.row(i) + c1, dst + i * ld);
+      [&](int64_t i, int64_t c, int64_t count, int64_t stride, float* dst) {
+        const float* xr = x.row(i) + c;
+        for (int64_t m = 0; m < count; ++m) dst[m] = xr[m * stride];
       },
       w, b, pad, dilation, y, false);
   return y;

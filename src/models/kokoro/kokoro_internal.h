@@ -81,8 +81,8 @@ Mat linear_direct(const Mat& x, const Param& w, const Param* b);  // needs simd:
 Mat conv1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation,
                  int groups = 1);
 Mat conv1d_gemm(const Mat& x, const Param& w, const Param* b, int stride, int pad, int dilation);
-// Stride 1, groups 1: the FFT conv (conv1d_fft.h) where its cost model picks it, else
-// kokoro_simd.h's direct convolution (needs simd::has_conv_direct()).
+// Stride 1, groups 1, on the SIMD fast paths (conv1d_stride1.h: FFT, Winograd or direct;
+// needs simd::has_conv_direct()).
 Mat conv1d_direct_mat(const Mat& x, const Param& w, const Param* b, int pad, int dilation);
 Mat conv_transpose1d_plain(const Mat& x, const Param& w, const Param* b, int stride, int pad,
                            int output_padding, int groups = 1);

@@ -3,8 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "models/kokoro/conv1d_fft.h"
-#include "models/kokoro/conv1d_winograd.h"
+#include "models/kokoro/conv1d_stride1.h"
 #include "models/kokoro/kokoro_internal.h"
 #include "models/kokoro/kokoro_simd.h"
 #include "models/kokoro/parallel.h"
@@ -239,34 +238,19 @@ AdainSnake adain_snake_params(const Mat& x, std::span<const float> s, const Weig
   return a;
 }
 
-// A conv whose input is AdaIN + Snake of x, computed as the conv reads it: by FFT where the
-// cost model picks it (long kernels), by Winograd for kernel 3, else kokoro_simd.h's direct
-// conv.
+// A conv whose input is AdaIN + Snake of x, computed as the conv reads it (whatever
+// conv1d_stride1 runs it as).
 void conv_of_adain_snake(const Mat& x, const AdainSnake& a, const Param& w, const Param* b, int pad,
                          int dilation, Mat& y, bool accumulate) {
-  const ConvRowFill row_fill = [&](int64_t i, int64_t c, int64_t count, int64_t stride, float* dst) {
-    const float* xr = x.row(i) + c;
-    if (stride != 1) {  // every d-th sample (a dilated conv by phases): gathered, then in place
-      for (int64_t m = 0; m < count; ++m) dst[m] = xr[m * stride];
-      xr = dst;
-    }
-    simd::affine_snake(xr, dst, count, a.mean[i], a.scale[i], a.shift[i], a.alpha[i]);
-  };
-  bool phases = false;
-  if (const int64_t n = conv1d_fft_size(x.rows, w.dim(0), w.dim(2), dilation, y.cols, &phases)) {
-    conv1d_fft(x.rows, x.cols, row_fill, w, b, pad, dilation, n, y, accumulate, phases);
-    return;
-  }
-  if (conv1d_winograd_pays(x.rows, w.dim(0), w.dim(2), y.cols)) {
-    conv1d_winograd(x.rows, x.cols, row_fill, w, b, pad, dilation, y, accumulate);
-    return;
-  }
-  simd::conv1d_direct(
+  conv1d_stride1(
       x.rows, x.cols,
-      [&](int64_t c0, int64_t c1, float* dst, int64_t ld) {
-        for (int64_t i = 0; i < x.rows; ++i)
-          simd::affine_snake(x.row(i) + c0, dst + i * ld, c1 - c0, a.mean[i], a.scale[i], a.shift[i],
-                             a.alpha[i]);
+      [&](int64_t i, int64_t c, int64_t count, int64_t stride, float* dst) {
+        const float* xr = x.row(i) + c;
+        if (stride != 1) {  // every d-th sample (a dilated conv by phases): gathered, then in place
+          for (int64_t m = 0; m < count; ++m) dst[m] = xr[m * stride];
+          xr = dst;
+        }
+        simd::affine_snake(xr, dst, count, a.mean[i], a.scale[i], a.shift[i], a.alpha[i]);
       },
       w, b, pad, dilation, y, accumulate);
 }
